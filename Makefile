@@ -1,0 +1,47 @@
+# Two commands on a fresh machine: `make chat` and `make test`. Each creates .venv when missing.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+RAG    := $(VENV)/bin/rag
+# torch first, pinned: this CPU build is what the machines here serve from local disk; an
+# unpinned torch would pull a multi-GB CUDA build.
+TORCH  ?= torch==2.13.0
+
+.PHONY: setup chat ask test lint unit eval eval-filings bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+chat: setup  ## chat about the bundled corpus on the terminal (builds index/ on first use)
+	$(RAG) chat
+
+ask: setup  ## one answer: make ask Q="How much did cloud revenue grow?"
+	$(RAG) ask "$(or $(Q),How much did cloud revenue grow?)"
+
+lint: setup
+	$(VENV)/bin/ruff check rag evals tests
+
+unit: setup
+	$(VENV)/bin/pytest -q
+
+eval: setup  ## the answer-quality gate on the bundled corpus, baseline beside it
+	$(RAG) eval
+
+test: lint unit eval  ## everything CI runs: lint, all test tiers, the eval gate
+
+eval-filings: setup  ## second eval set, on ../shared/filings (not run on every push)
+	@if [ -d ../shared/filings ]; then \
+		$(RAG) eval --corpus ../shared/filings --questions evals/filings.jsonl; \
+	else echo "eval-filings: ../shared/filings is absent; nothing to run"; fi
+
+bench: setup  ## ingestion throughput, ask latency, cold start, memory (JSON in reports/)
+	$(PY) -m evals.bench
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache

@@ -1,0 +1,299 @@
+"""`rag eval`: answer-quality evals that are deterministic, offline and fast enough for CI.
+
+Runs a question file (schema in evals/README.md) against a corpus folder, in an index of its own
+(never the user's index/), and reports retrieval hit@1/3/5 and MRR, answer accuracy, citation
+precision, numeric grounding, abstention precision and recall, and latency, with a plain
+llama-index baseline beside ours. Writes JSON, Markdown and a PNG chart to reports/, and fails
+(exit 1) below the thresholds in evals/thresholds.toml.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import statistics
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.cite import check_grounding
+from rag.errors import UsageError
+from rag.settings import Settings, bundled_corpus_dir
+from rag.text import normalize_for_match
+
+EVALS_DIR = Path(__file__).resolve().parent
+DEFAULT_QUESTIONS = EVALS_DIR / "alibaba.jsonl"
+DEFAULT_THRESHOLDS = EVALS_DIR / "thresholds.toml"
+MAX_CHARS = {"extractive": 600}
+GENERATIVE_MAX_CHARS = 1200
+
+
+@dataclass
+class Item:
+    id: str
+    turns: list[str]
+    expect: list[list[str]]
+    unanswerable: bool
+    evidence: str | None
+    tags: list[str]
+
+
+def load_items(path: Path) -> list[Item]:
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            d = json.loads(line)
+            turns = d["turns"] if "turns" in d else [d["question"]]
+            items.append(Item(d.get("id", f"line-{n}"), list(turns), [list(g) for g in d.get("expect", [])],
+                              bool(d.get("unanswerable", False)), d.get("evidence"), list(d.get("tags", []))))
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise UsageError(f"{path}:{n}: not a valid eval item ({e}); see evals/README.md") from None
+    if not items:
+        raise UsageError(f"{path} holds no questions")
+    return items
+
+
+def contains(text: str, variant: str) -> bool:
+    return normalize_for_match(variant) in normalize_for_match(text)
+
+
+def groups_met(text: str, expect: list[list[str]]) -> bool:
+    return all(any(contains(text, v) for v in group) for group in expect)
+
+
+def is_gold(passage: str, item: Item) -> bool:
+    """The gold passage holds the evidence quote, or else every expected group: it survives any
+    re-chunking."""
+    if item.evidence:
+        return " ".join(item.evidence.split()).lower() in " ".join(passage.split()).lower()
+    return bool(item.expect) and groups_met(passage, item.expect)
+
+
+def _rank(passages: list[str], item: Item) -> int | None:
+    return next((i for i, p in enumerate(passages, 1) if is_gold(p, item)), None)
+
+
+def eval_index_dir(corpus: Path, settings: Settings) -> Path:
+    """An index kept per corpus and settings, in the user's cache: re-runs embed nothing new."""
+    key = hashlib.sha256(json.dumps([str(corpus.resolve()), settings.embed_model, settings.chunk_size,
+                                     settings.chunk_overlap]).encode()).hexdigest()[:12]
+    base = Path(os.environ.get("RAG_EVAL_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                / "rag-qa" / "eval-index")
+    return base / f"{corpus.resolve().name}-{key}"
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def run_ours(items: list[Item], engine, answerer: str, max_chars: int) -> tuple[list[dict], dict]:
+    rows = []
+    for it in items:
+        chat = engine.chat()
+        for turn in it.turns[:-1]:
+            chat.ask(turn, answerer=answerer)
+        history = [q for q, _ in chat.turns]
+        ans = chat.ask(it.turns[-1], answerer=answerer)
+        full = chat.turns[-1][0]
+        hits = engine.retrieve(full, k=5)
+        rank = _rank([h.chunk.text for h in hits], it) if not it.unanswerable else None
+        kept, dropped = check_grounding(ans.text, list(ans.citations))
+        figure_ok = groups_met(ans.text, it.expect) if not it.unanswerable else None
+        cited_ok = None
+        if not it.unanswerable and not ans.abstained and figure_ok:
+            quotes = " \n ".join(c.quote for c in ans.citations)
+            cited_ok = all(any(contains(quotes, v) for v in g if contains(ans.text, v)) for g in it.expect)
+        rows.append({
+            "id": it.id, "question": " → ".join(it.turns), "completed": full if history else None,
+            "tags": it.tags, "unanswerable": it.unanswerable, "abstained": ans.abstained,
+            "answer": ans.text, "chars": len(ans.text), "rank": rank,
+            "correct": (ans.abstained if it.unanswerable else
+                        (not ans.abstained and figure_ok and len(ans.text) <= max_chars)),
+            "figure_hit": figure_ok, "cited_ok": cited_ok, "grounded": not dropped,
+            "ms": ans.timings_ms.get("total", 0.0),
+        })
+    return rows, summarize(rows)
+
+
+def summarize(rows: list[dict]) -> dict:
+    ans = [r for r in rows if not r["unanswerable"]]
+    una = [r for r in rows if r["unanswerable"]]
+    ranks = [r["rank"] for r in ans]
+    abst = [r for r in rows if r["abstained"]]
+    tp = sum(1 for r in una if r["abstained"])
+    answered = [r for r in rows if not r["abstained"]]
+    cited = [r["cited_ok"] for r in ans if r["cited_ok"] is not None]
+    gloss = [r for r in ans if "glossary" in r["tags"]]
+    ms = [r["ms"] for r in rows]
+    return {
+        "questions": len(rows), "answerable": len(ans), "unanswerable": len(una),
+        "hit@1": _share(ranks, lambda x: x is not None and x <= 1),
+        "hit@3": _share(ranks, lambda x: x is not None and x <= 3),
+        "hit@5": _share(ranks, lambda x: x is not None and x <= 5),
+        "mrr": round(sum(1 / x for x in ranks if x) / len(ranks), 3) if ranks else 0.0,
+        "answer_accuracy": _share(ans, lambda r: bool(r["correct"])),
+        "figure_hits": _share(ans, lambda r: bool(r["figure_hit"])),
+        "citation_precision": round(sum(cited) / len(cited), 3) if cited else 0.0,
+        "numeric_grounding": _share(answered, lambda r: r["grounded"]) if answered else 1.0,
+        "abstention_precision": round(tp / len(abst), 3) if abst else 1.0,
+        "abstention_recall": round(tp / len(una), 3) if una else 1.0,
+        "false_abstention_rate": _share(ans, lambda r: r["abstained"]),
+        "glossary_right": f"{sum(1 for r in gloss if r['correct'])}/{len(gloss)}",
+        "mean_chars": round(statistics.mean(r["chars"] for r in rows), 1) if rows else 0,
+        "latency_p50_ms": round(pct(ms, 0.5), 1), "latency_p95_ms": round(pct(ms, 0.95), 1),
+    }
+
+
+def _share(xs: list, pred) -> float:
+    return round(sum(1 for x in xs if pred(x)) / len(xs), 3) if xs else 0.0
+
+
+def run_baseline(items: list[Item], files: list[Path], settings: Settings, max_chars: int) -> tuple[list[dict], dict]:
+    from evals.baseline import Baseline
+
+    base = Baseline(files, settings.embed_model)
+    rows = []
+    for it in items:
+        # no conversation memory: the baseline sees each turn alone, as such a pipeline would
+        text, passages, ms = base.ask(it.turns[-1])
+        hit = groups_met(text, it.expect) if not it.unanswerable else None
+        rows.append({"id": it.id, "unanswerable": it.unanswerable, "abstained": False, "chars": len(text),
+                     "rank": _rank(passages, it) if not it.unanswerable else None,
+                     "figure_hit": hit, "correct": False if it.unanswerable else bool(hit and len(text) <= max_chars),
+                     "ms": ms})
+    ans = [r for r in rows if not r["unanswerable"]]
+    summary = {
+        "chunks": base.chunks,
+        "hit@1": _share([r["rank"] for r in ans], lambda x: x is not None and x <= 1),
+        "hit@3": _share([r["rank"] for r in ans], lambda x: x is not None and x <= 3),
+        "hit@5": None, "mrr": round(sum(1 / r["rank"] for r in ans if r["rank"]) / len(ans), 3) if ans else 0.0,
+        "answer_accuracy": _share(ans, lambda r: r["correct"]),
+        "figure_hits": _share(ans, lambda r: bool(r["figure_hit"])),
+        "abstention_recall": 0.0,
+        "mean_chars": round(statistics.mean(r["chars"] for r in rows), 1),
+        "latency_p50_ms": round(pct([r["ms"] for r in rows], 0.5), 1),
+        "latency_p95_ms": round(pct([r["ms"] for r in rows], 0.95), 1),
+    }
+    return rows, summary
+
+
+def check(summary: dict, thresholds: dict) -> list[str]:
+    failures = []
+    for key, limit in thresholds.items():
+        if key.endswith("_max"):
+            name = key[:-4]
+            if summary.get(name, 0) > limit:
+                failures.append(f"{name} {summary.get(name)} > {limit}")
+        elif summary.get(key, 0) < limit:
+            failures.append(f"{key} {summary.get(key)} < {limit}")
+    return failures
+
+
+def evaluate(corpus: Path | None = None, questions: Path | None = None, answerer: str = "extractive",
+             reports: Path = Path("reports"), thresholds: Path | None = None, baseline: bool = True,
+             name: str | None = None, settings: Settings | None = None, out=sys.stdout) -> int:
+    """Run one eval; returns the exit code (0 pass, 1 below thresholds)."""
+    from rag.engine import Engine
+    from rag.ingest import discover, ingest
+
+    settings = settings or Settings.load()
+    corpus = Path(corpus) if corpus else bundled_corpus_dir()
+    questions = Path(questions) if questions else DEFAULT_QUESTIONS
+    if not corpus.is_dir():
+        raise UsageError(f"No corpus folder at {corpus}")
+    if not questions.is_file():
+        raise UsageError(f"No question file at {questions}")
+    items = load_items(questions)
+    name = name or questions.stem
+    max_chars = MAX_CHARS.get(answerer, GENERATIVE_MAX_CHARS)
+    # the eval's own embedded index, whatever the user's index is
+    eval_settings = dataclasses.replace(settings, index_dir=eval_index_dir(corpus, settings), chroma_url=None)
+    t0 = time.perf_counter()
+    report = ingest([corpus], eval_settings, prune=True)
+    for f in report.failed:
+        print(f"  skipped {f['path']}: {f['error']}", file=sys.stderr)
+    engine = Engine(eval_settings)
+    engine.ask("warm-up question about revenue")  # first-call costs are start-up, not latency
+    rows, ours = run_ours(items, engine, answerer, max_chars)
+    base_rows, base = ([], None)
+    if baseline:
+        files, _, _ = discover([corpus])
+        base_rows, base = run_baseline(items, files, eval_settings, max_chars)
+    limits = {}
+    tpath = thresholds or (DEFAULT_THRESHOLDS if questions == DEFAULT_QUESTIONS else None)
+    if tpath:
+        limits = tomllib.loads(Path(tpath).read_text()).get(answerer, {})
+    failures = check(ours, limits)
+    result = {"name": name, "corpus": str(corpus), "questions_file": str(questions), "answerer": answerer,
+              "ours": ours, "baseline": base, "thresholds": limits, "failures": failures,
+              "seconds": round(time.perf_counter() - t0, 1), "rows": rows, "baseline_rows": base_rows}
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / f"eval-{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    md = markdown(result)
+    (reports / f"eval-{name}.md").write_text(md)
+    _chart(result, reports / f"eval-{name}.png")
+    print(md, file=out)
+    print(f"Reports: {reports}/eval-{name}.{{json,md,png}}", file=out)
+    if failures:
+        print("FAILED thresholds: " + "; ".join(failures), file=out)
+        return 1
+    print("Thresholds met." if limits else "No thresholds for this question set.", file=out)
+    return 0
+
+
+METRICS = ["hit@1", "hit@3", "hit@5", "mrr", "answer_accuracy", "figure_hits", "citation_precision",
+           "numeric_grounding", "abstention_precision", "abstention_recall", "false_abstention_rate",
+           "glossary_right", "mean_chars", "latency_p50_ms", "latency_p95_ms"]
+
+
+def markdown(result: dict) -> str:
+    ours, base = result["ours"], result["baseline"] or {}
+    lines = [f"# Eval: {result['name']} ({ours['questions']} questions, {ours['unanswerable']} unanswerable; "
+             f"answerer: {result['answerer']})", "",
+             "| metric | rag-qa | baseline (llama-index dense top-3, top chunk) |", "|---|---|---|"]
+    for m in METRICS:
+        b = base.get(m, "")
+        lines.append(f"| {m} | {ours.get(m, '')} | {'' if b is None else b} |")
+    if base:
+        lines += ["", f"Baseline figure hits ignore length: {base['figure_hits']} of its answers contain the "
+                      f"expected figures, but its answers average {base['mean_chars']:.0f} characters; with the "
+                      f"concision rule its accuracy is {base['answer_accuracy']}."]
+    lines += ["", "| id | ok | rank | chars | ms | answer |", "|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        ans = " ".join(r["answer"].split())[:110].replace("|", "\\|")
+        lines.append(f"| {r['id']} | {'✓' if r['correct'] else '✗'} | {r['rank'] or '-'} | {r['chars']} | "
+                     f"{r['ms']:.0f} | {ans} |")
+    return "\n".join(lines) + "\n"
+
+
+def _chart(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = ["hit@1", "hit@3", "mrr", "answer_accuracy", "figure_hits", "citation_precision",
+            "numeric_grounding", "abstention_recall"]
+    ours = [float(result["ours"].get(k) or 0) for k in keys]
+    base = [float((result["baseline"] or {}).get(k) or 0) for k in keys]
+    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
+    x = range(len(keys))
+    ax.bar([i - 0.2 for i in x], ours, 0.4, label="rag-qa")
+    if result["baseline"]:
+        ax.bar([i + 0.2 for i in x], base, 0.4, label="baseline")
+    ax.set_xticks(list(x), keys, rotation=25, ha="right", fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"Eval {result['name']}: {result['ours']['questions']} questions")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

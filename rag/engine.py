@@ -1,0 +1,153 @@
+"""The engine: a loaded index (store, embedder, BM25, glossary) answering questions, and `Chat`,
+which keeps the turns of a conversation. The shell API, the CLI, the evals and the web page all
+go through `Engine.ask`: one pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.answer import get_answerer
+from rag.cite import Answer
+from rag.errors import IndexMissingError, UsageError
+from rag.followup import complete
+from rag.glossary import Glossary
+from rag.question import analyze
+from rag.retrieve import Hit, HybridRetriever
+from rag.settings import Settings, bundled_corpus_dir
+
+MAX_QUESTION_CHARS = 2000
+
+
+def clean_question(question: str) -> str:
+    """The question with control characters removed and whitespace collapsed; UsageError if
+    nothing is left or it is too long to be a question."""
+    if not isinstance(question, str):
+        raise UsageError("The question must be text")
+    q = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in question)
+    q = re.sub(r"\s+", " ", q).strip()
+    if not q:
+        raise UsageError('Empty question: ask something about the documents, e.g. "How much did cloud revenue grow?"')
+    if len(q) > MAX_QUESTION_CHARS:
+        raise UsageError(f"The question is {len(q):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
+                         "Ask one short question at a time")
+    return q
+
+
+class _Idf:
+    """idf(stem) with its maximum, as `analyze` wants it."""
+
+    def __init__(self, retriever: HybridRetriever) -> None:
+        self._r = retriever
+        self.max = retriever.idf("\0unseen\0")
+
+    def __call__(self, term: str) -> float:
+        return self._r.idf(term)
+
+
+class Engine:
+    """A loaded index, ready for repeated questions.
+
+    >>> engine = Engine()                                  # doctest: +SKIP
+    >>> print(engine.ask("How much did cloud revenue grow?"))  # doctest: +SKIP
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides) -> None:
+        self.settings = (settings or Settings.load()).replace(**overrides)
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._load()
+
+    def _is_default_index(self) -> bool:
+        return not self.settings.chroma_url and Path(self.settings.index_dir) == Path("index")
+
+    def _load(self) -> None:
+        from rag.embed import get_embedder
+        from rag.store import Store, manifest_for
+
+        try:
+            store = Store(self.settings)
+        except IndexMissingError:
+            if not self._is_default_index():
+                raise
+            # First use on a fresh checkout: build the default index from the bundled corpus.
+            from rag.ingest import ingest
+
+            report = ingest([bundled_corpus_dir()], self.settings, progress=True)
+            if not report.ok:
+                raise
+            store = Store(self.settings)
+        store.check_manifest(manifest_for(self.settings))
+        self.store = store
+        self.embedder = get_embedder(self.settings.embed_model, self.settings.device)
+        self.chunks = store.committed_chunks()
+        self.retriever = HybridRetriever(self.chunks, store, self.embedder)
+        self.idf = _Idf(self.retriever)
+        texts = list(store.glossaries().values())
+        if self.settings.glossary:
+            texts.append(Path(self.settings.glossary).read_text(encoding="utf-8"))
+        self.glossary = Glossary.from_texts(texts)
+        self._answerers: dict[str, object] = {}
+
+    def reload(self) -> None:
+        """Pick up documents ingested or removed since the engine was loaded."""
+        with self._lock:
+            self._load()
+
+    def answerer(self, name: str | None = None):
+        name = name or self.settings.answerer
+        if name not in self._answerers:
+            self._answerers[name] = get_answerer(name)
+        return self._answerers[name]
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Hit]:
+        q = clean_question(question)
+        return self.retriever.retrieve(self.glossary.expand(q), k or self.settings.top_k)
+
+    def ask(self, question: str, history: list[str] | None = None, *, k: int | None = None,
+            answerer: str | None = None) -> Answer:
+        """Answer `question` from the index; `history` holds the conversation's earlier
+        questions, used to complete an elliptical follow-up ("and AIDC?")."""
+        t0 = time.perf_counter()
+        q = clean_question(question)
+        impl = self.answerer(answerer)
+        full = complete(q, [clean_question(h) for h in history or [] if h and h.strip()])
+        hits = self.retriever.retrieve(self.glossary.expand(full), k or self.settings.top_k)
+        t1 = time.perf_counter()
+        query = analyze(full, self.idf, self.retriever.fuzzy, self.glossary)
+        ans = impl.answer(query, hits)
+        t2 = time.perf_counter()
+        timings = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2),
+                   "total": round((t2 - t0) * 1000, 2)}
+        return Answer(q, ans.text, ans.citations, ans.abstained, timings, ans.unverified, ans.notice)
+
+    def chat(self) -> "Chat":
+        return Chat(self)
+
+
+@dataclass
+class Chat:
+    """A conversation: keeps the turns so follow-ups can be elliptical.
+
+    >>> chat = Engine().chat()                       # doctest: +SKIP
+    >>> chat.ask("How much did cloud revenue grow?")  # doctest: +SKIP
+    >>> chat.ask("and AIDC?")                         # doctest: +SKIP
+    """
+
+    engine: Engine
+    turns: list[tuple[str, Answer]] = field(default_factory=list)
+
+    def ask(self, question: str, **kwargs) -> Answer:
+        history = [q for q, _ in self.turns]
+        ans = self.engine.ask(question, history, **kwargs)
+        full = complete(clean_question(question), [clean_question(h) for h in history])
+        self.turns.append((full, ans))
+        return ans
+
+    def reset(self) -> None:
+        self.turns.clear()

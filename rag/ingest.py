@@ -1,0 +1,358 @@
+"""Ingestion: files and folders in, committed documents in the store out. Incremental (a file
+whose bytes are unchanged is not read again), crash-safe (see store.py: a document becomes visible
+when its record is committed, leftovers are swept) and forgiving (a bad file is reported with a
+one-line reason and the others are indexed).
+
+Readers: `.txt`/`.md` are decoded here (UTF-8, else cp1252/Latin-1 with a warning) because the
+chunk offsets must index the exact text; `.pdf` through pypdf page by page (llama-index's PDFReader
+wraps the same calls but retries a corrupt file three times and hides the error behind a
+RetryError); `.docx` through llama-index's DocxReader; `.html` through BeautifulSoup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rag.chunk import Chunk, Page, chunk_document
+from rag.errors import DocumentError, IndexBusyError, RagError
+from rag.settings import Settings
+
+TEXT_TYPES = {".txt", ".md", ".markdown"}
+SUPPORTED = TEXT_TYPES | {".pdf", ".html", ".htm", ".docx"}
+GLOSSARY_FILE = "glossary.toml"
+EMBED_BATCH = 256  # chunks per embedding call: big enough to keep the model busy, small for progress
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did; `to_dict()` is the `--json` output."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """False when nothing could be indexed: every file failed, or none was given."""
+        return bool(self.added or self.updated or self.unchanged or self.removed) or not self.failed
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for k in ("added", "updated", "unchanged", "removed"):
+            d[k] = len(d[k])
+        d["seconds"] = round(self.seconds, 3)
+        return d
+
+    def summary(self) -> str:
+        return (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+                f"{len(self.removed)} removed, {len(self.failed)} failed; {self.embedded} chunks embedded, "
+                f"{self.chunks} in the index ({self.seconds:.1f} s)")
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def _decode(data: bytes, path: Path, warnings: list[str]) -> str:
+    head = data[:8192]
+    if b"\x00" in head:
+        raise DocumentError("binary content, not text (NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    if controls > len(head) // 100:
+        raise DocumentError("binary content, not text")
+    warnings.append("not UTF-8; read as Windows-1252/Latin-1")
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _title_from_text(text: str, path: Path) -> str:
+    for line in text.splitlines():
+        s = line.strip().lstrip("#").strip()
+        if s:
+            return s if len(s) <= 100 else path.stem
+    return path.stem
+
+
+def _read_pdf(path: Path, warnings: list[str]) -> tuple[str, list[Page]]:
+    import pypdf
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # font warnings on every 10-K page
+    try:
+        reader = pypdf.PdfReader(str(path))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError("the PDF needs a password; decrypt it first (qpdf --decrypt)")
+        pages = [Page(p.extract_text() or "", i + 1) for i, p in enumerate(reader.pages)]
+    except DocumentError:
+        raise
+    except FileNotDecryptedError:
+        raise DocumentError("the PDF needs a password; decrypt it first (qpdf --decrypt)") from None
+    except DependencyError as e:
+        raise DocumentError(f"cannot decrypt this PDF: {e} (pip install 'pypdf[crypto]')") from None
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as e:
+        if isinstance(e, OSError) and not isinstance(e, (EOFError,)) and e.errno is not None:
+            raise
+        raise DocumentError(f"corrupt or not a PDF ({type(e).__name__}: {str(e)[:80]})") from None
+    pages = [p for p in pages if p.text.strip()]
+    if not pages:
+        raise DocumentError("no text layer (a scanned PDF?); run OCR on it first")
+    title = path.stem
+    try:
+        meta_title = (reader.metadata or {}).get("/Title")
+        if isinstance(meta_title, str) and 3 < len(meta_title.strip()) <= 100:
+            title = meta_title.strip()
+    except Exception:  # a broken info dictionary is no reason to drop the document
+        warnings.append("unreadable PDF metadata")
+    return title, pages
+
+
+def _read_html(data: bytes, path: Path, warnings: list[str]) -> tuple[str, list[Page]]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_decode(data, path, warnings), "html.parser")
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    title = soup.title.get_text(strip=True) if soup.title else ""
+    body = soup.body or soup
+    lines = [ln.strip() for ln in body.get_text("\n").splitlines()]
+    text = "\n".join(ln for ln in lines if ln)
+    return title or _title_from_text(text, path), [Page(text)]
+
+
+def _read_docx(path: Path) -> tuple[str, list[Page]]:
+    from llama_index.readers.file import DocxReader
+
+    try:
+        docs = DocxReader().load_data(path)
+    except Exception as e:  # docx2txt raises zipfile/KeyError flavours for a broken file
+        raise DocumentError(f"corrupt or not a .docx file ({type(e).__name__})") from None
+    text = "\n".join(d.text for d in docs)
+    return _title_from_text(text, path), [Page(text)]
+
+
+def read_document(path: Path) -> tuple[str, list[Page], list[str]]:
+    """(title, pages, warnings) of a supported file; DocumentError with a one-line reason if not."""
+    warnings: list[str] = []
+    ext = path.suffix.lower()
+    if ext not in SUPPORTED:
+        raise DocumentError(f"unsupported file type '{ext or path.name}' (supported: {', '.join(sorted(SUPPORTED))})")
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise DocumentError("permission denied") from None
+    except IsADirectoryError:
+        raise DocumentError("is a directory") from None
+    except OSError as e:
+        raise DocumentError(f"cannot read: {e.strerror or e}") from None
+    if not data.strip():
+        raise DocumentError("empty file")
+    if ext == ".pdf":
+        if not data.startswith(b"%PDF") and b"%PDF" not in data[:1024]:
+            raise DocumentError("corrupt or not a PDF (no PDF header)")
+        title, pages = _read_pdf(path, warnings)
+    elif ext in (".html", ".htm"):
+        title, pages = _read_html(data, path, warnings)
+    elif ext == ".docx":
+        title, pages = _read_docx(path)
+    else:
+        text = _decode(data, path, warnings)
+        title, pages = _title_from_text(text, path), [Page(text)]
+    if not any(p.text.strip() for p in pages):
+        raise DocumentError("no text in the file")
+    return title, pages, warnings
+
+
+def file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- discovery -------------------------------------------------------------------------------
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path], list[dict]]:
+    """(files, folders, failed): supported files under the given paths (recursive, hidden files
+    skipped, sorted); the folders given; missing paths and unsupported files as failures."""
+    files: dict[Path, None] = {}
+    folders: list[Path] = []
+    failed: list[dict] = []
+    for raw in paths:
+        p = Path(raw).expanduser()
+        if not p.exists():
+            failed.append({"path": str(raw), "error": "no such file or folder"})
+        elif p.is_dir():
+            folders.append(p.resolve())
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p)
+                if any(part.startswith(".") for part in rel.parts) or f.name == GLOSSARY_FILE or f.is_dir():
+                    continue
+                if f.suffix.lower() in SUPPORTED:
+                    files[f.resolve()] = None
+                else:
+                    failed.append({"path": str(f), "error": f"unsupported file type '{f.suffix or f.name}'"})
+        elif p.suffix.lower() in SUPPORTED:
+            files[p.resolve()] = None
+        else:
+            failed.append({"path": str(raw), "error": f"unsupported file type '{p.suffix or p.name}' "
+                                                      f"(supported: {', '.join(sorted(SUPPORTED))})"})
+    return list(files), folders, failed
+
+
+# --- the ingest ------------------------------------------------------------------------------
+
+def _progress(total: int, enabled: bool | None):
+    from tqdm import tqdm
+
+    # disable=None: tqdm stays quiet when stderr is not a terminal
+    return tqdm(total=total, unit="file", desc="Indexing", disable=None if enabled is None else not enabled,
+                file=sys.stderr, leave=False)
+
+
+def ingest(paths: Iterable[str | Path], settings: Settings | None = None, *, prune: bool = False,
+           progress: bool | None = None, store=None) -> IngestReport:
+    """Index files and folders (recursively) into the index named by `settings`.
+
+    Unchanged files are skipped without being read; a changed file's chunks are replaced; with
+    `prune`, documents whose files are gone from a folder being ingested are removed.
+
+    >>> report = ingest(["corpus/"])          # doctest: +SKIP
+    >>> report.summary()                      # doctest: +SKIP
+    '1 added, 0 updated, 0 unchanged, 0 removed, 0 failed; 76 chunks embedded, 76 in the index (9.8 s)'
+    """
+    from filelock import FileLock, Timeout
+
+    from rag.embed import get_embedder
+    from rag.store import Store, manifest_for
+
+    t0 = time.perf_counter()
+    settings = settings or Settings.load()
+    paths = list(paths)
+    files, folders, failed = discover(paths)
+    report = IngestReport(failed=failed)
+    store = store or Store(settings, create=True)
+    lock = FileLock(str(store.lock_path()), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise IndexBusyError(f"Another ingest is writing to {settings.index_label}; wait for it to "
+                             "finish, then run this again") from None
+    try:
+        store.check_manifest(manifest_for(settings))
+        embedder = get_embedder(settings.embed_model, settings.device)
+        _sweep(store)
+        docs = store.documents()
+        bar = _progress(len(files), progress)
+        for path in files:
+            bar.set_postfix_str(path.name[-40:], refresh=False)
+            try:
+                _ingest_file(path, store, embedder, settings, docs, report)
+            except DocumentError as e:
+                report.failed.append({"path": str(path), "error": str(e)})
+            bar.update(1)
+        bar.close()
+        for folder in folders:
+            _sync_glossary(store, folder, report)
+        if prune:
+            wanted = {str(f) for f in files}
+            for source in sorted(docs):
+                if source not in wanted and any(_under(source, f) for f in folders) and not Path(source).exists():
+                    store.delete_document(source)
+                    report.removed.append(source)
+        report.chunks = sum(int(m.get("chunks", 0)) for m in store.documents().values())
+    finally:
+        lock.release()
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _under(source: str, folder: Path) -> bool:
+    return source.startswith(str(folder).rstrip("/") + "/")
+
+
+def _sweep(store) -> int:
+    """Delete chunks no committed document owns: what an interrupted ingest left behind."""
+    docs = {s: m.get("doc_hash") for s, m in store.documents().items()}
+    orphans = [i for i, source, h in store.chunk_keys() if docs.get(source) != h]
+    store.delete_chunks(orphans)
+    return len(orphans)
+
+
+def _ingest_file(path: Path, store, embedder, settings: Settings, docs: dict, report: IngestReport) -> None:
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise DocumentError(f"cannot read: {e.strerror or e}") from None
+    h = file_hash(data)
+    old = docs.get(source)
+    if old and old.get("doc_hash") == h:
+        report.unchanged.append(source)
+        return
+    title, pages, warnings = read_document(path)
+    report.warnings += [{"path": source, "warning": w} for w in warnings]
+    chunks = chunk_document(pages, source=source, title=title, doc_hash=h,
+                            size=settings.chunk_size, overlap=settings.chunk_overlap)
+    if not chunks:
+        raise DocumentError("no text to index after extraction")
+    _embed_and_store(chunks, store, embedder)
+    report.embedded += len(chunks)
+    # Commit, then drop the previous version's chunks: the document is never invisible.
+    store.commit_document(source, {"doc_hash": h, "title": title, "chunks": len(chunks),
+                                   "pages": len(pages) if pages[0].page else 0, "name": path.name,
+                                   "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    stale = store.chunks.get(where={"$and": [{"source": source}, {"doc_hash": {"$ne": h}}]}, include=[])["ids"]
+    store.delete_chunks(stale)
+    (report.updated if old else report.added).append(source)
+    docs[source] = {"doc_hash": h}
+
+
+def _embed_and_store(chunks: list[Chunk], store, embedder) -> None:
+    for i in range(0, len(chunks), EMBED_BATCH):
+        part = chunks[i:i + EMBED_BATCH]
+        store.add_chunks(part, embedder.embed_documents([c.text for c in part]))
+
+
+def _sync_glossary(store, folder: Path, report: IngestReport) -> None:
+    """Store the folder's glossary.toml (names users type -> the documents' spellings)."""
+    path = folder / GLOSSARY_FILE
+    if not path.is_file():
+        return
+    from rag.glossary import parse_glossary
+
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        parse_glossary(text)
+    except RagError as e:
+        report.failed.append({"path": str(path), "error": str(e)})
+        return
+    store.put_glossary(str(folder), text)
+
+
+def remove(doc: str, settings: Settings | None = None, store=None) -> tuple[str, int]:
+    """Remove one document, named by its path or file name. Returns (source, chunks removed)."""
+    from rag.store import Store
+
+    settings = settings or Settings.load()
+    store = store or Store(settings)
+    docs = store.documents()
+    resolved = str(Path(doc).expanduser().resolve())
+    matches = [s for s in docs if s in (doc, resolved)] or [s for s in docs if Path(s).name == doc]
+    if not matches:
+        raise RagError(f"No document {doc!r} in the index; see: rag list")
+    if len(matches) > 1:
+        raise RagError(f"{doc!r} names {len(matches)} documents; give the full path: " + ", ".join(matches))
+    return matches[0], store.delete_document(matches[0])

@@ -1,0 +1,119 @@
+"""What a question asks for: its kind of answer (a percentage, an amount, a count, a person, a
+date, or a description), its weighted terms (with the glossary's and fuzzy-matched spellings as
+alternatives) and the numbers it names. Deterministic, no model."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rag.text import QUESTION_FILLER, content_words, numbers_in, stem, words
+
+_PERCENT_Q = re.compile(r"\b(percent(age)?|%|rate|margin|how fast|by how much|grow(th)?|grew|increase[sd]?|"
+                        r"decrease[sd]?|decline[sd]?|rise|rose|fell|fall|drop(ped)?|jump(ed)?|up|down|change[sd]?)\b", re.I)
+_AMOUNT_Q = re.compile(r"^\s*(how much|what (was|were|is|are|will be)( the)?( total| overall)?|what amount|how big|"
+                       r"how large|give me|tell me|what did .* (report|post|spend|generate|return|raise|buy ?back|repurchase))", re.I)
+_METRIC = re.compile(r"\b(revenues?|sales|income|profits?|earnings|ebitda|ebita|ebit|eps|cash( flow)?|margins?|"
+                     r"capex|capital expenditures?|expenses?|costs?|spend(ing)?|buybacks?|repurchases?|dividends?|debt|"
+                     r"notes|bonds?|gmv|assets|liabilities|equity|price|valuation|proceeds|consideration|amount|"
+                     r"losses?|billion|million|growth|members|users|customers|count|number|headcount|employees)\b", re.I)
+_COUNT_Q = re.compile(r"^\s*(how many|what (is|was) the number of|what number of)", re.I)
+_DATE_Q = re.compile(r"^\s*(when|what year|which year|in what year|since when|what date|on what date)\b|"
+                     r"\b(what|which) (year|month|date|quarter)\b", re.I)
+_PERSON_Q = re.compile(r"^\s*(who|whom|which (analyst|executive|person|officer|firm|bank))\b", re.I)
+_WHO_IS_NAMED = re.compile(r"^\s*who (is|was|are|were)\s+(mr\.?\s|ms\.?\s|mrs\.?\s|dr\.?\s)?[A-Z]", re.I)
+_ASKED_Q = re.compile(r"\b(asked?|question(ed)?|analyst)\b", re.I)
+
+
+_INTENT_WORDS = {
+    "asker": frozenset("ask asked asking question questions analyst analysts call firm bank who which".split()),
+    "person": frozenset("person people who".split()),
+    "date": frozenset("when date year month day time".split()),
+    "count": frozenset("many number".split()),
+    "percent": frozenset("percentage percent".split()),
+}
+RATIO_WORDS = re.compile(r"\b(margins?|rates?|ratios?|share of|percent(age)?|%|yield|growth|grow|grew|increase[sd]?|"
+                         r"decrease[sd]?|decline[sd]?|change[sd]?|up|down|reduction|mix|proportion)\b", re.I)
+MONEY_WORDS = re.compile(r"\b(rmb|usd|dollars?|yuan|renminbi|euros?|billions?|millions?|in \$|how much money)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Term:
+    word: str
+    stems: frozenset[str]  # the term's stem and its alternative spellings' stems
+    weight: float
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    intent: str  # percent | amount | count | date | person | asker | describe
+    terms: tuple[Term, ...]
+    numbers: tuple[str, ...]  # numbers the question itself names (years, "Q3"...)
+    multi: bool  # asks for several figures ("revenue and EBITDA")
+    alt_phrases: tuple[str, ...] = field(default=())
+    wants_money: bool = False  # names a currency or scale ("in RMB", "how many dollars")
+    wants_ratio: bool = False  # a margin, rate, share or growth: a percentage is the answer
+
+    @property
+    def total_weight(self) -> float:
+        return sum(t.weight for t in self.terms) or 1.0
+
+    @property
+    def wants_figure(self) -> bool:
+        return self.intent in ("percent", "amount", "count")
+
+
+def classify(question: str) -> str:
+    q = question.strip()
+    if _DATE_Q.search(q):
+        return "date"
+    if _PERSON_Q.search(q):
+        if _WHO_IS_NAMED.search(q) and not re.search(r"\bwho (is|was) (the|our|their|its)\b", q, re.I):
+            return "describe"
+        return "asker" if _ASKED_Q.search(q) else "person"
+    if _COUNT_Q.search(q):
+        return "count"
+    if re.match(r"^\s*(what percentage|what percent|by what percent|what share|what proportion|how fast)", q, re.I):
+        return "percent"
+    if re.match(r"^\s*(how much|by how much)\b", q, re.I) and re.search(
+            r"\b(grow|grew|growth|increase|decrease|decline|rise|rose|fall|fell|drop|change|improve|expand)", q, re.I):
+        return "percent"
+    if _AMOUNT_Q.search(q) and _METRIC.search(q):
+        return "amount"
+    if re.match(r"^\s*how much\b", q, re.I):
+        return "amount"
+    return "describe"
+
+
+def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
+    """Build the Query: `idf(stem) -> weight`; `vocab_fuzzy(word) -> [(stem, sim)]` for words
+    absent from the corpus; `glossary` expands names to the documents' spellings."""
+    intent = classify(question)
+    expansions = glossary.expansions(question) if glossary else []
+    alt_by_word: dict[str, set[str]] = {}
+    alt_phrases = []
+    for key, spellings in expansions:
+        key_words = [w for w in words(key)]
+        alt_stems = {stem(w) for s in spellings for w in content_words(s)}
+        alt_phrases += list(spellings)
+        for w in key_words:
+            alt_by_word.setdefault(w, set()).update(alt_stems)
+    terms: dict[str, Term] = {}
+    skip = QUESTION_FILLER | _INTENT_WORDS.get(intent, frozenset())
+    for w in content_words(question):
+        s = stem(w)
+        if s in terms or w in skip or s in skip:
+            continue
+        stems = {s} | alt_by_word.get(w, set())
+        if vocab_fuzzy is not None and idf(s) >= idf.max and not alt_by_word.get(w):
+            stems |= {f for f, _ in vocab_fuzzy(w)}
+        # a word the corpus never uses is worth what its best-known spelling is worth
+        weight = idf(s) if idf(s) < idf.max else min(idf(x) for x in stems)
+        terms[s] = Term(w, frozenset(stems), weight)
+    nums = tuple(n for n, _, _ in numbers_in(question) if not re.fullmatch(r"\d", n))
+    multi = bool(re.search(r"\b(and|both|as well as|each|respectively|plus)\b|,", question, re.I)) and \
+        len(_METRIC.findall(question)) + len(re.findall(r"\b(grow(th)?|grew|increase|decline)\b", question, re.I)) >= 2
+    return Query(question, intent, tuple(terms.values()), nums, multi, tuple(alt_phrases),
+                 wants_money=intent == "amount" and bool(MONEY_WORDS.search(question)),
+                 wants_ratio=bool(RATIO_WORDS.search(question)))

@@ -1,0 +1,220 @@
+"""The Chroma store: a chunks collection (our embeddings, text, metadata) and a documents
+collection whose records are the commit markers of ingested files.
+
+A document is visible only once its record names the hash its chunks were written under; chunks of
+any other hash are leftovers of an interrupted ingest and are swept on the next one. Chroma never
+embeds on its own: the collections carry a guard embedding function that raises, and telemetry
+is off. Embedded (`PersistentClient`) and server (`HttpClient`) modes behave the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.chunk import Chunk
+from rag.errors import IndexMismatchError, IndexMissingError, RagError
+from rag.settings import Settings
+
+SCHEMA_VERSION = 1
+GLOSSARY_PREFIX = "glossary::"
+
+
+def _guard_function():
+    from chromadb.api.types import EmbeddingFunction
+
+    class NeverEmbed(EmbeddingFunction):
+        """Chroma's default function downloads a model; we always hand over our own vectors."""
+
+        def __init__(self) -> None:
+            pass
+
+        def __call__(self, input):  # noqa: A002 - Chroma's signature
+            raise RagError("internal error: Chroma was asked to embed text itself")
+
+        @staticmethod
+        def name() -> str:
+            return "rag-qa-never-embed"
+
+        def get_config(self) -> dict:
+            return {}
+
+        @staticmethod
+        def build_from_config(config: dict) -> "NeverEmbed":
+            return NeverEmbed()
+
+    return NeverEmbed()
+
+
+def make_client(settings: Settings, create: bool):
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+        try:
+            client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
+                                         ssl=url.scheme == "https", settings=chroma_settings)
+            client.heartbeat()
+        except Exception as e:
+            raise RagError(f"Cannot reach the Chroma server at {settings.chroma_url} "
+                           f"({type(e).__name__}); start it with: chroma run --path DIR --port "
+                           f"{url.port or 8000}") from None
+        return client
+    if not create and not settings.index_dir.is_dir():
+        raise IndexMissingError(f"No index at {settings.index_dir}/. Run: rag ingest corpus/")
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+
+
+def manifest_for(settings: Settings) -> dict:
+    """How an index is made; opening it with other values is refused."""
+    return {"rag_schema": SCHEMA_VERSION, "embed_model": settings.embed_model,
+            "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap}
+
+
+class Store:
+    """One index: `<collection>-chunks` and `<collection>-docs` in a Chroma database."""
+
+    def __init__(self, settings: Settings, create: bool = False) -> None:
+        self.settings = settings
+        self.client = make_client(settings, create)
+        names = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
+        self._chunks_name = f"{settings.collection}-chunks"
+        self._docs_name = f"{settings.collection}-docs"
+        if not create and self._chunks_name not in names:
+            where = settings.index_label
+            raise IndexMissingError(f"No index in {where}. Run: rag ingest corpus/"
+                                    + (f" --chroma-url {settings.chroma_url}" if settings.chroma_url else ""))
+        self.chunks = self._collection(self._chunks_name, cosine=True)
+        self.docs = self._collection(self._docs_name, cosine=False)
+
+    def _collection(self, name: str, cosine: bool):
+        config = {"hnsw": {"space": "cosine"}} if cosine else None
+        return self.client.get_or_create_collection(name, embedding_function=_guard_function(),
+                                                    configuration=config)
+
+    # --- manifest ----------------------------------------------------------------------------
+
+    def manifest(self) -> dict:
+        meta = dict(self.chunks.metadata or {})
+        return {k: meta[k] for k in ("rag_schema", "embed_model", "chunk_size",
+                                     "chunk_overlap") if k in meta}
+
+    def check_manifest(self, expected: dict) -> None:
+        """Adopt `expected` on an empty index; refuse an index made with other settings."""
+        have = self.manifest()
+        if not have:
+            self.chunks.modify(metadata=expected)
+            return
+        diffs = [f"{k}={have.get(k)!r} (now {v!r})" for k, v in expected.items() if have.get(k) != v]
+        if diffs:
+            target = f"--chroma-url {self.settings.chroma_url} --collection NAME" if self.settings.chroma_url \
+                else "--index NEW_DIR"
+            raise IndexMismatchError(
+                f"The index in {self.settings.index_label} was built with {', '.join(diffs)}. "
+                f"Use the same settings, or re-ingest into a fresh index: rag ingest PATH {target} "
+                f"(or delete {self.settings.index_label} and run rag ingest again)")
+
+    # --- documents ---------------------------------------------------------------------------
+
+    def documents(self) -> dict[str, dict]:
+        """Committed documents: source -> record metadata (doc_hash, title, chunks, ...)."""
+        got = self.docs.get(include=["metadatas"])
+        return {i: m for i, m in zip(got["ids"], got["metadatas"]) if not i.startswith(GLOSSARY_PREFIX)}
+
+    def commit_document(self, source: str, meta: dict) -> None:
+        self.docs.upsert(ids=[source], metadatas=[meta], embeddings=[[0.0]])
+
+    def delete_document(self, source: str) -> int:
+        """Remove a document's record first (it disappears at once), then all its chunks."""
+        self.docs.delete(ids=[source])
+        ids = self.chunks.get(where={"source": source}, include=[])["ids"]
+        self.delete_chunks(ids)
+        return len(ids)
+
+    def glossaries(self) -> dict[str, str]:
+        got = self.docs.get(include=["documents"])
+        return {i[len(GLOSSARY_PREFIX):]: d for i, d in zip(got["ids"], got["documents"])
+                if i.startswith(GLOSSARY_PREFIX)}
+
+    def put_glossary(self, folder: str, text: str | None) -> None:
+        key = GLOSSARY_PREFIX + folder
+        if text is None:
+            self.docs.delete(ids=[key])
+        else:
+            self.docs.upsert(ids=[key], documents=[text], metadatas=[{"kind": "glossary"}], embeddings=[[0.0]])
+
+    # --- chunks ------------------------------------------------------------------------------
+
+    def _batches(self, n: int) -> Iterator[slice]:
+        size = min(1000, self.client.get_max_batch_size())
+        for i in range(0, n, size):
+            yield slice(i, i + size)
+
+    def add_chunks(self, chunks: list[Chunk], embeddings: np.ndarray) -> None:
+        for sl in self._batches(len(chunks)):
+            part = chunks[sl]
+            self.chunks.upsert(ids=[c.id for c in part], documents=[c.text for c in part],
+                               metadatas=[c.metadata() for c in part], embeddings=embeddings[sl])
+
+    def delete_chunks(self, ids: list[str]) -> None:
+        for sl in self._batches(len(ids)):
+            self.chunks.delete(ids=ids[sl])
+
+    def chunk_keys(self) -> list[tuple[str, str, str]]:
+        """(id, source, doc_hash) of every stored chunk, committed or not."""
+        out = []
+        for page in self._pages(include=["metadatas"]):
+            out += [(i, m.get("source", ""), m.get("doc_hash", "")) for i, m in zip(page["ids"], page["metadatas"])]
+        return out
+
+    def _pages(self, include: list[str], size: int = 5000) -> Iterator[dict]:
+        offset = 0
+        while True:
+            page = self.chunks.get(include=include, limit=size, offset=offset)
+            if not page["ids"]:
+                return
+            yield page
+            offset += len(page["ids"])
+
+    def committed_chunks(self) -> list[Chunk]:
+        """Every chunk of a committed document, in document order."""
+        docs = {s: m.get("doc_hash") for s, m in self.documents().items()}
+        out = []
+        for page in self._pages(include=["documents", "metadatas"]):
+            for i, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
+                if docs.get(meta.get("source")) == meta.get("doc_hash"):
+                    out.append(Chunk.from_record(i, text, meta))
+        out.sort(key=lambda c: (c.source, c.index))
+        return out
+
+    def count(self) -> int:
+        return self.chunks.count()
+
+    def query(self, vector: np.ndarray, n: int) -> tuple[list[str], list[float]]:
+        """Nearest chunk ids and cosine similarities."""
+        total = self.chunks.count()
+        if total == 0:
+            return [], []
+        res = self.chunks.query(query_embeddings=[vector], n_results=min(n, total), include=["distances"])
+        return res["ids"][0], [1.0 - d for d in res["distances"][0]]
+
+    # --- locking -----------------------------------------------------------------------------
+
+    def lock_path(self) -> Path:
+        """A file lock for writers. For a server index it is per machine only (documented)."""
+        if not self.settings.chroma_url:
+            return self.settings.index_dir / ".ingest.lock"
+        key = hashlib.sha256(json.dumps([self.settings.chroma_url, self.settings.collection]).encode()).hexdigest()[:16]
+        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-qa" / "locks"
+        base.mkdir(parents=True, exist_ok=True)
+        return base / f"{key}.lock"

@@ -1,0 +1,258 @@
+"""Text primitives shared by chunking and answering: sentence and table-row units with exact
+character offsets, token counts, numbers and their normalised forms, and word matching.
+
+Sentences come from NLTK's Punkt model, loaded from the copy that llama-index ships, so nothing is
+downloaded. llama-index's own SentenceSplitter is not used for units because it re-splits long
+sentences at commas (breaking "1,577") and does not report offsets, and both matter here: a quote
+must be located exactly in its passage.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@functools.lru_cache(maxsize=1)
+def _llama_static_dir() -> Path:
+    # Find the folder without importing llama_index (a second of start-up we don't need here).
+    spec = importlib.util.find_spec("llama_index.core")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("llama-index-core is not installed; run: pip install -e .")
+    return Path(list(spec.submodule_search_locations)[0]) / "_static"
+
+
+@functools.lru_cache(maxsize=1)
+def _punkt():
+    import nltk
+
+    nltk_dir = str(_llama_static_dir() / "nltk_cache")
+    if nltk_dir not in nltk.data.path:
+        nltk.data.path.insert(0, nltk_dir)
+    from nltk.tokenize import PunktTokenizer
+
+    return PunktTokenizer("english")
+
+
+@functools.lru_cache(maxsize=1)
+def tokenizer():
+    """tiktoken's cl100k_base, read from llama-index's bundled cache (no download)."""
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(_llama_static_dir() / "tiktoken_cache"))
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base")
+
+
+def count_tokens(text: str) -> int:
+    return len(tokenizer().encode(text, disallowed_special=()))
+
+
+# --- units -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence, a table row or a heading line: `text[start:end]` of the text it came from."""
+
+    start: int
+    end: int
+    kind: str  # "sentence" | "row" | "heading"
+
+
+_NUM_TOKEN = re.compile(r"^[($€£¥-]*\d[\d,.]*%?\)?$")
+_SENT_END = re.compile(r"[.!?:;\"”’)]\s*$")
+
+
+def _is_table_row(line: str) -> bool:
+    words = line.split()
+    if not words:
+        return False
+    nums = sum(1 for w in words if _NUM_TOKEN.match(w.strip("$")) or w in {"$", "—", "-", "%"})
+    return nums >= 2 and nums / len(words) >= 0.3
+
+
+def is_heading(line: str) -> bool:
+    """A short title-like line: markdown heading, 'Item 7.' / 'PART II', ALL CAPS or Title Case."""
+    s = line.strip()
+    if not s or len(s) > 90:
+        return False
+    if s.startswith("#"):
+        return True
+    if re.match(r"^(item|part)\s+[0-9ivx]+[a-z]?\b", s, re.I):
+        return True
+    if _SENT_END.search(s) and not s.endswith(")"):
+        return False
+    words = re.findall(r"[A-Za-z][A-Za-z'&-]*", s)
+    if not words or len(words) > 12 or sum(c.isdigit() for c in s) > len(s) // 4:
+        return False
+    if s.isupper() and len(words) >= 2:
+        return True
+    minor = {"and", "of", "the", "in", "for", "to", "on", "a", "an", "or", "with", "by", "at", "from"}
+    return all(w[0].isupper() or w in minor for w in words)
+
+
+def split_units(text: str, start: int = 0, end: int | None = None) -> list[Unit]:
+    """Split `text[start:end]` into sentences, table rows and heading lines, offsets absolute.
+
+    Lines of prose are joined (PDF text wraps sentences over lines) and cut into sentences by
+    Punkt; a line that is mostly figures is a table row of its own, since tables have no
+    sentence boundaries.
+    """
+    end = len(text) if end is None else end
+    units: list[Unit] = []
+    run_start: int | None = None
+    run_end = start
+
+    def flush() -> None:
+        nonlocal run_start
+        if run_start is None:
+            return
+        seg = text[run_start:run_end]
+        for s, e in _punkt().span_tokenize(seg):
+            # Punkt keeps an odd newline-separated fragment together; trim the whitespace only.
+            units.append(Unit(run_start + s, run_start + e, "sentence"))
+        run_start = None
+
+    pos = start
+    for line in text[start:end].splitlines(keepends=True):
+        line_start, line_end = pos, pos + len(line.rstrip("\r\n"))
+        pos += len(line)
+        stripped = text[line_start:line_end].strip()
+        if not stripped:
+            flush()
+            continue
+        lead = len(text[line_start:line_end]) - len(text[line_start:line_end].lstrip())
+        s, e = line_start + lead, line_start + lead + len(stripped)
+        if _is_table_row(stripped):
+            flush()
+            units.append(Unit(s, e, "row"))
+        elif is_heading(stripped) and len(stripped.split()) <= 12:
+            flush()
+            units.append(Unit(s, e, "heading"))
+        else:
+            if run_start is None:
+                run_start = s
+            run_end = e
+    flush()
+    return units
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every unit in `text`: the candidate quotes of an answer."""
+    return [(u.start, u.end) for u in split_units(text)]
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+# A figure as written: "13%", "1,577", "RMB 280.2 billion", "$1.3 billion", "20.7". Years count too.
+NUMBER_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?!\w)")
+_WORD_NUM = {"percent": "%", "per cent": "%", "pct": "%"}
+
+
+def normalize_number(raw: str) -> str:
+    """'1,577' -> '1577'; '13.0' -> '13'; keeps a trailing % attached."""
+    pct = raw.endswith("%")
+    core = raw.rstrip("%").replace(",", "")
+    if "." in core:
+        core = core.rstrip("0").rstrip(".") or "0"
+    return core + ("%" if pct else "")
+
+
+def numbers_in(text: str) -> list[tuple[str, int, int]]:
+    """Every number in `text` as (normalised form, start, end); a directly following '%' or
+    'percent' is part of it."""
+    out = []
+    for m in NUMBER_RE.finditer(text):
+        raw, end = m.group(0), m.end()
+        tail = text[end:end + 9].lower()
+        if tail.startswith("%"):
+            raw, end = raw + "%", end + 1
+        elif tail.lstrip().startswith(("percent", "per cent")):
+            raw += "%"
+        out.append((normalize_number(raw), m.start(), end))
+    return out
+
+
+def normalize_for_match(text: str) -> str:
+    """Lower-case, thousands separators dropped, 'percent' -> '%', whitespace collapsed: the form
+    in which expected figures and answers are compared."""
+    t = text.lower().replace("\u00a0", " ")
+    t = re.sub(r"(?<=\d),(?=\d{3}\b)", "", t)
+    for word, sym in _WORD_NUM.items():
+        t = re.sub(rf"(?<=\d)\s*{word}\b", sym, t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+# --- words -----------------------------------------------------------------------------------
+
+WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'&.-]*[A-Za-z0-9%]|[A-Za-z0-9]%?")
+
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just me more most
+my myself no nor not of off on once only or other our ours ourselves out over own same she should so
+some such than that the their theirs them themselves then there these they this those through to too
+under until up very was we were what when where which while who whom why will with would you your
+yours yourself yourselves tell give say said please much many company s
+""".split())
+
+
+# Words that shape a question but name nothing to look for ("what happened to...", "according to").
+QUESTION_FILLER = frozenset("""
+happen happened happening get gets getting got use used using doesn't don't didn't isn't aren't wasn't
+anything something everything include includes including compare compared comparison help helps
+keep keeps say says mention mentioned describe described description explain explained talk talked
+discuss discussed list show shows know known look looks like mean means want wants need needs way ways
+kind kinds type types thing things also still currently approximately roughly around exactly
+according figure figures number amount detail details overview summary happen expected expect
+""".split())
+
+_POSSESSIVE = re.compile(r"(?:'s|’s|s'|’)$")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words, possessives dropped ("Alibaba's" -> "alibaba")."""
+    out = []
+    for w in WORD_RE.findall(text.replace("’", "'")):
+        w = w.lower().strip(".'")
+        out.append(re.sub(r"'s$", "", w) if len(w) > 3 else w)
+    return out
+
+
+def content_words(text: str) -> list[str]:
+    """Words worth matching: stopwords and bare numbers dropped, hyphenated compounds split
+    ("December-quarter" -> "december", "quarter")."""
+    out = []
+    for w in words(text):
+        for part in (w.split("-") if "-" in w else [w]):
+            if part and part not in STOPWORDS and stem(part) not in STOPWORDS and \
+                    not NUMBER_RE.fullmatch(part.rstrip("%")):
+                out.append(part)
+    return out
+
+
+# Snowball leaves irregular past tenses alone; financial prose is full of them.
+_IRREGULAR = {"grew": "grow", "grown": "grow", "rose": "rise", "risen": "rise", "fell": "fall", "fallen": "fall",
+              "paid": "pay", "spent": "spend", "bought": "buy", "sold": "sell", "made": "make", "held": "hold",
+              "led": "lead", "drove": "drive", "driven": "drive", "won": "win", "took": "take", "taken": "take",
+              "gave": "give", "given": "give", "began": "begin", "begun": "begin", "became": "become",
+              "saw": "see", "seen": "see", "brought": "bring", "built": "build", "kept": "keep", "left": "leave",
+              "met": "meet", "ran": "run", "went": "go", "gone": "go", "wrote": "write", "written": "write"}
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Snowball stem (PyStemmer, which bm25s uses too), irregular verbs first mapped to their
+    base form so 'grew' matches 'growth'."""
+    return _stemmer().stemWord(_IRREGULAR.get(word, word))
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
