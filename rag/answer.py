@@ -29,9 +29,18 @@ FIGURE_RE = re.compile(
     rf"(?:{_CURRENCY}\s?)?(?<![\w.])\(?\d[\d,]*(?:\.\d+)?\)?(?:\s?%|\s?percent\b)?(?:\s{_SCALE}\b)?", re.I)
 _RETRACTION = re.compile(r"^[\s.,;:—–-]*(?:pardon me|sorry|excuse me|i mean|i'm sorry|correction|rather|"
                          r"let me correct|i should say)\b", re.I)
+_CAUSAL = re.compile(r"\b(due to|because|driven by|attributed to|attributable to|as a result|reflect(s|ed|ing)?|"
+                     r"owing to|primarily from|mainly from|caused by|led by|thanks to)\b", re.I)
+_ANAPHOR = re.compile(r"^\W*(?:\[\w+\]\s*)?(?:it|its|this|these|that|those|they|their|such|he|she|his|her|"
+                      r"the (?:decrease|increase|growth|decline|transactions?|company|segment|business|deal|figure))\b", re.I)
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-DATE_RE = re.compile(rf"\b(?:{_MONTHS}\s+(?:\d{{1,2}},\s+)?(?:19|20)\d\d|(?:19|20)\d\d|{_MONTHS}\s+\d{{1,2}})\b")
+DATE_RE = re.compile(
+    rf"\b(?:{_MONTHS}\s+(?:\d{{1,2}},\s+)?(?:19|20)\d\d|{_MONTHS}\s+\d{{1,2}}|(?:fiscal(?: year)?\s+)?(?:19|20)\d\d|"
+    rf"(?:the\s+)?(?:{_MONTHS}|first|second|third|fourth)\s+(?:quarter|half)(?:\s+of\s+(?:fiscal\s+)?(?:19|20)\d\d)?|"
+    rf"(?:next|this|last|coming|following|current)\s+(?:fiscal\s+)?(?:year|quarter|half)|"
+    rf"(?:over\s+)?the\s+(?:next|past|last|coming)\s+\d+\s+(?:years|quarters|months)|Q[1-4]\s*(?:FY)?\s*(?:19|20)?\d\d|FY\s?\d{{2,4}})\b",
+    re.I)
 NAME_RE = re.compile(r"\b(?:(?:Mr|Ms|Mrs|Dr)\.\s)?[A-Z][a-z]+(?:[ -][A-Z]\.)?(?:\s[A-Z][a-z]+){1,2}\b")
 _NOT_NAMES = re.compile(r"^(The|This|That|These|In|On|At|Our|We|As|For|And|But|So|If|It|Alibaba|Group|Holding|"
                         r"Cloud|Intelligence|Chief|Vice|President|Deputy|Financial|Officer|Executive|"
@@ -145,12 +154,28 @@ class ExtractiveAnswerer:
             if query.numbers and not all(n in {x for x, _, _ in numbers_in(c.text + " " + context)}
                                          for n in query.numbers):
                 continue  # the question names a year or figure this passage lacks: not its answer
-            for u in split_units(c.text):
-                if u.kind == "heading":
-                    continue
+            units = [u for u in split_units(c.text) if u.kind != "heading"]
+            prev_stems: set[str] = set()
+            for u in units:
                 sent = c.text[u.start:u.end]
+                own = set(_stems_of(sent))
+                window_prev, prev_stems = prev_stems, own
+                if sent.rstrip().endswith("?"):
+                    continue  # a question asked on a call is not an answer
                 # the title, section and questioner frame every sentence of the passage
-                cov, matched = _coverage(query, set(_stems_of(sent)) | context_stems)
+                sent_stems = own | context_stems
+                cov, matched = _coverage(query, sent_stems)
+                # "These transactions will...", "It has...": the subject is in the sentence before
+                if not _ANAPHOR.match(sent):
+                    window_prev = set()
+                cov_w, matched_w = _coverage(query, sent_stems | window_prev)
+                if 0.9 * cov_w > cov:
+                    cov, matched = 0.9 * cov_w, matched_w
+                if query.entities and query.wants_figure:
+                    # a figure about another company or segment does not answer for this one
+                    window = sent_stems | window_prev
+                    missing = sum(1 for ent in query.entities if not ent & window)
+                    cov *= 0.6 ** missing
                 fit = self._fit(query, hit, c.text, u.start, u.end)
                 cand = _Candidate(hit, rank, u.start, u.end, cov, chunk_cov, matched, fit)
                 cand.score = 0.55 * cov + 0.2 * chunk_cov + 0.15 * fit + 0.1 * hit.score / top \
@@ -206,8 +231,11 @@ class ExtractiveAnswerer:
             if c is best or overlaps(c) or c.fit < 0.4:
                 continue
             gain = sum(t.weight for t in query.terms if t.word in (c.matched & missing)) / query.total_weight
+            near = c.hit.chunk.id == best.hit.chunk.id and abs(c.start - best.end) < 400
             if query.multi and query.wants_figure and c.fit >= 1.0 and c.sent_cov >= 0.5 * best.sent_cov:
-                gain += 0.2  # "revenue and EBITDA": a second figure-bearing sentence on the topic
+                gain += 0.25 if near else 0.15  # "revenue and EBITDA": another figure on the topic
+            if query.causal and near and c.start >= best.start and _CAUSAL.search(c.hit.chunk.text, c.start, c.end):
+                gain += 0.25  # "why": the sentence after the fact that gives its reason
             gain *= c.score / best.score if best.score > 0 else 0
             if gain > best_gain:
                 best_gain, pick = gain, c
@@ -257,6 +285,8 @@ class ExtractiveAnswerer:
         leads = []
         for n, (c, s, e) in enumerate(parts, 1):
             figs = [f for f in _figures(c.hit.chunk.text, s, e) if f.kind != "year"]
+            if query.wants_money and any(f.kind == "money" for f in figs):
+                figs = [f for f in figs if f.kind == "money"]
             if query.intent == "percent" and any(f.kind == "percent" for f in figs) and not query.multi:
                 figs = [f for f in figs if f.kind == "percent"]
             picks = _nearest(query, c.hit.chunk.text, s, e, [(f.text, f.start, f.end) for f in figs],

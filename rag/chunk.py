@@ -63,7 +63,8 @@ _CALL_OPENING = re.compile(
     r"(?:welcome to|thank you for standing by|good (?:day|morning|afternoon|evening)).{0,160}?"
     r"\b(?:call|conference|webcast)\b", re.I)
 _QA_OPENING = re.compile(
-    r"open (?:it )?up (?:the call )?for (?:q&a|questions)|question-and-answer session|"
+    r"open (?:it |the (?:call|line|floor) )?(?:up )?(?:the (?:call|line|floor) )?for (?:q&a|questions)|"
+    r"question-and-answer session|"
     r"q&a session|begin the question", re.I)
 _SPEAKER_LINE = re.compile(r"^(?P<name>[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})(?:\s+--\s+[^\n:]{2,80})?:\s")
 
@@ -124,10 +125,11 @@ def chunk_document(pages: list[Page], *, source: str, title: str, doc_hash: str,
     marker always starts a new chunk, so a chunk has one section, segment and analyst."""
     chunks: list[Chunk] = []
     section: str | None = None
+    # A transcript's segment and analyst carry over page breaks (a PDF's Q&A runs over pages).
+    state: dict[str, str | None] = {"segment": None, "analyst": None}
     for page in pages:
         text = page.text
         markers = transcript_markers(text)
-        state = {"segment": None, "analyst": None}
         units: list[tuple[Unit, int]] = []
         for u in split_units(text):
             n = count_tokens(text[u.start:u.end])
@@ -154,9 +156,11 @@ def chunk_document(pages: list[Page], *, source: str, title: str, doc_hash: str,
         for u, n in units:
             boundary = False
             while mi < len(markers) and markers[mi][0] <= u.start:
-                boundary = True
                 _, seg, analyst = markers[mi]
                 mi += 1
+                if seg == "Prepared remarks" and state["segment"] == "Q&A":
+                    continue  # "good morning ... call" said during the Q&A of a later page
+                boundary = True
                 pending = (seg, analyst)
             if boundary or u.kind == "heading":
                 emit()
@@ -174,6 +178,8 @@ def chunk_document(pages: list[Page], *, source: str, title: str, doc_hash: str,
                         break
                     tail.insert(0, prev)
                     tokens += prev[1]
+                while tail and tokens + n > size:  # the overlap must not push the chunk past `size`
+                    tokens -= tail.pop(0)[1]
                 buf = tail
             buf.append((u, n))
         emit()

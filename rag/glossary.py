@@ -55,6 +55,17 @@ FINANCE_ALIASES = """
 "bottom line" = ["net income"]
 "profit" = ["income"]
 "headcount" = ["employees"]
+"DAU" = ["daily active users"]
+"DAUs" = ["daily active users"]
+"daily active users" = ["DAUs"]
+"MAU" = ["monthly active users"]
+"MAUs" = ["monthly active users"]
+"monthly active users" = ["MAUs"]
+"losing money" = ["loss"]
+"lose money" = ["loss"]
+"lost money" = ["loss"]
+"make money" = ["profitable"]
+"making money" = ["profitable"]
 "staff" = ["employees"]
 "workforce" = ["employees"]
 """
@@ -79,7 +90,7 @@ class Glossary:
         """(key as found in the question, its spellings) for every key the question uses."""
         found, taken = [], []
         for key, spellings in self.aliases:
-            for m in re.finditer(rf"(?<![\w-]){re.escape(key)}(?![\w-])", question, re.I):
+            for m in re.finditer(rf"(?<!\w){re.escape(key)}(?!\w)", question, re.I):
                 if any(s < m.end() and m.start() < e for s, e in taken):
                     continue
                 taken.append((m.start(), m.end()))

@@ -91,7 +91,7 @@ def _title_from_text(text: str, path: Path) -> str:
 
 def _read_pdf(path: Path, warnings: list[str]) -> tuple[str, list[Page]]:
     import pypdf
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # font warnings on every 10-K page
     try:
@@ -105,10 +105,12 @@ def _read_pdf(path: Path, warnings: list[str]) -> tuple[str, list[Page]]:
         raise DocumentError("the PDF needs a password; decrypt it first (qpdf --decrypt)") from None
     except DependencyError as e:
         raise DocumentError(f"cannot decrypt this PDF: {e} (pip install 'pypdf[crypto]')") from None
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as e:
-        if isinstance(e, OSError) and not isinstance(e, (EOFError,)) and e.errno is not None:
-            raise
-        raise DocumentError(f"corrupt or not a PDF ({type(e).__name__}: {str(e)[:80]})") from None
+    except Exception as e:  # pypdf raises many kinds on a damaged file (PdfReadError, LimitReachedError,
+        # NotImplementedError, AssertionError, ...); none of them may stop the other files' ingest
+        if isinstance(e, OSError) and e.errno is not None:
+            raise DocumentError(f"cannot read: {e.strerror or e}") from None
+        detail = " ".join(str(e).split())[:80]
+        raise DocumentError(f"corrupt or not a PDF ({type(e).__name__}: {detail})") from None
     pages = [p for p in pages if p.text.strip()]
     if not pages:
         raise DocumentError("no text layer (a scanned PDF?); run OCR on it first")

@@ -20,7 +20,7 @@ _METRIC = re.compile(r"\b(revenues?|sales|income|profits?|earnings|ebitda|ebita|
 _COUNT_Q = re.compile(r"^\s*(how many|what (is|was) the number of|what number of)", re.I)
 _DATE_Q = re.compile(r"^\s*(when|what year|which year|in what year|since when|what date|on what date)\b|"
                      r"\b(what|which) (year|month|date|quarter)\b", re.I)
-_PERSON_Q = re.compile(r"^\s*(who|whom|which (analyst|executive|person|officer|firm|bank))\b", re.I)
+_PERSON_Q = re.compile(r"^\s*(who|whom|(which|what) ([\w.&-]+\s){0,3}(analyst|executive|person|officer|firm|bank|broker)s?)\b", re.I)
 _WHO_IS_NAMED = re.compile(r"^\s*who (is|was|are|were)\s+(mr\.?\s|ms\.?\s|mrs\.?\s|dr\.?\s)?[A-Z]", re.I)
 _ASKED_Q = re.compile(r"\b(asked?|question(ed)?|analyst)\b", re.I)
 
@@ -32,6 +32,13 @@ _INTENT_WORDS = {
     "count": frozenset("many number".split()),
     "percent": frozenset("percentage percent".split()),
 }
+# A name: capitalised words (or an acronym) after the question's first word: "Cloud Intelligence
+# Group", "AIDC", "JPMorgan". The first word is skipped unless it is an acronym or a run of names.
+_ENTITY = re.compile(r"(?<!^)(?<![.?!]\s)\b(?:[A-Z][\w&.'’-]*[A-Za-z0-9]|[A-Z]{2,}\d*)(?:\s+(?:and\s+|of\s+|&\s+)?(?:[A-Z][\w&.'’-]*[A-Za-z0-9]|[A-Z]{2,}))*")
+_NOT_ENTITY = re.compile(
+    r"(?i:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|"
+    r"wednesday|thursday|friday|q[1-4]|h[12]|fy\d*|ai|rmb|usd|hkd|eur|gbp|cny|us|eps|ebitda|ebita|ebit|gaap|non-gaap|"
+    r"gmv|cmr|capex|fcf|yoy|qoq|ceo|cfo|coo|cto|ipo|r&d|i|and|of)")
 RATIO_WORDS = re.compile(r"\b(margins?|rates?|ratios?|share of|percent(age)?|%|yield|growth|grow|grew|increase[sd]?|"
                          r"decrease[sd]?|decline[sd]?|change[sd]?|up|down|reduction|mix|proportion)\b", re.I)
 MONEY_WORDS = re.compile(r"\b(rmb|usd|dollars?|yuan|renminbi|euros?|billions?|millions?|in \$|how much money)\b", re.I)
@@ -54,6 +61,8 @@ class Query:
     alt_phrases: tuple[str, ...] = field(default=())
     wants_money: bool = False  # names a currency or scale ("in RMB", "how many dollars")
     wants_ratio: bool = False  # a margin, rate, share or growth: a percentage is the answer
+    entities: tuple[frozenset[str], ...] = ()
+    causal: bool = False  # asks why, or what drove something  # stems of each name the question uses ("Cloud Intelligence Group")
 
     @property
     def total_weight(self) -> float:
@@ -65,7 +74,8 @@ class Query:
 
 
 def classify(question: str) -> str:
-    q = question.strip()
+    # "According to Toby Xu, what rate..." is classified by what follows the attribution
+    q = re.sub(r"^\s*(according to|per|in)\s+[^,?]{1,60},\s*", "", question.strip(), flags=re.I)
     if _DATE_Q.search(q):
         return "date"
     if _PERSON_Q.search(q):
@@ -74,7 +84,9 @@ def classify(question: str) -> str:
         return "asker" if _ASKED_Q.search(q) else "person"
     if _COUNT_Q.search(q):
         return "count"
-    if re.match(r"^\s*(what percentage|what percent|by what percent|what share|what proportion|how fast)", q, re.I):
+    if re.match(r"^\s*(what|which|at what|by what) (percentage|percent|share(?!\s+(price|count|capital|repurchase|buyback))|"
+                r"proportion|portion|rate|growth rate|margin)\b|"
+                r"^\s*how fast", q, re.I):
         return "percent"
     if re.match(r"^\s*(how much|by how much)\b", q, re.I) and re.search(
             r"\b(grow|grew|growth|increase|decrease|decline|rise|rose|fall|fell|drop|change|improve|expand)", q, re.I):
@@ -94,8 +106,15 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
     alt_by_word: dict[str, set[str]] = {}
     alt_phrases = []
     for key, spellings in expansions:
-        key_words = [w for w in words(key)]
-        alt_stems = {stem(w) for s in spellings for w in content_words(s)}
+        key_words = content_words(key) or words(key)
+        key_stems = {stem(w) for w in key_words}
+        alt_stems = set()
+        for spelling in spellings:
+            # a spelling stands for the whole key through its most distinctive word: "TTG",
+            # "Tabor" (of "Tabor Tmall Group"), "China" (of "Revenue from China")
+            own = [stem(w) for w in (content_words(spelling) or words(spelling)) if stem(w) not in key_stems]
+            if own and idf(max(own, key=idf)) >= 1.0:  # a word on every page is no alias
+                alt_stems.add(max(own, key=idf))
         alt_phrases += list(spellings)
         for w in key_words:
             alt_by_word.setdefault(w, set()).update(alt_stems)
@@ -114,6 +133,18 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
     nums = tuple(n for n, _, _ in numbers_in(question) if not re.fullmatch(r"\d", n))
     multi = bool(re.search(r"\b(and|both|as well as|each|respectively|plus)\b|,", question, re.I)) and \
         len(_METRIC.findall(question)) + len(re.findall(r"\b(grow(th)?|grew|increase|decline)\b", question, re.I)) >= 2
-    return Query(question, intent, tuple(terms.values()), nums, multi, tuple(alt_phrases),
+    entities = []
+    for name in _ENTITY.findall(question):
+        name = " ".join(w for w in name.split() if not _NOT_ENTITY.fullmatch(w.strip("'’s")))
+        if not name:
+            continue
+        stems = {t.word: t for t in terms.values()}
+        ent = [stems[w] for w in content_words(name) if w in stems]
+        if ent:
+            # the name is present when its rarest word (or an alias of it) is
+            key = max(ent, key=lambda t: t.weight)
+            entities.append(key.stems)
+    return Query(question, intent, tuple(terms.values()), nums, multi, tuple(alt_phrases), entities=tuple(entities),
                  wants_money=intent == "amount" and bool(MONEY_WORDS.search(question)),
-                 wants_ratio=bool(RATIO_WORDS.search(question)))
+                 wants_ratio=bool(RATIO_WORDS.search(question)),
+                 causal=bool(re.search(r"\b(why|what drove|what caused|reasons?|drivers?|due to what|explain)\b", question, re.I)))
