@@ -126,7 +126,7 @@ class ExtractiveAnswerer:
     the short answer. Abstains when no sentence covers the question well enough."""
 
     name = "extractive"
-    min_coverage = 0.45  # share of the question's (IDF-weighted) terms the evidence must contain
+    min_coverage = 0.4  # share of the question's (IDF-weighted) terms the evidence must contain
     min_sentence_coverage = 0.4  # ... and the sentence holding a figure, date or name
 
     def answer(self, query: Query, hits: list[Hit]) -> Answer:
@@ -177,6 +177,10 @@ class ExtractiveAnswerer:
                     missing = sum(1 for ent in query.entities if not ent & window)
                     cov *= 0.6 ** missing
                 fit = self._fit(query, hit, c.text, u.start, u.end)
+                if query.metrics and query.wants_figure:
+                    # revenue is not GMV: the measure asked for must be named beside the figure
+                    window = sent_stems | window_prev
+                    fit *= 0.3 ** sum(1 for m in query.metrics if not m & window)
                 cand = _Candidate(hit, rank, u.start, u.end, cov, chunk_cov, matched, fit)
                 cand.score = 0.55 * cov + 0.2 * chunk_cov + 0.15 * fit + 0.1 * hit.score / top \
                     - 0.02 * rank - (0.1 if len(sent) < 25 else 0.0)
@@ -239,6 +243,11 @@ class ExtractiveAnswerer:
             gain *= c.score / best.score if best.score > 0 else 0
             if gain > best_gain:
                 best_gain, pick = gain, c
+        if pick is None and query.intent == "describe":
+            # a description reads better with the next sentence that is as much on topic
+            nxt = [c for c in cands if c is not best and not overlaps(c) and c.hit.chunk.id == best.hit.chunk.id
+                   and 0 <= c.start - best.end < 3 and c.score >= 0.9 * best.score]
+            return nxt[0] if nxt else None
         return pick if best_gain >= 0.12 else None
 
     # --- composing -----------------------------------------------------------------------------
@@ -285,8 +294,9 @@ class ExtractiveAnswerer:
         leads = []
         for n, (c, s, e) in enumerate(parts, 1):
             figs = [f for f in _figures(c.hit.chunk.text, s, e) if f.kind != "year"]
-            if query.wants_money and any(f.kind == "money" for f in figs):
-                figs = [f for f in figs if f.kind == "money"]
+            if (query.wants_money or (query.intent == "amount" and not query.wants_ratio)) and \
+                    any(f.kind == "money" for f in figs):
+                figs = [f for f in figs if f.kind == "money"]  # "how much revenue": the amount, not its growth
             if query.intent == "percent" and any(f.kind == "percent" for f in figs) and not query.multi:
                 figs = [f for f in figs if f.kind == "percent"]
             picks = _nearest(query, c.hit.chunk.text, s, e, [(f.text, f.start, f.end) for f in figs],

@@ -20,7 +20,7 @@ _METRIC = re.compile(r"\b(revenues?|sales|income|profits?|earnings|ebitda|ebita|
 _COUNT_Q = re.compile(r"^\s*(how many|what (is|was) the number of|what number of)", re.I)
 _DATE_Q = re.compile(r"^\s*(when|what year|which year|in what year|since when|what date|on what date)\b|"
                      r"\b(what|which) (year|month|date|quarter)\b", re.I)
-_PERSON_Q = re.compile(r"^\s*(who|whom|(which|what) ([\w.&-]+\s){0,3}(analyst|executive|person|officer|firm|bank|broker)s?)\b", re.I)
+_PERSON_Q = re.compile(r"^\s*(who|whom|(which|what) ([\w.&-]+\s){0,3}(analyst|executive|person|officer|director|founder)s?)\b", re.I)
 _WHO_IS_NAMED = re.compile(r"^\s*who (is|was|are|were)\s+(mr\.?\s|ms\.?\s|mrs\.?\s|dr\.?\s)?[A-Z]", re.I)
 _ASKED_Q = re.compile(r"\b(asked?|question(ed)?|analyst)\b", re.I)
 
@@ -39,6 +39,13 @@ _NOT_ENTITY = re.compile(
     r"(?i:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|"
     r"wednesday|thursday|friday|q[1-4]|h[12]|fy\d*|ai|rmb|usd|hkd|eur|gbp|cny|us|eps|ebitda|ebita|ebit|gaap|non-gaap|"
     r"gmv|cmr|capex|fcf|yoy|qoq|ceo|cfo|coo|cto|ipo|r&d|i|and|of)")
+# The measures a figure can be of. A figure answers "what was X's GMV?" only beside the word GMV
+# (or an alias of it): revenue is not GMV. General financial vocabulary, no company's names.
+METRIC_NOUN = re.compile(
+    r"revenues?|sales|income|profits?|earnings|ebitda|ebita|ebit|eps|margins?|capex|expenditures?|expenses?|"
+    r"costs?|buybacks?|repurchases?|dividends?|debt|borrowings?|gmv|assets|liabilities|equity|proceeds|losses|"
+    r"members|users|customers|subscribers|employees|headcount|orders|daus?|maus?|r&d|research|inventory|"
+    r"backlog|bookings|arr|deferred|tax|taxes|ebitda|payout|yield|valuation|price|coupon|rate")
 RATIO_WORDS = re.compile(r"\b(margins?|rates?|ratios?|share of|percent(age)?|%|yield|growth|grow|grew|increase[sd]?|"
                          r"decrease[sd]?|decline[sd]?|change[sd]?|up|down|reduction|mix|proportion)\b", re.I)
 MONEY_WORDS = re.compile(r"\b(rmb|usd|dollars?|yuan|renminbi|euros?|billions?|millions?|in \$|how much money)\b", re.I)
@@ -62,7 +69,8 @@ class Query:
     wants_money: bool = False  # names a currency or scale ("in RMB", "how many dollars")
     wants_ratio: bool = False  # a margin, rate, share or growth: a percentage is the answer
     entities: tuple[frozenset[str], ...] = ()
-    causal: bool = False  # asks why, or what drove something  # stems of each name the question uses ("Cloud Intelligence Group")
+    causal: bool = False  # asks why, or what drove something
+    metrics: tuple[frozenset[str], ...] = ()  # stems of the measures asked for (revenue, GMV, EBITDA)  # stems of each name the question uses ("Cloud Intelligence Group")
 
     @property
     def total_weight(self) -> float:
@@ -78,6 +86,8 @@ def classify(question: str) -> str:
     q = re.sub(r"^\s*(according to|per|in)\s+[^,?]{1,60},\s*", "", question.strip(), flags=re.I)
     if _DATE_Q.search(q):
         return "date"
+    if re.search(r"^\s*(which|what) (firm|bank|broker|house)s?\b", q, re.I) and _ASKED_Q.search(q):
+        return "asker"  # "which firm was that analyst from?"
     if _PERSON_Q.search(q):
         if _WHO_IS_NAMED.search(q) and not re.search(r"\bwho (is|was) (the|our|their|its)\b", q, re.I):
             return "describe"
@@ -120,7 +130,10 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
             alt_by_word.setdefault(w, set()).update(alt_stems)
     terms: dict[str, Term] = {}
     skip = QUESTION_FILLER | _INTENT_WORDS.get(intent, frozenset())
-    for w in content_words(question):
+    # a name made of common words ("All Others") is still a name: keep its words
+    name_words = [w for name in _ENTITY.findall(question) if len(name.split()) > 1
+                  for w in words(name) if not content_words(w) and len(w) > 2 and w not in ("and", "the", "for")]
+    for w in content_words(question) + name_words:
         s = stem(w)
         if s in terms or w in skip or s in skip:
             continue
@@ -144,7 +157,9 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
             # the name is present when its rarest word (or an alias of it) is
             key = max(ent, key=lambda t: t.weight)
             entities.append(key.stems)
+    metrics = tuple(t.stems for t in terms.values() if METRIC_NOUN.fullmatch(t.word))
     return Query(question, intent, tuple(terms.values()), nums, multi, tuple(alt_phrases), entities=tuple(entities),
+                 metrics=metrics,
                  wants_money=intent == "amount" and bool(MONEY_WORDS.search(question)),
                  wants_ratio=bool(RATIO_WORDS.search(question)),
                  causal=bool(re.search(r"\b(why|what drove|what caused|reasons?|drivers?|due to what|explain)\b", question, re.I)))

@@ -229,7 +229,7 @@ def content_words(text: str) -> list[str]:
     out = []
     for w in words(text):
         for part in (w.split("-") if "-" in w else [w]):
-            if part and part not in STOPWORDS and stem(part) not in STOPWORDS and \
+            if len(part) > 1 and part not in STOPWORDS and stem(part) not in STOPWORDS and \
                     not NUMBER_RE.fullmatch(part.rstrip("%")):
                 out.append(part)
     return out
