@@ -18,7 +18,7 @@ from rag.cite import Answer, Citation, check_grounding
 from rag.errors import UsageError
 from rag.question import Query
 from rag.retrieve import Hit
-from rag.text import NUMBER_RE, numbers_in, split_units, stem, words
+from rag.text import NUMBER_RE, numbers_in, split_compound, split_units, stem, words
 
 MAX_CHARS = 600
 MAX_QUOTE = 330  # a longer sentence is cut to the clauses around its figure
@@ -98,11 +98,18 @@ class _Candidate:
     chunk_cov: float
     matched: frozenset[str]
     fit: float
+    owned: frozenset[int] = frozenset()  # indexes of the query's measures this sentence gives figures for
     score: float = 0.0
 
 
 def _stems_of(text: str) -> list[str]:
-    return [stem(w) for w in words(text)]
+    out = []
+    for w in words(text):
+        out.append(stem(w))
+        parts = split_compound(w)
+        if parts != [w]:  # "December-quarter" also counts as its parts, as the question's words do
+            out += [stem(p) for p in parts if len(p) > 1]
+    return out
 
 
 def _coverage(query: Query, stems: set[str]) -> tuple[float, frozenset[str]]:
@@ -177,15 +184,28 @@ class ExtractiveAnswerer:
                     missing = sum(1 for ent in query.entities if not ent & window)
                     cov *= 0.6 ** missing
                 fit = self._fit(query, hit, c.text, u.start, u.end)
+                owned = self._owned_metrics(query, c.text, u.start, u.end, window_prev)
                 if query.metrics and query.wants_figure:
-                    # revenue is not GMV: the measure asked for must be named beside the figure
-                    window = sent_stems | window_prev
-                    fit *= 0.3 ** sum(1 for m in query.metrics if not m & window)
-                cand = _Candidate(hit, rank, u.start, u.end, cov, chunk_cov, matched, fit)
+                    # revenue is not GMV: the figure must be the figure of a measure asked for
+                    missing = len(query.metrics) - len(owned) if not query.multi else (0 if owned else 1)
+                    fit *= 0.3 ** missing
+                cand = _Candidate(hit, rank, u.start, u.end, cov, chunk_cov, matched, fit, owned)
                 cand.score = 0.55 * cov + 0.2 * chunk_cov + 0.15 * fit + 0.1 * hit.score / top \
                     - 0.02 * rank - (0.1 if len(sent) < 25 else 0.0)
                 out.append(cand)
         return out
+
+    @staticmethod
+    def _owned_metrics(query: Query, passage: str, start: int, end: int, prev: set[str]) -> frozenset[int]:
+        """The measures the sentence's first figure is about: those named before it (or just
+        after: "RMB 70.9 billion of operating cash flow"), or in the sentence before when this one
+        opens with a pronoun."""
+        if not query.metrics:
+            return frozenset()
+        figs = [f for f in _figures(passage, start, end) if f.kind != "year"]
+        head_end = min(end, figs[0].end + 45) if figs else end
+        stems = set(_stems_of(passage[start:head_end])) | prev
+        return frozenset(i for i, m in enumerate(query.metrics) if m & stems)
 
     def _fit(self, query: Query, hit: Hit, passage: str, start: int, end: int) -> float:
         """How well the sentence holds the kind of answer asked for (1 = exactly)."""
@@ -237,7 +257,8 @@ class ExtractiveAnswerer:
             gain = sum(t.weight for t in query.terms if t.word in (c.matched & missing)) / query.total_weight
             near = c.hit.chunk.id == best.hit.chunk.id and abs(c.start - best.end) < 400
             if query.multi and query.wants_figure and c.fit >= 1.0 and c.sent_cov >= 0.5 * best.sent_cov:
-                gain += 0.25 if near else 0.15  # "revenue and EBITDA": another figure on the topic
+                # "revenue and EBITDA": the figure of a measure the first sentence lacks
+                gain += 0.3 if c.owned - best.owned else 0.1 if near else 0.0
             if query.causal and near and c.start >= best.start and _CAUSAL.search(c.hit.chunk.text, c.start, c.end):
                 gain += 0.25  # "why": the sentence after the fact that gives its reason
             gain *= c.score / best.score if best.score > 0 else 0

@@ -45,7 +45,7 @@ METRIC_NOUN = re.compile(
     r"revenues?|sales|income|profits?|earnings|ebitda|ebita|ebit|eps|margins?|capex|expenditures?|expenses?|"
     r"costs?|buybacks?|repurchases?|dividends?|debt|borrowings?|gmv|assets|liabilities|equity|proceeds|losses|"
     r"members|users|customers|subscribers|employees|headcount|orders|daus?|maus?|r&d|research|inventory|"
-    r"backlog|bookings|arr|deferred|tax|taxes|ebitda|payout|yield|valuation|price|coupon|rate")
+    r"backlog|bookings|arr|deferred|tax|taxes|payout|yield|valuation|price|coupon")
 RATIO_WORDS = re.compile(r"\b(margins?|rates?|ratios?|share of|percent(age)?|%|yield|growth|grow|grew|increase[sd]?|"
                          r"decrease[sd]?|decline[sd]?|change[sd]?|up|down|reduction|mix|proportion)\b", re.I)
 MONEY_WORDS = re.compile(r"\b(rmb|usd|dollars?|yuan|renminbi|euros?|billions?|millions?|in \$|how much money)\b", re.I)

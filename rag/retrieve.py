@@ -37,12 +37,15 @@ def _bm25_text(c: Chunk) -> str:
 
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")
+_PREFIXED = re.compile(r"\b(non|un|ex|pre|post|sub|anti|co|multi|semi|mid|over|under)-(?=\w)")
 
 
 def bm25_tokens(text: str) -> list[str]:
     from rag.text import STOPWORDS
 
-    return [stem(t) for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
+    # "non-GAAP" is one token, as in the answerer (rag.text.split_compound)
+    text = _PREFIXED.sub(r"\1", text.lower())
+    return [stem(t) for t in _TOKEN.findall(text) if t not in STOPWORDS]
 
 
 def _grams(term: str) -> set[str]:

@@ -223,12 +223,22 @@ def words(text: str) -> list[str]:
     return out
 
 
+_PREFIX = re.compile(r"^(non|un|ex|pre|post|sub|anti|co|multi|semi|mid|over|under)-(?=\w)")
+
+
+def split_compound(word: str) -> list[str]:
+    """'december-quarter' -> ['december', 'quarter']; a prefix stays attached: 'non-gaap' ->
+    ['nongaap'], since non-GAAP is not GAAP."""
+    word = _PREFIX.sub(r"\1", word)
+    return [p for p in word.split("-") if p] if "-" in word else [word]
+
+
 def content_words(text: str) -> list[str]:
     """Words worth matching: stopwords and bare numbers dropped, hyphenated compounds split
     ("December-quarter" -> "december", "quarter")."""
     out = []
     for w in words(text):
-        for part in (w.split("-") if "-" in w else [w]):
+        for part in split_compound(w):
             if len(part) > 1 and part not in STOPWORDS and stem(part) not in STOPWORDS and \
                     not NUMBER_RE.fullmatch(part.rstrip("%")):
                 out.append(part)
@@ -244,10 +254,23 @@ _IRREGULAR = {"grew": "grow", "grown": "grow", "rose": "rise", "risen": "rise", 
               "met": "meet", "ran": "run", "went": "go", "gone": "go", "wrote": "write", "written": "write"}
 
 
+# Direction words are interchangeable in financial prose: "grew 13%" answers "how much did it
+# increase?". Each family is folded to one stem.
+_DIRECTION = {w: "grow" for w in (
+    "grow grows grew grown growing growth increase increases increased increasing rise rises rose risen "
+    "rising gain gains gained climb climbed climbs jump jumped jumps expand expanded expands accelerate "
+    "accelerated accelerating").split()}
+_DIRECTION.update({w: "declin" for w in (
+    "decline declines declined declining decrease decreases decreased decreasing fall falls fell fallen "
+    "falling drop drops dropped dropping shrink shrank shrunk shrinking contract contracted").split()})
+
+
 @functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Snowball stem (PyStemmer, which bm25s uses too), irregular verbs first mapped to their
     base form so 'grew' matches 'growth'."""
+    if word in _DIRECTION:
+        return _DIRECTION[word]
     return _stemmer().stemWord(_IRREGULAR.get(word, word))
 
 
