@@ -31,7 +31,9 @@ _RETRACTION = re.compile(r"^[\s.,;:—–-]*(?:pardon me|sorry|excuse me|i mean|
                          r"let me correct|i should say)\b", re.I)
 _CAUSAL = re.compile(r"\b(due to|because|driven by|attributed to|attributable to|as a result|reflect(s|ed|ing)?|"
                      r"owing to|primarily from|mainly from|caused by|led by|thanks to)\b", re.I)
-_ANAPHOR = re.compile(r"^\W*(?:\[\w+\]\s*)?(?:it|its|this|these|that|those|they|their|such|he|she|his|her|"
+_ANAPHOR = re.compile(r"^\W*(?:\[\w+\]\s*)?(?:(?:later|then|also|previously|since|currently|today|now|there|here|"
+                      r"in addition|additionally|however|meanwhile|moreover|as such|in (?:19|20)\d\d),?\s+)?"
+                      r"(?:it|its|this|these|that|those|they|their|such|he|she|his|her|"
                       r"the (?:decrease|increase|growth|decline|transactions?|company|segment|business|deal|figure))\b", re.I)
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
@@ -42,9 +44,16 @@ DATE_RE = re.compile(
     rf"(?:over\s+)?the\s+(?:next|past|last|coming)\s+\d+\s+(?:years|quarters|months)|Q[1-4]\s*(?:FY)?\s*(?:19|20)?\d\d|FY\s?\d{{2,4}})\b",
     re.I)
 NAME_RE = re.compile(r"\b(?:(?:Mr|Ms|Mrs|Dr)\.\s)?[A-Z][a-z]+(?:[ -][A-Z]\.)?(?:\s[A-Z][a-z]+){1,2}\b")
-_NOT_NAMES = re.compile(r"^(The|This|That|These|In|On|At|Our|We|As|For|And|But|So|If|It|Alibaba|Group|Holding|"
-                        r"Cloud|Intelligence|Chief|Vice|President|Deputy|Financial|Officer|Executive|"
-                        r"December|January|Next|Your)\b")
+# Capitalised runs that are not people: sentence openers, organisations, titles, calendar words.
+_NOT_NAME_WORDS = frozenset("""
+The This That These Those In On At Our We As For And But So If It Its Next Your Thank Thanks Good Welcome
+Group Holding Holdings Inc Ltd Limited Corp Corporation Company Co Bank Securities Capital Partners Fund
+Call Conference Results Earnings Quarter Fiscal Year Annual Report Form Chief Vice President Deputy
+Financial Officer Executive Operating Technology Chairman Director Head Investor Relations Board Committee
+Cloud Intelligence International Digital Commerce Business Segment Services Platform Products Market
+January February March April May June July August September October November December Monday Tuesday
+Wednesday Thursday Friday Saturday Sunday United States America China Europe Asia North South East West
+""".split())
 
 
 class Answerer(Protocol):
@@ -173,11 +182,13 @@ class ExtractiveAnswerer:
                 sent_stems = own | context_stems
                 cov, matched = _coverage(query, sent_stems)
                 # "These transactions will...", "It has...": the subject is in the sentence before
+                # the sentence before counts less, unless this one points back to it
+                factor = 0.9 if _ANAPHOR.match(sent) else 0.75
+                cov_w, matched_w = _coverage(query, sent_stems | window_prev)
+                if factor * cov_w > cov:
+                    cov, matched = factor * cov_w, matched_w
                 if not _ANAPHOR.match(sent):
                     window_prev = set()
-                cov_w, matched_w = _coverage(query, sent_stems | window_prev)
-                if 0.9 * cov_w > cov:
-                    cov, matched = 0.9 * cov_w, matched_w
                 if query.entities and query.wants_figure:
                     # a figure about another company or segment does not answer for this one
                     window = sent_stems | window_prev
@@ -192,6 +203,10 @@ class ExtractiveAnswerer:
                 cand = _Candidate(hit, rank, u.start, u.end, cov, chunk_cov, matched, fit, owned)
                 cand.score = 0.55 * cov + 0.2 * chunk_cov + 0.15 * fit + 0.1 * hit.score / top \
                     - 0.02 * rank - (0.1 if len(sent) < 25 else 0.0)
+                if query.intent == "describe" and query.entities and any(
+                        ent & set(_stems_of(sent[:40])) for ent in query.entities) and \
+                        re.match(r"^\W*(?:(?:Mr|Ms|Mrs|Dr)\.\s)?[A-Z]", sent):
+                    cand.score += 0.05  # "Hong Xu is ...": the sentence that introduces the subject
                 out.append(cand)
         return out
 
@@ -230,8 +245,14 @@ class ExtractiveAnswerer:
         return 0.5 if kinds & {"percent", "number"} else 0.0
 
     @staticmethod
-    def _names(passage: str, start: int, end: int) -> list[str]:
-        return [m.group(0) for m in NAME_RE.finditer(passage, start, end) if not _NOT_NAMES.match(m.group(0))]
+    def _names(passage: str, start: int, end: int) -> list[tuple[str, int, int]]:
+        """Person-like names in passage[start:end] with their offsets."""
+        out = []
+        for m in NAME_RE.finditer(passage, start, end):
+            parts = [w.rstrip(".") for w in m.group(0).split()]
+            if not any(w in _NOT_NAME_WORDS for w in parts):
+                out.append((m.group(0), m.start(), m.end()))
+        return out
 
     def _answers(self, query: Query, best: _Candidate) -> bool:
         coverage = 0.7 * best.sent_cov + 0.3 * best.chunk_cov
@@ -249,6 +270,12 @@ class ExtractiveAnswerer:
             return c.hit.chunk.source == best.hit.chunk.source and c.hit.chunk.page == best.hit.chunk.page and \
                 c.hit.chunk.start + c.start < best.hit.chunk.start + best.end and \
                 best.hit.chunk.start + best.start < c.hit.chunk.start + c.end
+        if query.intent == "describe":
+            # a description reads on: the next sentence, when it is as much on topic
+            nxt = [c for c in cands if c is not best and not overlaps(c) and c.hit.chunk.id == best.hit.chunk.id
+                   and 0 <= c.start - best.end < 3 and c.score >= 0.85 * best.score]
+            if nxt:
+                return nxt[0]
         missing = {t.word for t in query.terms} - best.matched
         best_gain, pick = 0.0, None
         for c in cands:
@@ -264,11 +291,6 @@ class ExtractiveAnswerer:
             gain *= c.score / best.score if best.score > 0 else 0
             if gain > best_gain:
                 best_gain, pick = gain, c
-        if pick is None and query.intent == "describe":
-            # a description reads better with the next sentence that is as much on topic
-            nxt = [c for c in cands if c is not best and not overlaps(c) and c.hit.chunk.id == best.hit.chunk.id
-                   and 0 <= c.start - best.end < 3 and c.score >= 0.9 * best.score]
-            return nxt[0] if nxt else None
         return pick if best_gain >= 0.12 else None
 
     # --- composing -----------------------------------------------------------------------------
@@ -307,8 +329,8 @@ class ExtractiveAnswerer:
         if query.intent == "asker" and c.hit.chunk.analyst:
             return f"{c.hit.chunk.analyst} [1]."
         if query.intent == "person":
-            names = self._names(passage, s, e)
-            return f"{names[0]} [1]." if names else None
+            picks = _nearest(query, passage, s, e, self._names(passage, s, e))
+            return f"{picks[0]} [1]." if picks else None
         if query.intent == "date":
             picks = _nearest(query, passage, s, e, [(m.group(0), m.start(), m.end()) for m in DATE_RE.finditer(passage, s, e)])
             return f"{picks[0]} [1]." if picks else None

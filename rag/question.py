@@ -46,6 +46,10 @@ METRIC_NOUN = re.compile(
     r"costs?|buybacks?|repurchases?|dividends?|debt|borrowings?|gmv|assets|liabilities|equity|proceeds|losses|"
     r"members|users|customers|subscribers|employees|headcount|orders|daus?|maus?|r&d|research|inventory|"
     r"backlog|bookings|arr|deferred|tax|taxes|payout|yield|valuation|price|coupon")
+_ATTRIBUTION = re.compile(
+    r"(?:^|,\s*)according to (?P<who>(?:[A-Z][\w.'-]*\s?){1,4})(?=,|\s|$)|"
+    r"\b(?:did|does|do|will|would)\s+(?P<who2>(?:[A-Z][\w.'-]*\s?){1,4})\s+(?:say|expect|think|believe|describe|"
+    r"mention|use|explain|note|see|want|call|predict|estimate|project|compare)\b")
 RATIO_WORDS = re.compile(r"\b(margins?|rates?|ratios?|share of|percent(age)?|%|yield|growth|grow|grew|increase[sd]?|"
                          r"decrease[sd]?|decline[sd]?|change[sd]?|up|down|reduction|mix|proportion)\b", re.I)
 MONEY_WORDS = re.compile(r"\b(rmb|usd|dollars?|yuan|renminbi|euros?|billions?|millions?|in \$|how much money)\b", re.I)
@@ -130,6 +134,10 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
             alt_by_word.setdefault(w, set()).update(alt_stems)
     terms: dict[str, Term] = {}
     skip = QUESTION_FILLER | _INTENT_WORDS.get(intent, frozenset())
+    # "According to Toby Xu, ..." / "what did Eddie Wu say": who said it is rarely written beside
+    # what was said (transcripts seldom label speakers), so the speaker's name is not a term to match
+    for m in _ATTRIBUTION.finditer(question):
+        skip = skip | set(content_words(m.group("who") or m.group("who2") or ""))
     # a name made of common words ("All Others") is still a name: keep its words
     name_words = [w for name in _ENTITY.findall(question) if len(name.split()) > 1
                   for w in words(name) if not content_words(w) and len(w) > 2 and w not in ("and", "the", "for")]
