@@ -203,7 +203,7 @@ def evaluate(corpus: Path | None = None, questions: Path | None = None, answerer
              name: str | None = None, settings: Settings | None = None, out=sys.stdout) -> int:
     """Run one eval; returns the exit code (0 pass, 1 below thresholds)."""
     from rag.engine import Engine
-    from rag.ingest import discover, ingest
+    from rag.indexer import discover, ingest
 
     settings = settings or Settings.load()
     corpus = Path(corpus) if corpus else bundled_corpus_dir()

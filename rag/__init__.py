@@ -17,11 +17,11 @@ if TYPE_CHECKING:
     from rag.cite import Answer, Citation
     from rag.engine import Chat, Engine
     from rag.errors import RagError
-    from rag.ingest import ingest
+    from rag.indexer import ingest
     from rag.settings import Settings
 
 _LAZY = {"Answer": "rag.cite", "Citation": "rag.cite", "Chat": "rag.engine", "Engine": "rag.engine",
-         "RagError": "rag.errors", "ingest": "rag.ingest", "Settings": "rag.settings"}
+         "RagError": "rag.errors", "ingest": "rag.indexer", "Settings": "rag.settings"}
 _engines: dict = {}
 
 

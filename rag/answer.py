@@ -184,9 +184,8 @@ class ExtractiveAnswerer:
                 # "These transactions will...", "It has...": the subject is in the sentence before
                 # the sentence before counts less, unless this one points back to it
                 factor = 0.9 if _ANAPHOR.match(sent) else 0.75
-                cov_w, matched_w = _coverage(query, sent_stems | window_prev)
-                if factor * cov_w > cov:
-                    cov, matched = factor * cov_w, matched_w
+                cov_w, _ = _coverage(query, sent_stems | window_prev)
+                cov = max(cov, factor * cov_w)  # `matched` stays this sentence's own
                 if not _ANAPHOR.match(sent):
                     window_prev = set()
                 if query.entities and query.wants_figure:

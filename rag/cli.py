@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_ingest(args) -> int:
-    from rag.ingest import ingest
+    from rag.indexer import ingest
 
     report = ingest(args.paths, _settings(args), prune=args.prune)
     if args.json:
@@ -123,7 +123,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_remove(args) -> int:
-    from rag.ingest import remove
+    from rag.indexer import remove
 
     source, n = remove(args.doc, _settings(args))
     print(f"removed {source} ({n} chunks)")

@@ -76,7 +76,7 @@ class Engine:
             if not self._is_default_index():
                 raise
             # First use on a fresh checkout: build the default index from the bundled corpus.
-            from rag.ingest import ingest
+            from rag.indexer import ingest
 
             report = ingest([bundled_corpus_dir()], self.settings, progress=True)
             if not report.ok:

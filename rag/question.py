@@ -132,6 +132,11 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
         alt_phrases += list(spellings)
         for w in key_words:
             alt_by_word.setdefault(w, set()).update(alt_stems)
+    # "Alibaba International Digital Commerce (AIDC)": the question defines its own alias
+    for m in re.finditer(r"((?:[A-Z][\w&'-]*\s+(?:and\s+|of\s+|&\s+)?){1,7})\(([A-Za-z][A-Za-z0-9&]{1,9})\)", question):
+        abbr = stem(m.group(2).lower())
+        for w in content_words(m.group(1)):
+            alt_by_word.setdefault(w, set()).add(abbr)
     terms: dict[str, Term] = {}
     skip = QUESTION_FILLER | _INTENT_WORDS.get(intent, frozenset())
     # "According to Toby Xu, ..." / "what did Eddie Wu say": who said it is rarely written beside

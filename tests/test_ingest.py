@@ -1,0 +1,457 @@
+"""Ingestion through the Python API: readers (.txt .md .pdf .html .docx), chunk metadata and exact
+offsets, transcripts, and the incremental / idempotent behaviour against both store modes.
+
+The `settings` fixture (conftest.py) runs a test once on an embedded Chroma store and once on a
+real `chroma run` server, with the fast `hash` embedder."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from rag.chunk import Chunk, chunk_document
+from rag.errors import RagError
+from rag.indexer import file_hash, read_document, remove
+from rag.settings import Settings, bundled_corpus_dir
+from rag.store import Store
+from rag.text import count_tokens
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PDFS = FIXTURES / "pdf"
+CORPUS_FILE = "alibaba-dec-quarter-2024.txt"
+SLACK = 3  # tokens: chunks are packed by summed unit counts, the joined text may count a little more
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def chunks_of(path: Path, size: int = 180, overlap: int = 30) -> tuple[list, list[Chunk]]:
+    """(pages, chunks) exactly as an ingest of `path` makes them."""
+    title, pages, _ = read_document(path)
+    chunks = chunk_document(pages, source=str(path.resolve()), title=title,
+                            doc_hash=file_hash(path.read_bytes()), size=size, overlap=overlap)
+    return pages, chunks
+
+
+def assert_offsets_exact(pages, chunks: list[Chunk]) -> None:
+    by_page = {p.page: p.text for p in pages}
+    assert chunks
+    for c in chunks:
+        assert c.page in by_page, f"chunk {c.index} names page {c.page}, not one of {sorted(by_page, key=str)}"
+        assert by_page[c.page][c.start:c.end] == c.text, f"chunk {c.index} of {c.source}: offsets are off"
+        assert c.text.strip() == c.text and c.text
+
+
+def stored_chunks(store: Store, source: str | None = None) -> list[Chunk]:
+    got = store.chunks.get(where={"source": source} if source else None, include=["documents", "metadatas"])
+    return sorted((Chunk.from_record(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)),
+                  key=lambda c: (c.source, c.index))
+
+
+def state(settings: Settings) -> dict:
+    """Everything that identifies an index's content: documents, chunk ids and their owners."""
+    store = Store(settings)
+    keys = store.chunk_keys()
+    return {"docs": {s: (m["doc_hash"], int(m["chunks"])) for s, m in store.documents().items()},
+            "ids": sorted(i for i, _, _ in keys), "count": store.count()}
+
+
+def assert_consistent(settings: Settings) -> None:
+    """Every committed document has exactly its chunks, and there is no other chunk."""
+    store = Store(settings)
+    docs = store.documents()
+    owners = Counter((s, h) for _, s, h in store.chunk_keys())
+    assert owners == Counter({(s, m["doc_hash"]): int(m["chunks"]) for s, m in docs.items()})
+
+
+def write_docx(path: Path) -> None:
+    import docx
+
+    d = docx.Document()
+    d.add_heading("Widget Handbook", 0)
+    d.add_paragraph("This handbook explains how to install a widget. Widgets must be mounted on a flat wall.")
+    d.add_heading("Maintenance", 1)
+    d.add_paragraph("Clean the widget every three months with a dry cloth. Replace the filter once a year.")
+    d.save(path)
+
+
+HTML = """<!doctype html><html><head><title>Gadget Guide</title>
+<style>body { color: red }</style><script>var hidden = "SCRIPTSECRET";</script></head>
+<body><h1>Gadget Guide</h1><p>A gadget measures the flow of water. It runs on two batteries.</p>
+<h2>Safety</h2><p>Never open the gadget while it is wet. Keep it away from children.</p></body></html>
+"""
+
+
+def mixed_folder(root: Path) -> Path:
+    """A folder with one file of each supported type, nested, plus things that must be skipped."""
+    folder = root / "mixed"
+    (folder / "sub" / "deeper").mkdir(parents=True)
+    (folder / "plain.txt").write_text("Plain text notes. The widget costs 40 euros.\n")
+    (folder / "sub" / "readme.md").write_text("# Readme Title\n\nMarkdown body about gadgets.\n")
+    shutil.copy(PDFS / "report.pdf", folder / "sub" / "report.pdf")
+    (folder / "sub" / "deeper" / "guide.html").write_text(HTML)
+    write_docx(folder / "sub" / "deeper" / "handbook.docx")
+    (folder / ".hidden.txt").write_text("never indexed\n")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "config.txt").write_text("never indexed either\n")
+    return folder
+
+
+# --- API and report ------------------------------------------------------------------------------
+
+def test_from_rag_import_ingest_and_report_keys(tiny_corpus, embedded_settings):
+    from rag import ingest  # the name the README shows; Python binds it to the module rag.indexer
+
+    report = ingest([tiny_corpus], embedded_settings)
+    assert type(report).__name__ == "IngestReport"
+    d = report.to_dict()
+    assert {"added", "updated", "unchanged", "removed", "failed", "chunks"} <= set(d)
+    assert (d["added"], d["updated"], d["unchanged"], d["removed"], d["failed"]) == (2, 0, 0, 0, [])
+    assert d["chunks"] == report.embedded == Store(embedded_settings).count() > 0
+    assert report.ok
+
+
+def test_folder_recursive_all_types(tmp_path, embedded_settings):
+    folder = mixed_folder(tmp_path)
+    report = ingest_ok([folder], embedded_settings)
+    assert report.failed == []
+    store = Store(embedded_settings)
+    docs = store.documents()
+    names = {Path(s).name: m for s, m in docs.items()}
+    assert set(names) == {"plain.txt", "readme.md", "report.pdf", "guide.html", "handbook.docx"}
+    assert all(Path(s).is_absolute() for s in docs)
+    assert names["report.pdf"]["title"] == "Widgetco Annual Report 2024"  # the PDF's /Title
+    assert names["report.pdf"]["pages"] == 3
+    assert names["guide.html"]["title"] == "Gadget Guide"
+    assert names["readme.md"]["title"] == "Readme Title"
+    assert names["handbook.docx"]["title"] == "Widget Handbook"
+    texts = {Path(c.source).name: [] for c in stored_chunks(store)}
+    for c in stored_chunks(store):
+        texts[Path(c.source).name].append(c.text)
+    joined = {k: "\n".join(v) for k, v in texts.items()}
+    assert "Clean the widget every three months" in joined["handbook.docx"]
+    assert "Never open the gadget while it is wet." in joined["guide.html"]
+    assert "SCRIPTSECRET" not in joined["guide.html"] and "color: red" not in joined["guide.html"]
+    assert "Spare parts   180   160   13%" in joined["report.pdf"]
+    assert report.chunks == store.count() == sum(int(m["chunks"]) for m in docs.values())
+
+
+def ingest_ok(paths, settings, **kw):
+    from rag.indexer import ingest
+
+    report = ingest(paths, settings, **kw)
+    assert report.ok, report.failed
+    return report
+
+
+# --- chunks --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["plain.txt", "sub/readme.md", "sub/report.pdf", "sub/deeper/guide.html",
+                                  "sub/deeper/handbook.docx"])
+def test_offsets_exact_for_every_reader(tmp_path, name):
+    path = mixed_folder(tmp_path) / name
+    pages, chunks = chunks_of(path, size=40, overlap=10)
+    assert_offsets_exact(pages, chunks)
+    if path.suffix == ".pdf":
+        assert {c.page for c in chunks} == {1, 2, 3}
+    else:
+        assert {c.page for c in chunks} == {None}
+
+
+def test_stored_metadata_round_trips(tmp_path, embedded_settings):
+    """What Chroma gives back is the chunk that was made: text, page, section, offsets, ids."""
+    folder = mixed_folder(tmp_path)
+    ingest_ok([folder / "sub" / "report.pdf"], embedded_settings)
+    _, expected = chunks_of(folder / "sub" / "report.pdf")
+    assert stored_chunks(Store(embedded_settings)) == expected
+
+
+@pytest.mark.parametrize("size,overlap", [(180, 30), (64, 20), (40, 15)])
+def test_chunk_token_sizes(size, overlap):
+    for path in (bundled_corpus_dir() / CORPUS_FILE, PDFS / "report.pdf", PDFS / "call.pdf"):
+        pages, chunks = chunks_of(path, size, overlap)
+        sizes = [count_tokens(c.text) for c in chunks]
+        assert max(sizes) <= size + SLACK, f"{path.name}: a chunk of {max(sizes)} tokens for chunk_size {size}"
+        if path.suffix == ".txt":  # and they are packed, not one sentence each
+            assert sum(sizes) / len(sizes) > size / 2
+
+
+def test_chunks_split_at_sentence_boundaries():
+    sentences = [f"Sentence {i} says that widget number {i} weighs {i * 7} grams and ships from Lyon."
+                 for i in range(120)]
+    from rag.chunk import Page
+
+    text = "\n".join(" ".join(sentences[i:i + 4]) for i in range(0, 120, 4))  # wrapped like a PDF
+    chunks = chunk_document([Page(text)], source="s", title="t", doc_hash="h", size=60, overlap=15)
+    assert len(chunks) > 10
+    whole = re.compile(r"(?:Sentence \d+ says that widget number \d+ weighs \d+ grams and ships from Lyon\.\s*)+")
+    for c in chunks:
+        assert whole.fullmatch(c.text), f"chunk {c.index} cuts a sentence: {c.text[:60]!r}...{c.text[-40:]!r}"
+    # consecutive chunks overlap by at most `overlap` tokens of whole sentences
+    starts = [int(re.match(r"Sentence (\d+)", c.text).group(1)) for c in chunks]
+    assert starts == sorted(starts) and starts[0] == 0
+    assert "Sentence 119 " in chunks[-1].text
+
+
+def test_pdf_table_split_by_lines():
+    pages, chunks = chunks_of(PDFS / "report.pdf", size=40, overlap=10)
+    table = {p.page: p.text for p in pages}[2]
+    table_chunks = [c for c in chunks if c.page == 2]
+    assert len(table_chunks) >= 4
+    for c in table_chunks:
+        assert c.start == 0 or table[c.start - 1] == "\n", f"chunk starts mid-line: {c.text[:40]!r}"
+        assert c.end == len(table) or table[c.end] == "\n", f"chunk ends mid-line: {c.text[-40:]!r}"
+    rows = [ln for ln in table.splitlines() if re.search(r"\d", ln)]
+    assert len(rows) > 15
+    for row in rows:
+        assert any(row in c.text.splitlines() for c in table_chunks), f"row {row!r} is split"
+
+
+def test_sections_and_pages_of_pdf():
+    _, chunks = chunks_of(PDFS / "report.pdf", size=64, overlap=10)
+    assert {c.section for c in chunks if c.page == 1} == {"Overview"}
+    assert {c.section for c in chunks if c.page == 2} == {"Segment Results"}
+    assert {c.section for c in chunks if c.page == 3} == {"Outlook"}
+    assert all(c.title == "Widgetco Annual Report 2024" for c in chunks)
+    [dividend] = [c for c in chunks if "dividend of EUR 1.10" in c.text]
+    assert dividend.page == 1
+
+
+def test_markdown_section(tiny_corpus):
+    _, chunks = chunks_of(tiny_corpus / "acme-profile.md")
+    [cfo] = [c for c in chunks if "Chief Financial Officer" in c.text]
+    assert cfo.section == "Management"
+    assert cfo.title == "Acme Corp profile"
+
+
+def test_transcript_segments_and_analysts(tiny_corpus):
+    pages, chunks = chunks_of(tiny_corpus / "acme-q3-call.txt", size=60, overlap=10)
+    assert_offsets_exact(pages, chunks)
+
+    def at(phrase: str) -> Chunk:
+        found = [c for c in chunks if phrase in c.text]
+        assert found, phrase
+        return found[0]
+
+    assert (at("Widget revenue grew 12%").segment, at("Widget revenue grew 12%").analyst) == ("Prepared remarks", None)
+    pricing = at("Pricing in widgets improved by 2 points")
+    assert (pricing.segment, pricing.analyst) == ("Q&A", "Dana Smith (Example Securities)")
+    gadgets = at("weaker consumer spending")
+    assert (gadgets.segment, gadgets.analyst) == ("Q&A", "Lee Park (Sample Capital)")
+    # a chunk never mixes two questioners
+    assert not any("Dana Smith" in c.text and "Lee Park" in c.text for c in chunks)
+
+
+def test_transcript_state_carries_over_pdf_pages():
+    """A PDF call transcript: the Q&A and the analyst continue after a page break."""
+    pages, chunks = chunks_of(PDFS / "call.pdf")
+    assert_offsets_exact(pages, chunks)
+    by_phrase = {p: next(c for c in chunks if p in c.text) for p in (
+        "Revenue for the quarter was EUR 650 million", "open the call for questions",
+        "Prices in precision widgets rose", "We expect further increases next year",
+        "What drove the growth in spare parts?")}
+    got = {p: (c.page, c.segment, c.analyst) for p, c in by_phrase.items()}
+    assert got == {
+        "Revenue for the quarter was EUR 650 million": (1, "Prepared remarks", None),
+        "open the call for questions": (2, "Q&A", None),
+        "Prices in precision widgets rose": (2, "Q&A", "Dana Smith (Example Securities)"),
+        "We expect further increases next year": (3, "Q&A", "Dana Smith (Example Securities)"),
+        "What drove the growth in spare parts?": (3, "Q&A", "Lee Park (Sample Capital)"),
+    }
+
+
+def test_bundled_corpus_dir():
+    corpus = bundled_corpus_dir()
+    assert corpus.is_dir()
+    assert (corpus / CORPUS_FILE).is_file()
+    assert (corpus / CORPUS_FILE).stat().st_size > 10_000
+
+
+def test_bundled_corpus_chunks():
+    pages, chunks = chunks_of(bundled_corpus_dir() / CORPUS_FILE)
+    assert_offsets_exact(pages, chunks)
+    assert max(count_tokens(c.text) for c in chunks) <= 180 + SLACK
+    analysts = {c.analyst for c in chunks if c.analyst}
+    assert analysts == {"Alicia Yap (Citigroup)", "Alex Yao (JPMorgan)", "Kenneth Fong (UBS)",
+                        "Ron Keung (Goldman Sachs)", "Yuan Liao (Citic Securities)", "Gary Yu (Morgan Stanley)",
+                        "Jialong Shi (Nomura)"}
+    citic = [c for c in chunks if c.analyst == "Yuan Liao (Citic Securities)"]
+    assert citic and all(c.segment == "Q&A" for c in citic)
+    assert any("Citic Securities" in c.text for c in citic)
+    segments = [c.segment for c in chunks]
+    first_qa = segments.index("Q&A")
+    assert "Prepared remarks" in segments[:first_qa] and "Prepared remarks" not in segments[first_qa:]
+    assert all(c.analyst is None for c in chunks if c.segment != "Q&A")
+    assert len({c.id for c in chunks}) == len(chunks)
+
+
+# --- bad text input in-process (the CLI variants are in test_cli_ingest.py) ----------------------
+
+def test_latin1_read_with_warning(tmp_path, embedded_settings):
+    f = tmp_path / "latin.txt"
+    f.write_bytes("Le café coûte 3 euros à Zürich. La crème brûlée aussi.\n".encode("latin-1"))
+    report = ingest_ok([f], embedded_settings)
+    assert report.added == [str(f)] and report.failed == []
+    assert [w["path"] for w in report.warnings] == [str(f)]
+    assert "UTF-8" in report.warnings[0]["warning"]
+    [chunk] = stored_chunks(Store(embedded_settings))
+    assert chunk.text == "Le café coûte 3 euros à Zürich. La crème brûlée aussi."
+
+
+def test_unreadable_file_reported(tmp_path, embedded_settings, monkeypatch):
+    """Permission denied, simulated (tests run as root, where chmod 000 does not block reading);
+    test_cli_ingest.py has the real chmod variant for non-root runs."""
+    good, locked = tmp_path / "good.txt", tmp_path / "locked.txt"
+    good.write_text("Good file about widgets.\n")
+    locked.write_text("Secret file.\n")
+    real = Path.read_bytes
+
+    def read_bytes(self):
+        if self.name == "locked.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    report = ingest_ok([tmp_path], embedded_settings)
+    assert report.added == [str(good)]
+    assert report.failed == [{"path": str(locked), "error": "cannot read: Permission denied"}]
+
+
+# --- incremental and idempotent (both store modes) -------------------------------------------------
+
+def test_reingest_unchanged_embeds_nothing(tiny_corpus, settings):
+    first = ingest_ok([tiny_corpus], settings)
+    assert len(first.added) == 2 and first.embedded == first.chunks > 0
+    before = state(settings)
+    second = ingest_ok([tiny_corpus], settings)
+    assert second.embedded == 0
+    assert (len(second.added), len(second.updated), len(second.unchanged)) == (0, 0, 2)
+    assert state(settings) == before
+    assert second.chunks == before["count"]
+    assert_consistent(settings)
+
+
+def test_ids_are_content_hashes(tiny_corpus, settings, tmp_path):
+    """The same files give the same ids in any index: ids come from content, not from the run."""
+    ingest_ok([tiny_corpus], settings)
+    other = Settings.load(index_dir=str(tmp_path / "other-index"), embed_model="hash")
+    ingest_ok([tiny_corpus], other)
+    assert state(settings)["ids"] == state(other)["ids"]
+    expected = sorted(c.id for f in sorted(tiny_corpus.iterdir()) for c in chunks_of(f)[1])
+    assert state(settings)["ids"] == expected
+
+
+def test_changed_file_replaces_its_chunks(tiny_corpus, settings):
+    ingest_ok([tiny_corpus], settings)
+    store = Store(settings)
+    call = str((tiny_corpus / "acme-q3-call.txt").resolve())
+    profile = tiny_corpus / "acme-profile.md"
+    call_ids = {c.id for c in stored_chunks(store, call)}
+    old_hash = store.documents()[str(profile.resolve())]["doc_hash"]
+
+    profile.write_text(profile.read_text().replace("founded in 1987", "founded in 1990")
+                       + "\nAcme opened a plant in Lisbon in 2024.\n")
+    report = ingest_ok([tiny_corpus], settings)
+    assert (len(report.added), len(report.updated), len(report.unchanged)) == (0, 1, 1)
+    new_chunks = chunks_of(profile)[1]
+    assert report.embedded == len(new_chunks)
+
+    store = Store(settings)
+    stored = stored_chunks(store, str(profile.resolve()))
+    assert stored == new_chunks
+    assert all(c.doc_hash != old_hash for c in stored)
+    all_text = "\n".join(c.text for c in stored_chunks(store))
+    assert "founded in 1987" not in all_text and "plant in Lisbon" in all_text
+    assert {c.id for c in stored_chunks(store, call)} == call_ids  # the other document is untouched
+    assert report.chunks == store.count()
+    assert_consistent(settings)
+
+
+def test_remove_by_name_and_by_path(tiny_corpus, settings):
+    ingest_ok([tiny_corpus], settings)
+    docs = Store(settings).documents()
+    profile = str((tiny_corpus / "acme-profile.md").resolve())
+    call = str((tiny_corpus / "acme-q3-call.txt").resolve())
+
+    assert remove("acme-profile.md", settings) == (profile, int(docs[profile]["chunks"]))
+    store = Store(settings)
+    assert set(store.documents()) == {call}
+    assert not store.chunks.get(where={"source": profile}, include=[])["ids"]
+
+    assert remove(call, settings) == (call, int(docs[call]["chunks"]))
+    assert Store(settings).documents() == {} and Store(settings).count() == 0
+
+    with pytest.raises(RagError, match="rag list"):
+        remove("acme-profile.md", settings)
+
+
+def test_remove_ambiguous_name(tmp_path, settings):
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "notes.txt").write_text(f"Notes of folder {d}. Widgets are sold here.\n")
+    ingest_ok([tmp_path / "a", tmp_path / "b"], settings)
+    with pytest.raises(RagError) as err:
+        remove("notes.txt", settings)
+    msg = str(err.value)
+    assert "full path" in msg and str(tmp_path / "a" / "notes.txt") in msg and str(tmp_path / "b" / "notes.txt") in msg
+    assert remove(str(tmp_path / "b" / "notes.txt"), settings)[0] == str(tmp_path / "b" / "notes.txt")
+    assert set(Store(settings).documents()) == {str(tmp_path / "a" / "notes.txt")}
+
+
+def test_prune_removes_only_files_gone_from_the_folder(tmp_path, settings):
+    def write(rel: str) -> Path:
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(f"This is {rel}. It talks about widgets and gadgets.\n")
+        return p
+
+    a, b, c = write("docs/a.txt"), write("docs/b.txt"), write("docs/sub/c.md")
+    d = write("docs-old/d.txt")  # a sibling whose name starts like the folder's
+    e = write("other/e.txt")
+    single = write("single.txt")
+    ingest_ok([tmp_path / "docs", tmp_path / "docs-old", tmp_path / "other", single], settings)
+    assert len(Store(settings).documents()) == 6
+
+    for p in (a, c, d, e, single):
+        p.unlink()
+    kept = ingest_ok([tmp_path / "docs"], settings)  # no --prune: nothing is removed
+    assert kept.removed == [] and len(Store(settings).documents()) == 6
+
+    report = ingest_ok([tmp_path / "docs"], settings, prune=True)
+    assert sorted(report.removed) == sorted([str(a), str(c)])
+    store = Store(settings)
+    assert set(store.documents()) == {str(b), str(d), str(e), str(single)}
+    assert {s for _, s, _ in store.chunk_keys()} == set(store.documents())
+    assert report.chunks == store.count()
+
+    # pruning with only a file named (no folder) removes nothing
+    assert ingest_ok([b], settings, prune=True).removed == []
+    assert_consistent(settings)
+
+
+def test_report_chunks_counts_the_whole_index(tmp_path, tiny_corpus, settings):
+    ingest_ok([tiny_corpus / "acme-profile.md"], settings)
+    report = ingest_ok([tiny_corpus / "acme-q3-call.txt"], settings)
+    assert report.chunks == Store(settings).count() > report.embedded > 0
+
+
+@pytest.mark.integration
+def test_real_model_ingest_and_query(tiny_corpus, tmp_path):
+    """The one test with the real MiniLM model: vectors are 384-d, normalised, and rank sensibly."""
+    import numpy as np
+
+    from rag.embed import get_embedder
+
+    s = Settings.load(index_dir=str(tmp_path / "index"))
+    report = ingest_ok([tiny_corpus], s)
+    assert report.embedded > 0
+    store = Store(s)
+    got = store.chunks.get(include=["embeddings"], limit=1)
+    vec = np.asarray(got["embeddings"][0])
+    assert vec.shape == (384,) and abs(np.linalg.norm(vec) - 1) < 1e-3
+    ids, sims = store.query(get_embedder(s.embed_model).embed_query("Who is the chief financial officer?"), 3)
+    top = store.chunks.get(ids=[ids[0]], include=["documents"])["documents"][0]
+    assert "Chief Financial Officer" in top and sims[0] > 0.3
