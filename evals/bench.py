@@ -158,25 +158,63 @@ def _patched(obj, name: str, wrapper_factory):
         setattr(obj, name, old)
 
 
-def _timed(acc: dict, key: str):
+def _timed(acc: dict, key: str, calls: list | None = None):
+    """A wrapper factory adding the wall and CPU seconds of each call to acc[key] and
+    acc[key + "_cpu"]; with `calls`, the first argument of every call is kept there."""
     def factory(fn):
         def wrapper(*args, **kwargs):
-            t = time.perf_counter()
+            if calls is not None:
+                calls.append(list(args[0]))
+            t, c = time.perf_counter(), _cpu()
             try:
                 return fn(*args, **kwargs)
             finally:
                 acc[key] = acc.get(key, 0.0) + time.perf_counter() - t
+                acc[key + "_cpu"] = acc.get(key + "_cpu", 0.0) + _cpu() - c
         return wrapper
     return factory
+
+
+def _indexer():
+    """The ingest module: rag.indexer (rag.ingest before the rename)."""
+    import importlib
+
+    for name in ("rag.indexer", "rag.ingest"):
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        if hasattr(mod, "ingest") and hasattr(mod, "read_document"):
+            return mod
+    raise RuntimeError("no rag.indexer (or rag.ingest) module with ingest() and read_document()")
+
+
+def _padding(model, calls: list[list[str]], batch: int) -> dict:
+    """Token slots the model computes for these encode calls, as sentence-transformers batches
+    them (each call sorted by text length, batches padded to their longest member): slots
+    (batch x padded length) and attention work (batch x length^2), against the real tokens."""
+    tok = model.tokenizer
+    cap = int(getattr(model, "max_seq_length", 0) or 512)
+    real = slots = attn = 0
+    for texts in calls:
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        lens = [min(cap, len(ids)) for ids in tok([texts[i] for i in order], add_special_tokens=True,
+                                                    truncation=False)["input_ids"]]
+        real += sum(lens)
+        for i in range(0, len(lens), batch):
+            part = lens[i:i + batch]
+            slots += len(part) * max(part)
+            attn += len(part) * max(part) ** 2
+    return {"calls": len(calls), "real_tokens": real, "token_slots": slots, "attention_units": attn}
 
 
 # --- 1. filings ingest vs raw encode ---------------------------------------------------------
 
 def bench_ingest(filings: Path, index_dir: Path) -> dict:
-    import rag.indexer as ing
     from rag.embed import get_embedder
     from rag.store import Store
 
+    ing = _indexer()
     settings = _settings(index_dir)
     embedder = get_embedder(settings.embed_model, settings.device)
     t = time.perf_counter()
@@ -184,24 +222,24 @@ def bench_ingest(filings: Path, index_dir: Path) -> dict:
     load_s = time.perf_counter() - t
     model = getattr(embedder, "model", None)
     batch = getattr(embedder, "batch_size", None)
-    if model is None:
+    if model is None or not batch:
         raise RuntimeError(f"embedder {settings.embed_model} is not a sentence-transformers model")
     # First-call costs (thread pools, kernel set-up, importing chromadb and pypdf) are start-up,
     # not throughput: pay them before either timing.
     import chromadb  # noqa: F401
     import pypdf  # noqa: F401
 
-    warm = ["Revenue grew 8% year over year to RMB 280.2 billion."] * batch
-    model.encode(warm, batch_size=batch, show_progress_bar=False)
+    model.encode(["Revenue grew 8% year over year to RMB 280.2 billion."] * batch, batch_size=batch,
+                 show_progress_bar=False)
 
     acc: dict[str, float] = {}
-    timer = _timed(acc, "embed")
+    calls: list[list[str]] = []  # what ingest handed the embedder, call by call
     with contextlib.ExitStack() as stack:
         stack.enter_context(_patched(ing, "read_document", _timed(acc, "parse")))
         stack.enter_context(_patched(ing, "chunk_document", _timed(acc, "chunk")))
         stack.enter_context(_patched(Store, "add_chunks", _timed(acc, "store")))
         stack.enter_context(_patched(Store, "commit_document", _timed(acc, "commit")))
-        embedder.embed_documents = timer(type(embedder).embed_documents.__get__(embedder))
+        embedder.embed_documents = _timed(acc, "embed", calls)(type(embedder).embed_documents.__get__(embedder))
         stack.callback(lambda: embedder.__dict__.pop("embed_documents", None))
         c0, t0 = _cpu(), time.perf_counter()
         report = ing.ingest([filings], settings, progress=False)
@@ -209,9 +247,13 @@ def bench_ingest(filings: Path, index_dir: Path) -> dict:
     if not report.embedded:
         raise RuntimeError(f"nothing embedded: {report.summary()}")
 
+    # (b): the same texts, read back from the store, as the embedder reads them
     store = Store(settings)
-    pages = sum(int(m.get("pages", 0) or 0) for m in store.documents().values())
-    texts = [c.text for c in store.committed_chunks()]
+    docs = store.documents()
+    pages = sum(int(m.get("pages", 0) or 0) for m in docs.values())
+    chunks = store.committed_chunks()
+    texts = [c.embed_text() if hasattr(c, "embed_text") else c.text for c in chunks]
+    same = sorted(texts) == sorted(t for call in calls for t in call)
     c0, t0 = _cpu(), time.perf_counter()
     vecs = model.encode(texts, batch_size=batch, normalize_embeddings=True, convert_to_numpy=True,
                         show_progress_bar=False)
@@ -220,23 +262,30 @@ def bench_ingest(filings: Path, index_dir: Path) -> dict:
         raise RuntimeError(f"raw encode returned {vecs.shape}, expected {(len(texts), dim)}")
 
     n = report.embedded
-    parts = {k: round(acc.get(k, 0.0), 2) for k in ("parse", "chunk", "embed", "store", "commit")}
-    parts["other"] = round(wall - sum(acc.values()), 2)
-    ingest_cps = n / wall
-    raw_cps = len(texts) / raw_wall
-    embed_cps = n / acc["embed"] if acc.get("embed") else None
+    keys = ("parse", "chunk", "embed", "store", "commit")
+    parts = {k: round(acc.get(k, 0.0), 2) for k in keys}
+    parts["other"] = round(wall - sum(acc.get(k, 0.0) for k in keys), 2)
+    parts_cpu = {k: round(acc.get(k + "_cpu", 0.0), 2) for k in keys}
+    ingest_cps, raw_cps = n / wall, len(texts) / raw_wall
+    embed_s, embed_cpu = acc.get("embed", 0.0), acc.get("embed_cpu", 0.0)
+    pad_ingest = _padding(model, calls, batch)
+    pad_raw = _padding(model, [texts], batch)
+    r3 = lambda x: round(x, 3) if x else None  # noqa: E731
     return {
-        "files": len(report.added), "failed": report.failed, "pages": pages, "chunks": n,
-        "chunks_in_store": len(texts), "model_load_s": round(load_s, 2), "batch_size": batch,
+        "files": len(report.added), "pdfs": sum(1 for s in report.added if s.lower().endswith(".pdf")),
+        "failed": report.failed, "pages": pages, "chunks": n, "chunks_in_store": len(texts),
+        "texts_match_ingest": same, "model_load_s": round(load_s, 2), "batch_size": batch,
         "ingest_wall_s": round(wall, 2), "ingest_cpu_s": round(cpu, 2), "ingest_chunks_per_s": round(ingest_cps, 1),
-        "breakdown_s": parts,
-        "embed_only_chunks_per_s": round(embed_cps, 1) if embed_cps else None,
+        "breakdown_s": parts, "breakdown_cpu_s": parts_cpu,
+        "embed_only_chunks_per_s": round(n / embed_s, 1) if embed_s else None,
         "raw_encode_wall_s": round(raw_wall, 2), "raw_encode_cpu_s": round(raw_cpu, 2),
         "raw_encode_chunks_per_s": round(raw_cps, 1),
         "ratio": round(ingest_cps / raw_cps, 3),
-        "ratio_cpu": round((raw_cpu / len(texts)) / (cpu / n), 3) if cpu else None,
-        "ratio_embed_only": round(embed_cps / raw_cps, 3) if embed_cps else None,
-        "ratio_embed_store": round((n / (acc["embed"] + acc.get("store", 0.0))) / raw_cps, 3) if acc.get("embed") else None,
+        "ratio_cpu": r3((raw_cpu / len(texts)) / (cpu / n)) if cpu else None,
+        "ratio_embed_store": r3((n / (embed_s + acc.get("store", 0.0))) / raw_cps) if embed_s else None,
+        "ratio_embed_only": r3((n / embed_s) / raw_cps) if embed_s else None,
+        "ratio_embed_only_cpu": r3((raw_cpu / len(texts)) / (embed_cpu / n)) if embed_cpu else None,
+        "padding_ingest": pad_ingest, "padding_raw": pad_raw,
         "target": TARGET_RATIO, "meets_target": ingest_cps / raw_cps >= TARGET_RATIO,
     }
 
@@ -364,19 +413,30 @@ def _print_table(res: dict, out) -> None:
     sec("1. Filings ingest vs raw encode")
     p = res["parts"].get("ingest")
     if isinstance(p, dict):
-        b = p["breakdown_s"]
-        row("chunks (files, pages)", f"{p['chunks']:,} ({p['files']} files, {p['pages']} pages)", f"batch size {p['batch_size']}; model load {p['model_load_s']} s, excluded")
-        row("(a) rag ingest", f"{p['ingest_chunks_per_s']:.1f} chunks/s", f"{p['ingest_wall_s']} s wall, {p['ingest_cpu_s']} s CPU")
-        row("    parse (read_document)", f"{b['parse']} s", f"{100 * b['parse'] / p['ingest_wall_s']:.0f}% of wall")
-        row("    chunk (chunk_document)", f"{b['chunk']} s", f"{100 * b['chunk'] / p['ingest_wall_s']:.0f}%")
-        row("    embed (embed_documents)", f"{b['embed']} s", f"{100 * b['embed'] / p['ingest_wall_s']:.0f}%; {p['embed_only_chunks_per_s']} chunks/s")
-        row("    store (add_chunks)", f"{b['store']} s", f"{100 * b['store'] / p['ingest_wall_s']:.0f}%")
+        b, bc, wall = p["breakdown_s"], p["breakdown_cpu_s"], p["ingest_wall_s"]
+        pct = lambda k: f"{100 * b[k] / wall:.0f}% of wall, {bc[k]} s CPU"  # noqa: E731
+        row("chunks (files, pages)", f"{p['chunks']:,} ({p['files']} files: {p['pdfs']} PDFs; {p['pages']} pages)",
+            f"batch size {p['batch_size']}; model load {p['model_load_s']} s, excluded")
+        row("(a) rag ingest", f"{p['ingest_chunks_per_s']:.1f} chunks/s", f"{wall} s wall, {p['ingest_cpu_s']} s CPU")
+        row("    parse (read_document)", f"{b['parse']} s", pct("parse"))
+        row("    chunk (chunk_document)", f"{b['chunk']} s", pct("chunk"))
+        row("    embed (embed_documents)", f"{b['embed']} s", pct("embed") + f"; {p['embed_only_chunks_per_s']} chunks/s")
+        row("    store (add_chunks)", f"{b['store']} s", pct("store"))
         row("    commit + other", f"{round(b['commit'] + b['other'], 2)} s", "hashing, sweep, stale-chunk query, lock")
-        row("(b) raw encode, same texts", f"{p['raw_encode_chunks_per_s']:.1f} chunks/s", f"{p['raw_encode_wall_s']} s wall, {p['raw_encode_cpu_s']} s CPU")
-        row("(c) ratio (a)/(b)", f"{100 * p['ratio']:.1f}%", f"target >= {100 * p['target']:.0f}%: {'MET' if p['meets_target'] else 'NOT MET'}")
-        row("    ratio by CPU time", f"{100 * p['ratio_cpu']:.1f}%" if p["ratio_cpu"] else "-", "CPU s per chunk, raw / ingest")
-        row("    embed+store only / raw", f"{100 * p['ratio_embed_store']:.1f}%" if p["ratio_embed_store"] else "-", "parsing left out")
-        row("    embed only / raw", f"{100 * p['ratio_embed_only']:.1f}%" if p["ratio_embed_only"] else "-", "")
+        row("(b) raw encode, same texts", f"{p['raw_encode_chunks_per_s']:.1f} chunks/s",
+            f"{p['raw_encode_wall_s']} s wall, {p['raw_encode_cpu_s']} s CPU; "
+            f"texts {'match' if p['texts_match_ingest'] else 'DIFFER from'} what ingest embedded")
+        row("(c) ratio (a)/(b)", f"{100 * p['ratio']:.1f}%",
+            f"target >= {100 * p['target']:.0f}%: {'MET' if p['meets_target'] else 'NOT MET'}")
+        for key, label, note in (("ratio_cpu", "    same, by CPU time", "CPU s per chunk, raw / ingest"),
+                                 ("ratio_embed_store", "    embed+store only / raw", "wall; parsing left out"),
+                                 ("ratio_embed_only", "    embed only / raw", "wall"),
+                                 ("ratio_embed_only_cpu", "    embed only / raw, CPU", "CPU time")):
+            row(label, f"{100 * p[key]:.1f}%" if p.get(key) else "-", note)
+        pi, pr = p["padding_ingest"], p["padding_raw"]
+        row("    padded token slots", f"{pi['token_slots']:,} vs {pr['token_slots']:,}",
+            f"ingest ({pi['calls']} encode calls) vs raw (1 call); real tokens {pr['real_tokens']:,}; "
+            f"attention work {pi['attention_units'] / pr['attention_units']:.2f}x")
     else:
         row("skipped/failed", str(p), "")
 
@@ -424,7 +484,7 @@ def _print_table(res: dict, out) -> None:
     else:
         row("skipped/failed", str(p), "")
 
-    width = [max(len(r[i]) for r in rows) for i in range(2)]
+    width = [max(len(r[i]) for r in rows if len(r[1]) <= 44) for i in range(2)]
     for name, a, b_ in rows:
         if name.startswith("[") and not a:
             w(f"\n{name}\n")

@@ -33,7 +33,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'rag' has no attribute {name!r}")
 
 
-def ask(question: str, history: list[str] | None = None, **settings: Any) -> "Answer":
+def ask(question: str, history: list[str] | None = None, **settings: Any) -> Answer:
     """Answer a question from the default index (built from the bundled corpus on first use),
     or from the index that `settings` (e.g. index_dir=..., top_k=...) name. The engine is kept
     between calls, so only the first call pays for loading the model."""

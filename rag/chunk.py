@@ -40,6 +40,12 @@ class Chunk:
     doc_hash: str
     index: int
 
+    def embed_text(self) -> str:
+        """What the embedder reads: the passage under its document title and section, so a
+        table row from Apple's 10-K is not just numbers (the stored text stays exact)."""
+        head = " / ".join(x for x in (self.title, self.segment or self.section) if x)
+        return f"{head}\n{self.text}" if head else self.text
+
     def metadata(self) -> dict:
         """Chroma metadata: scalars only, None dropped (Chroma rejects None values)."""
         meta = asdict(self)
@@ -47,7 +53,7 @@ class Chunk:
         return {k: v for k, v in meta.items() if v is not None}
 
     @classmethod
-    def from_record(cls, id: str, text: str, meta: dict) -> "Chunk":
+    def from_record(cls, id: str, text: str, meta: dict) -> Chunk:
         fields = {f: meta.get(f) for f in cls.__dataclass_fields__ if f not in ("id", "text")}
         return cls(id=id, text=text, **fields)
 
@@ -139,18 +145,7 @@ def chunk_document(pages: list[Page], *, source: str, title: str, doc_hash: str,
                 units.append((u, n))
 
         buf: list[tuple[Unit, int]] = []
-
-        def emit() -> None:
-            if not buf or all(u.kind == "heading" for u, _ in buf):
-                return
-            s, e = buf[0][0].start, buf[-1][0].end
-            body = text[s:e]
-            idx = len(chunks)
-            chunks.append(Chunk(
-                id=chunk_id(source, doc_hash, idx, body, size, overlap), text=body,
-                source=source, title=title, page=page.page, section=section,
-                segment=state["segment"], speaker=_speaker_at(text, s), analyst=state["analyst"],
-                start=s, end=e, doc_hash=doc_hash, index=idx))
+        doc = {"source": source, "title": title, "doc_hash": doc_hash, "size": size, "overlap": overlap}
 
         mi = 0
         for u, n in units:
@@ -163,7 +158,7 @@ def chunk_document(pages: list[Page], *, source: str, title: str, doc_hash: str,
                 boundary = True
                 pending = (seg, analyst)
             if boundary or u.kind == "heading":
-                emit()
+                _emit(chunks, buf, text, page.page, section, state, doc)
                 buf = []
                 if boundary:
                     state["segment"], state["analyst"] = pending
@@ -171,7 +166,7 @@ def chunk_document(pages: list[Page], *, source: str, title: str, doc_hash: str,
                 if u.kind == "heading":
                     section = text[u.start:u.end].strip().lstrip("#").strip()
             if buf and sum(k for _, k in buf) + n > size:
-                emit()
+                _emit(chunks, buf, text, page.page, section, state, doc)
                 tail, tokens = [], 0
                 for prev in reversed(buf):
                     if prev[0].kind == "heading" or tokens + prev[1] > overlap:
@@ -182,8 +177,23 @@ def chunk_document(pages: list[Page], *, source: str, title: str, doc_hash: str,
                     tokens -= tail.pop(0)[1]
                 buf = tail
             buf.append((u, n))
-        emit()
+        _emit(chunks, buf, text, page.page, section, state, doc)
     return chunks
+
+
+def _emit(chunks: list[Chunk], buf: list[tuple[Unit, int]], text: str, page: int | None, section: str | None,
+          state: dict, doc: dict) -> None:
+    """Append the chunk made of the units in `buf` (nothing for headings alone)."""
+    if not buf or all(u.kind == "heading" for u, _ in buf):
+        return
+    s, e = buf[0][0].start, buf[-1][0].end
+    body = text[s:e]
+    idx = len(chunks)
+    chunks.append(Chunk(
+        id=chunk_id(doc["source"], doc["doc_hash"], idx, body, doc["size"], doc["overlap"]), text=body,
+        source=doc["source"], title=doc["title"], page=page, section=section,
+        segment=state["segment"], speaker=_speaker_at(text, s), analyst=state["analyst"],
+        start=s, end=e, doc_hash=doc["doc_hash"], index=idx))
 
 
 def _speaker_at(text: str, offset: int) -> str | None:

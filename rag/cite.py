@@ -125,7 +125,7 @@ def grounded(sentence: str, quotes: list[str]) -> bool:
 
 def split_answer_sentences(text: str) -> list[str]:
     """An answer's sentences with their markers: a sentence ends after its last marker."""
-    parts = re.split(r"(?<=\])\s+(?=\S)|\n+", text)
+    parts = re.split(r"(?<=\])\s+(?=\S)|(?<=\]\.)\s+(?=\S)|\n+", text)
     return [p.strip() for p in parts if p.strip()]
 
 

@@ -126,7 +126,7 @@ class Engine:
                    "total": round((t2 - t0) * 1000, 2)}
         return Answer(q, ans.text, ans.citations, ans.abstained, timings, ans.unverified, ans.notice)
 
-    def chat(self) -> "Chat":
+    def chat(self) -> Chat:
         return Chat(self)
 
 

@@ -81,7 +81,7 @@ class Glossary:
     aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
-    def from_texts(cls, texts: list[str], finance: bool = True) -> "Glossary":
+    def from_texts(cls, texts: list[str], finance: bool = True) -> Glossary:
         """Merge glossaries (the general financial one first unless `finance` is False)."""
         merged: dict[str, list[str]] = {}
         for t in ([FINANCE_ALIASES] if finance else []) + list(texts):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import sys
 import time
 from collections.abc import Iterable
@@ -114,10 +115,13 @@ def _read_pdf(path: Path, warnings: list[str]) -> tuple[str, list[Page]]:
     pages = [p for p in pages if p.text.strip()]
     if not pages:
         raise DocumentError("no text layer (a scanned PDF?); run OCR on it first")
-    title = path.stem
+    title = path.stem.replace("_", " ")
     try:
         meta_title = (reader.metadata or {}).get("/Title")
-        if isinstance(meta_title, str) and 3 < len(meta_title.strip()) <= 100:
+        # many filings carry a file code or a date as /Title: keep it only when it reads as words
+        if isinstance(meta_title, str) and 3 < len(meta_title.strip()) <= 100 and \
+                len(re.findall(r"[A-Za-z]{3,}", meta_title)) >= 2 and \
+                sum(ch.isdigit() for ch in meta_title) <= len(meta_title) * 0.3:
             title = meta_title.strip()
     except Exception:  # a broken info dictionary is no reason to drop the document
         warnings.append("unreadable PDF metadata")
@@ -325,7 +329,7 @@ def _ingest_file(path: Path, store, embedder, settings: Settings, docs: dict, re
 def _embed_and_store(chunks: list[Chunk], store, embedder) -> None:
     for i in range(0, len(chunks), EMBED_BATCH):
         part = chunks[i:i + EMBED_BATCH]
-        store.add_chunks(part, embedder.embed_documents([c.text for c in part]))
+        store.add_chunks(part, embedder.embed_documents([c.embed_text() for c in part]))
 
 
 def _sync_glossary(store, folder: Path, report: IngestReport) -> None:

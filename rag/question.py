@@ -16,7 +16,8 @@ _AMOUNT_Q = re.compile(r"^\s*(how much|what (was|were|is|are|will be)( the)?( to
 _METRIC = re.compile(r"\b(revenues?|sales|income|profits?|earnings|ebitda|ebita|ebit|eps|cash( flow)?|margins?|"
                      r"capex|capital expenditures?|expenses?|costs?|spend(ing)?|buybacks?|repurchases?|dividends?|debt|"
                      r"notes|bonds?|gmv|assets|liabilities|equity|price|valuation|proceeds|consideration|amount|"
-                     r"losses?|billion|million|growth|members|users|customers|count|number|headcount|employees)\b", re.I)
+                     r"losses?|billion|million|growth|members|users|customers|count|number|headcount|employees|salary|salaries|"
+                     r"compensation|pay|fees?|budget|worth|value|stake|dau|daus|mau|maus)\b", re.I)
 _COUNT_Q = re.compile(r"^\s*(how many|what (is|was) the number of|what number of)", re.I)
 _DATE_Q = re.compile(r"^\s*(when|what year|which year|in what year|since when|what date|on what date)\b|"
                      r"\b(what|which) (year|month|date|quarter)\b", re.I)

@@ -13,11 +13,12 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from rag.chunk import Chunk
-from rag.text import stem
+from rag.text import STOPWORDS, stem
 
 RRF_K = 60  # the constant of Cormack et al. (2009); rankings deeper than ~60 barely count
 
@@ -41,8 +42,6 @@ _PREFIXED = re.compile(r"\b(non|un|ex|pre|post|sub|anti|co|multi|semi|mid|over|u
 
 
 def bm25_tokens(text: str) -> list[str]:
-    from rag.text import STOPWORDS
-
     # "non-GAAP" is one token, as in the answerer (rag.text.split_compound)
     text = _PREFIXED.sub(r"\1", text.lower())
     return [stem(t) for t in _TOKEN.findall(text) if t not in STOPWORDS]
@@ -70,6 +69,32 @@ class HybridRetriever:
         self.df = Counter(t for toks in corpus_tokens for t in set(toks))
         self.n_docs = max(1, len(chunks))
         self._trigrams: dict[str, list[str]] | None = None
+        self._route_index()
+
+    def _route_index(self) -> None:
+        """Name words of each document (title and file name): a question that names a company
+        or document ("Apple's net sales") is answered from that document's chunks."""
+        names: dict[str, set[str]] = {}
+        for c in self.chunks:
+            if c.source not in names:
+                raw = f"{c.title} {Path(c.source).stem}".replace("_", " ")
+                names[c.source] = {stem(w) for w in re.findall(r"[A-Za-z][A-Za-z&'.-]{2,}", raw.lower())
+                                   if w not in STOPWORDS}
+        # words most documents share ("10k", "annual", "report") name none of them
+        counts = Counter(w for ws in names.values() for w in ws)
+        limit = max(1, len(names) // 3)
+        self.doc_names = {s: {w for w in ws if counts[w] <= limit} for s, ws in names.items()}
+        self.doc_chunks: dict[str, list[int]] = {}
+        for i, c in enumerate(self.chunks):
+            self.doc_chunks.setdefault(c.source, []).append(i)
+
+    def route(self, query: str) -> list[str] | None:
+        """The documents a question names, or None when it names none (or all)."""
+        if len(self.doc_names) < 2:
+            return None
+        q = {stem(w) for w in re.findall(r"[A-Za-z][A-Za-z&'.-]{2,}", re.sub(r"['’]s\b", "", query.lower()))}
+        hit = [s for s, ws in self.doc_names.items() if ws & q]
+        return hit if 0 < len(hit) < len(self.doc_names) else None
 
     def _to_ids(self, corpus_tokens: list[list[str]]):
         import bm25s
@@ -103,18 +128,23 @@ class HybridRetriever:
                 out.append((term, sim))
         return out[:3]
 
-    def bm25_search(self, query: str, n: int) -> list[tuple[int, float]]:
+    def bm25_search(self, query: str, n: int, sources: list[str] | None = None) -> list[tuple[int, float]]:
         ids = [self.vocab[t] for t in bm25_tokens(query) if t in self.vocab]
         if not ids or not self.chunks:
             return []
         scores = self.bm25.get_scores(ids)
+        if sources is not None:
+            mask = np.zeros(len(scores), dtype=bool)
+            for src in sources:
+                mask[self.doc_chunks.get(src, [])] = True
+            scores = np.where(mask, scores, 0.0)
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
-    def dense_search(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
-        ids, sims = self.store.query(vector, n)
+    def dense_search(self, vector: np.ndarray, n: int, sources: list[str] | None = None) -> list[tuple[int, float]]:
+        ids, sims = self.store.query(vector, n, sources)
         return [(self.by_id[i], s) for i, s in zip(ids, sims) if i in self.by_id]
 
     def retrieve(self, query: str, k: int, vector: np.ndarray | None = None) -> list[Hit]:
@@ -123,8 +153,9 @@ class HybridRetriever:
             return []
         depth = max(4 * k, 20)
         vector = self.embedder.embed_query(query) if vector is None else vector
-        dense = self.dense_search(vector, depth)
-        sparse = self.bm25_search(query, depth)
+        sources = self.route(query)
+        dense = self.dense_search(vector, depth, sources)
+        sparse = self.bm25_search(query, depth, sources)
         fused: dict[int, float] = {}
         for ranking in (dense, sparse):
             for rank, (i, _) in enumerate(ranking, 1):

@@ -57,7 +57,7 @@ class Settings:
     }
 
     @classmethod
-    def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+    def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, then `RAG_*` variables from `env` (default: os.environ), then `overrides`
         (None values are ignored, so CLI flags left unset don't mask the environment)."""
         env = os.environ if env is None else env
@@ -69,7 +69,7 @@ class Settings:
         return cls._coerce(values)
 
     @classmethod
-    def _coerce(cls, values: dict[str, Any]) -> "Settings":
+    def _coerce(cls, values: dict[str, Any]) -> Settings:
         fields = {f.name: f for f in dataclasses.fields(cls)}
         out: dict[str, Any] = {}
         for name, value in values.items():
@@ -98,7 +98,7 @@ class Settings:
         if not 1 <= self.top_k <= 50:
             raise UsageError(f"top_k must be between 1 and 50, got {self.top_k}")
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         """A copy with `changes` (None values ignored), parsed like the environment's."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         values.update({k: v for k, v in changes.items() if v is not None})

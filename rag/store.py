@@ -22,7 +22,7 @@ from rag.chunk import Chunk
 from rag.errors import IndexMismatchError, IndexMissingError, RagError
 from rag.settings import Settings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: chunks are embedded under their title and section
 GLOSSARY_PREFIX = "glossary::"
 
 
@@ -46,7 +46,7 @@ def _guard_function():
             return {}
 
         @staticmethod
-        def build_from_config(config: dict) -> "NeverEmbed":
+        def build_from_config(config: dict) -> NeverEmbed:
             return NeverEmbed()
 
     return NeverEmbed()
@@ -200,12 +200,16 @@ class Store:
     def count(self) -> int:
         return self.chunks.count()
 
-    def query(self, vector: np.ndarray, n: int) -> tuple[list[str], list[float]]:
-        """Nearest chunk ids and cosine similarities."""
+    def query(self, vector: np.ndarray, n: int, sources: list[str] | None = None) -> tuple[list[str], list[float]]:
+        """Nearest chunk ids and cosine similarities, optionally within some documents."""
         total = self.chunks.count()
         if total == 0:
             return [], []
-        res = self.chunks.query(query_embeddings=[vector], n_results=min(n, total), include=["distances"])
+        where = None
+        if sources:
+            where = {"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}}
+        res = self.chunks.query(query_embeddings=[vector], n_results=min(n, total), include=["distances"],
+                                where=where)
         return res["ids"][0], [1.0 - d for d in res["distances"][0]]
 
     # --- locking -----------------------------------------------------------------------------

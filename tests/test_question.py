@@ -1,0 +1,103 @@
+"""Question analysis and follow-up completion: deterministic rules, checked case by case."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.engine import clean_question
+from rag.followup import complete, is_elliptical
+from rag.glossary import Glossary
+from rag.question import analyze, classify
+from rag.text import normalize_for_match, numbers_in, split_units, stem
+
+
+@pytest.mark.parametrize("q, intent", [
+    ("How much did cloud revenue grow?", "percent"),
+    ("What percentage of tokens are generated on the cloud?", "percent"),
+    ("What was total revenue?", "amount"),
+    ("How much did Alibaba spend on buybacks?", "amount"),
+    ("How many employees does Apple have?", "count"),
+    ("When was Acme founded?", "date"),
+    ("In which quarter will the impact be reflected?", "date"),
+    ("Who is the CFO?", "person"),
+    ("Who is Hong Xu?", "describe"),
+    ("Which analyst asked about margins?", "asker"),
+    ("Which firm was that analyst from?", "asker"),
+    ("Why did free cash flow fall?", "describe"),
+    ("According to Toby Xu, what rate did CMR grow at?", "percent"),
+])
+def test_classify(q, intent):
+    assert classify(q) == intent
+
+
+class _Idf:
+    max = 5.0
+
+    def __call__(self, term):
+        return {"revenu": 1.0, "cloud": 2.0}.get(term, 3.0)
+
+
+def test_terms_drop_filler_and_possessives_and_use_aliases():
+    g = Glossary.from_texts(['[aliases]\n"Qwen" = ["Q1"]'])
+    q = analyze("How many Qwen-based models does Alibaba's cloud have, according to Eddie Wu?", _Idf(), None, g)
+    words = {t.word for t in q.terms}
+    assert "alibaba" in words and "alibaba's" not in words
+    assert "according" not in words and "eddie" not in words  # attribution is not matched
+    qwen = next(t for t in q.terms if t.word == "qwen")
+    assert "q1" in qwen.stems
+
+
+def test_question_defines_its_own_abbreviation():
+    q = analyze("What did Alibaba International Digital Commerce (AIDC) report?", _Idf())
+    assert "aidc" in next(t for t in q.terms if t.word == "digital").stems
+
+
+def test_numbers_in_questions_are_required_facts():
+    assert analyze("What was revenue in 2019?", _Idf()).numbers == ("2019",)
+
+
+def test_glossary_matches_whole_words_and_longest_first():
+    g = Glossary.from_texts(['[aliases]\n"Taobao" = ["Tabou"]\n"Taobao and Tmall Group" = ["TTG"]'], finance=False)
+    assert g.expand("What did Taobao and Tmall Group earn?").endswith("(TTG)")
+    assert g.expand("Taobaoish?") == "Taobaoish?"
+
+
+def test_glossary_rejects_bad_toml():
+    from rag.errors import RagError
+
+    with pytest.raises(RagError, match="TOML"):
+        Glossary.from_texts(["[aliases\n"])
+
+
+@pytest.mark.parametrize("prev, follow, expected", [
+    ("How much did cloud revenue grow?", "and AIDC?", "How much did AIDC revenue grow?"),
+    ("What was Taobao and Tmall Group revenue?", "what about its adjusted EBITDA?",
+     "What was Taobao and Tmall Group adjusted EBITDA?"),
+    ("How much did cloud revenue grow?", "What about EBITDA?", "How much did cloud EBITDA grow?"),
+    ("How much did cloud revenue grow?", "What was total revenue?", "What was total revenue?"),
+])
+def test_follow_ups(prev, follow, expected):
+    assert complete(follow, [prev]) == expected
+
+
+def test_follow_up_without_history_is_left_alone():
+    assert complete("and AIDC?", []) == "and AIDC?"
+    assert is_elliptical("and AIDC?") and not is_elliptical("What was the revenue of the cloud segment?")
+
+
+def test_clean_question():
+    assert clean_question("  How\tmuch\x00 did it grow?\n") == "How much did it grow?"
+
+
+def test_units_keep_exact_offsets_and_split_tables_by_line():
+    text = "Revenue grew 13%. Margins fell.\nTotal net sales 394,328 365,817 274,515\nProducts 316,199 297,392\n"
+    units = split_units(text)
+    kinds = [u.kind for u in units]
+    assert kinds == ["sentence", "sentence", "row", "row"]
+    assert [text[u.start:u.end] for u in units][2] == "Total net sales 394,328 365,817 274,515"
+
+
+def test_number_normalisation():
+    assert [n for n, _, _ in numbers_in("13 percent, 1,577 and 20.70")] == ["13%", "1577", "20.7"]
+    assert normalize_for_match("13 percent of 1,577") == "13% of 1577"
+    assert stem("grew") == stem("increase") == stem("growth")
