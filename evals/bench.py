@@ -47,6 +47,7 @@ FILINGS = ROOT / ".." / "shared" / "filings"
 COLD_QUESTION = "How much did cloud revenue grow?"
 WARMUP_CALLS = 3
 REPEATS = 3
+QUERY_PROBE = 20
 TARGET_RATIO = 0.80
 MARK = "BENCH_JSON "
 
@@ -358,13 +359,38 @@ def worker(index_dir: Path, questions: Path) -> dict:
         ret.append(a.timings_ms.get("retrieve", float("nan")))
         ans.append(a.timings_ms.get("answer", float("nan")))
         tot.append(a.timings_ms.get("total", float("nan")))
+    mem = _mem()  # before the diagnostic below
     r = lambda x: round(x, 1)  # noqa: E731
     return {"questions": len(wall), "errors": errors, "chunks": len(engine.chunks), "engine_load_s": round(load_s, 2),
             "first_ask_s": round(first_s, 2),
             "p50_ms": r(_pct(wall, 50)), "p95_ms": r(_pct(wall, 95)), "max_ms": r(max(wall)),
             "total_p50_ms": r(_pct(tot, 50)), "retrieve_p50_ms": r(_pct(ret, 50)), "answer_p50_ms": r(_pct(ans, 50)),
             "retrieve_p95_ms": r(_pct(ret, 95)), "answer_p95_ms": r(_pct(ans, 95)),
-            "memory": _mem()}
+            "memory": mem, "query_embed_threads": _thread_probe(engine, [q for q, _ in qs[:QUERY_PROBE]])}
+
+
+def _thread_probe(engine, questions: list[str]) -> dict | None:
+    """Diagnostic: p50 of embedding one question with torch's default thread count and with one
+    thread, interleaved (on a busy 2-CPU machine the default's spin-waiting threads can cost 10x)."""
+    model = getattr(engine.embedder, "model", None)
+    if model is None or not questions:
+        return None
+    import torch
+
+    default = torch.get_num_threads()
+    times: dict[int, list[float]] = {default: [], 1: []}
+    try:
+        for q in questions:
+            for n in times:
+                torch.set_num_threads(n)
+                t = time.perf_counter()
+                model.encode([q], normalize_embeddings=True, show_progress_bar=False)
+                times[n].append((time.perf_counter() - t) * 1000)
+    finally:
+        torch.set_num_threads(default)
+    return {"threads": default, "default_p50_ms": round(_pct(times[default], 50), 1),
+            "one_thread_p50_ms": round(_pct(times[1], 50), 1), "queries": len(questions),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}
 
 
 def bench_serve(index_dir: Path, questions: Path) -> dict:
@@ -458,6 +484,10 @@ def _print_table(res: dict, out) -> None:
             row("questions / chunks", f"{p['questions']} / {p['chunks']:,}", f"after {WARMUP_CALLS} warm-up calls; {p['errors']} errors")
             row("p50 / p95 (wall)", f"{p['p50_ms']} / {p['p95_ms']} ms", f"max {p['max_ms']} ms")
             row("p50 retrieve / answer", f"{p['retrieve_p50_ms']} / {p['answer_p50_ms']} ms", f"p95 {p['retrieve_p95_ms']} / {p['answer_p95_ms']} ms")
+            d = p.get("query_embed_threads")
+            if d:
+                row("diag: embed 1 question, p50", f"{d['default_p50_ms']} / {d['one_thread_p50_ms']} ms",
+                    f"torch {d['threads']} threads / 1 thread, interleaved, {d['queries']} questions")
             row("Engine() / first ask", f"{p['engine_load_s']} / {p['first_ask_s']} s", "store, chunks, BM25 / the model loads on the first ask")
         else:
             row("skipped/failed", str(p), "")
@@ -515,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def step(key: str, label: str, fn, *a) -> None:
         print(f"... {label}", file=sys.stderr, flush=True)
+        load0 = round(os.getloadavg()[0], 2)
         t = time.perf_counter()
         try:
             parts[key] = fn(*a)
@@ -524,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
             if os.environ.get("BENCH_DEBUG"):
                 traceback.print_exc()
         res.setdefault("part_seconds", {})[key] = round(time.perf_counter() - t, 1)
+        res.setdefault("part_loadavg_1min", {})[key] = [load0, round(os.getloadavg()[0], 2)]
 
     try:
         if has_filings:
@@ -552,6 +584,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nrag-qa bench ({res['started']}, {res['seconds']} s; {res['machine']['summary']}; "
           f"load average at start {res['machine']['loadavg_start']}, at end {res['machine']['loadavg_end']})", file=out)
     _print_table(res, out)
+    out.write("\n  seconds (1-min load average before -> after) per part: " + ", ".join(
+        f"{k} {v} s ({res['part_loadavg_1min'][k][0]} -> {res['part_loadavg_1min'][k][1]})"
+        for k, v in res.get("part_seconds", {}).items()) + "\n")
     try:
         args.reports.mkdir(parents=True, exist_ok=True)
         path = args.reports / "bench.json"

@@ -281,10 +281,10 @@ class ExtractiveAnswerer:
             if c is best or overlaps(c) or c.fit < 0.4:
                 continue
             gain = sum(t.weight for t in query.terms if t.word in (c.matched & missing)) / query.total_weight
-            near = c.hit.chunk.id == best.hit.chunk.id and abs(c.start - best.end) < 400
+            near = c.hit.chunk.id == best.hit.chunk.id and min(abs(c.start - best.end), abs(best.start - c.end)) < 200
             if query.multi and query.wants_figure and c.fit >= 1.0 and c.sent_cov >= 0.5 * best.sent_cov:
                 # "revenue and EBITDA": the figure of a measure the first sentence lacks
-                gain += 0.3 if c.owned - best.owned else 0.1 if near else 0.0
+                gain += (0.3 if c.owned - best.owned else 0.0) + (0.1 if near else 0.0)
             if query.causal and near and c.start >= best.start and _CAUSAL.search(c.hit.chunk.text, c.start, c.end):
                 gain += 0.25  # "why": the sentence after the fact that gives its reason
             gain *= c.score / best.score if best.score > 0 else 0

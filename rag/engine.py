@@ -17,7 +17,7 @@ from rag.cite import Answer
 from rag.errors import IndexMissingError, UsageError
 from rag.followup import complete
 from rag.glossary import Glossary
-from rag.question import analyze
+from rag.question import analyze, sub_questions
 from rag.retrieve import Hit, HybridRetriever
 from rag.settings import Settings, bundled_corpus_dir
 
@@ -117,14 +117,25 @@ class Engine:
         q = clean_question(question)
         impl = self.answerer(answerer)
         full = complete(q, [clean_question(h) for h in history or [] if h and h.strip()])
-        hits = self.retriever.retrieve(self.glossary.expand(full), k or self.settings.top_k)
-        t1 = time.perf_counter()
         query = analyze(full, self.idf, self.retriever.fuzzy, self.glossary)
+        hits = self._retrieve(query, k or self.settings.top_k)
+        t1 = time.perf_counter()
         ans = impl.answer(query, hits)
         t2 = time.perf_counter()
         timings = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2),
                    "total": round((t2 - t0) * 1000, 2)}
         return Answer(q, ans.text, ans.citations, ans.abstained, timings, ans.unverified, ans.notice)
+
+    def _retrieve(self, query, k: int) -> list[Hit]:
+        """Hits for the question, plus for each measure of a several-measure question."""
+        hits = self.retriever.retrieve(self.glossary.expand(query.text), k)
+        seen = {h.chunk.id for h in hits}
+        for part in sub_questions(query):
+            for h in self.retriever.retrieve(self.glossary.expand(part), k):
+                if h.chunk.id not in seen:
+                    seen.add(h.chunk.id)
+                    hits.append(h)
+        return hits
 
     def chat(self) -> Chat:
         return Chat(self)

@@ -177,3 +177,17 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
                  wants_money=intent == "amount" and bool(MONEY_WORDS.search(question)),
                  wants_ratio=bool(RATIO_WORDS.search(question)),
                  causal=bool(re.search(r"\b(why|what drove|what caused|reasons?|drivers?|due to what|explain)\b", question, re.I)))
+
+
+def sub_questions(query: Query) -> list[str]:
+    """For a question about several measures ("revenue and adjusted EBITDA"), one question per
+    measure, the others' words removed: each finds its own passage."""
+    if not (query.multi and len(query.metrics) >= 2):
+        return []
+    words_of = [t.word for t in query.terms if t.stems in query.metrics]
+    out = []
+    for keep in words_of:
+        others = [w for w in words_of if w != keep]
+        text = re.sub(r"\b(" + "|".join(map(re.escape, others)) + r")\b", " ", query.text, flags=re.I)
+        out.append(re.sub(r"\s+", " ", text).strip())
+    return out
