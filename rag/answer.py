@@ -18,7 +18,7 @@ from rag.cite import Answer, Citation, check_grounding
 from rag.errors import UsageError
 from rag.question import Query
 from rag.retrieve import Hit
-from rag.text import NUMBER_RE, numbers_in, split_compound, split_units, stem, words
+from rag.text import NUMBER_RE, is_table_row, numbers_in, split_compound, split_units, stem, words
 
 MAX_CHARS = 600
 MAX_QUOTE = 330  # a longer sentence is cut to the clauses around its figure
@@ -163,7 +163,7 @@ class ExtractiveAnswerer:
         top = max((h.score for h in hits), default=1.0) or 1.0
         for rank, hit in enumerate(hits):
             c = hit.chunk
-            context = " ".join(x for x in (c.title, c.section, c.analyst) if x)
+            context = " ".join(x for x in (c.title, c.section, c.analyst, c.header) if x)
             context_stems = set(_stems_of(context))
             chunk_stems = set(_stems_of(c.text)) | context_stems
             chunk_cov, _ = _coverage(query, chunk_stems)
@@ -341,14 +341,27 @@ class ExtractiveAnswerer:
                 figs = [f for f in figs if f.kind == "money"]  # "how much revenue": the amount, not its growth
             if query.intent == "percent" and any(f.kind == "percent" for f in figs) and not query.multi:
                 figs = [f for f in figs if f.kind == "percent"]
-            picks = _nearest(query, c.hit.chunk.text, s, e, [(f.text, f.start, f.end) for f in figs],
-                             many=query.multi)
+            picks = _column_pick(query, c.hit.chunk, s, e, figs) or \
+                _nearest(query, c.hit.chunk.text, s, e, [(f.text, f.start, f.end) for f in figs], many=query.multi)
             picks = [p for p in picks if p not in " ".join(leads)]
             if picks:
                 leads.append(f"{', '.join(picks)} [{n}]")
             if not query.multi:
                 break
         return ("; ".join(leads) + ".") if leads else None
+
+
+def _column_pick(query: Query, chunk, s: int, e: int, figs: list[Figure]) -> list[str]:
+    """In a table row, the figure under the column of the year the question names: header
+    "2022 Change 2021 Change 2020", row "iPhone $ 205,489 7 % $ 191,973 ..." -> 2022: 205,489."""
+    if not (chunk.header and query.numbers and is_table_row(chunk.text[s:e])):
+        return []
+    years = [t.strip("()") for t in chunk.header.replace(",", " ").split() if _YEAR.match(t.strip("()FYfy"))]
+    values = [f for f in figs if f.kind != "percent"]
+    for n in query.numbers:
+        if n in years and len(values) >= len(years):
+            return [values[years.index(n)].text]
+    return []
 
 
 def _nearest(query: Query, passage: str, s: int, e: int, items: list[tuple[str, int, int]],

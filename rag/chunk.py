@@ -39,11 +39,12 @@ class Chunk:
     end: int
     doc_hash: str
     index: int
+    header: str | None = None  # the column header above a table chunk ("2022 Change 2021 ...")
 
     def embed_text(self) -> str:
         """What the embedder reads: the passage under its document title and section, so a
         table row from Apple's 10-K is not just numbers (the stored text stays exact)."""
-        head = " / ".join(x for x in (self.title, self.segment or self.section) if x)
+        head = " / ".join(x for x in (self.title, self.segment or self.section, self.header) if x)
         return f"{head}\n{self.text}" if head else self.text
 
     def metadata(self) -> dict:
@@ -148,7 +149,13 @@ def chunk_document(pages: list[Page], *, source: str, title: str, doc_hash: str,
         doc = {"source": source, "title": title, "doc_hash": doc_hash, "size": size, "overlap": overlap}
 
         mi = 0
+        state["header"] = None  # a table's column header applies on its own page only
         for u, n in units:
+            if u.kind == "row" and is_column_header(text[u.start:u.end]):
+                if not buf or buf[-1][0].kind != "row":
+                    state["header"] = text[u.start:u.end]
+                elif state.get("header") is None:
+                    state["header"] = text[u.start:u.end]
             boundary = False
             while mi < len(markers) and markers[mi][0] <= u.start:
                 _, seg, analyst = markers[mi]
@@ -193,7 +200,19 @@ def _emit(chunks: list[Chunk], buf: list[tuple[Unit, int]], text: str, page: int
         id=chunk_id(doc["source"], doc["doc_hash"], idx, body, doc["size"], doc["overlap"]), text=body,
         source=doc["source"], title=doc["title"], page=page, section=section,
         segment=state["segment"], speaker=_speaker_at(text, s), analyst=state["analyst"],
-        start=s, end=e, doc_hash=doc["doc_hash"], index=idx))
+        start=s, end=e, doc_hash=doc["doc_hash"], index=idx,
+        header=state.get("header") if any(u.kind == "row" for u, _ in buf) else None))
+
+
+_YEARISH = re.compile(r"^(?:FY)?(?:19|20)\d\d$|^Q[1-4]$", re.I)
+
+
+def is_column_header(line: str) -> bool:
+    """A table's column header: two or more years (or quarters) and few other figures."""
+    tokens = line.replace(",", " ").split()
+    years = sum(1 for t in tokens if _YEARISH.match(t.strip("()")))
+    others = sum(1 for t in tokens if re.match(r"^[$(]?\d", t) and not _YEARISH.match(t.strip("()")))
+    return years >= 2 and others <= 1
 
 
 def _speaker_at(text: str, offset: int) -> str | None:

@@ -34,7 +34,7 @@ class Hit:
 
 def _bm25_text(c: Chunk) -> str:
     # Title, section and questioner are searchable too: "what did the Goldman analyst ask?"
-    return " ".join(x for x in (c.title, c.section, c.segment, c.analyst, c.text) if x)
+    return " ".join(x for x in (c.title, c.section, c.segment, c.analyst, c.header, c.text) if x)
 
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")

@@ -66,7 +66,7 @@ _NUM_TOKEN = re.compile(r"^[($€£¥-]*\d[\d,.]*%?\)?$")
 _SENT_END = re.compile(r"[.!?:;\"”’)]\s*$")
 
 
-def _is_table_row(line: str) -> bool:
+def is_table_row(line: str) -> bool:
     words = line.split()
     if not words:
         return False
@@ -126,7 +126,7 @@ def split_units(text: str, start: int = 0, end: int | None = None) -> list[Unit]
             continue
         lead = len(text[line_start:line_end]) - len(text[line_start:line_end].lstrip())
         s, e = line_start + lead, line_start + lead + len(stripped)
-        if _is_table_row(stripped):
+        if is_table_row(stripped):
             flush()
             units.append(Unit(s, e, "row"))
         elif is_heading(stripped) and len(stripped.split()) <= 12:
