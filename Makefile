@@ -7,7 +7,7 @@ RAG    := $(VENV)/bin/rag
 # unpinned torch would pull a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: setup chat ask test lint unit eval eval-filings bench clean
+.PHONY: setup chat ask test browser lint unit eval eval-filings bench clean
 
 setup: $(VENV)/.installed
 
@@ -18,14 +18,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
-chat: setup  ## chat about the bundled corpus on the terminal (builds index/ on first use)
-	$(RAG) chat
+chat: setup  ## the web chat on http://127.0.0.1:7860 (builds index/ from corpus/ on first use)
+	$(RAG) serve
 
 ask: setup  ## one answer: make ask Q="How much did cloud revenue grow?"
 	$(RAG) ask "$(or $(Q),How much did cloud revenue grow?)"
 
 lint: setup
-	$(VENV)/bin/ruff check rag evals tests
+	$(VENV)/bin/ruff check rag evals tests ui
 
 unit: setup
 	$(VENV)/bin/pytest -q
@@ -33,7 +33,10 @@ unit: setup
 eval: setup  ## the answer-quality gate on the bundled corpus, baseline beside it
 	$(RAG) eval
 
-test: lint unit eval  ## everything CI runs: lint, all test tiers, the eval gate
+browser:  ## Debian chromium for the browser test (CI runs as root; without it the test fails in CI)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+test: browser lint unit eval  ## everything CI runs: lint, all test tiers (a real browser too), the eval gate
 
 eval-filings: setup  ## second eval set, on ../shared/filings (not run on every push)
 	@if [ -d ../shared/filings ]; then \

@@ -1,4 +1,4 @@
-"""The `rag` command: ingest, list, remove, ask, chat, eval. Errors become one line on stderr
+"""The `rag` command: ingest, list, remove, ask, chat, serve, eval. Errors become one line on stderr
 (exit 2 for usage errors, 1 for others); no traceback for an expected failure."""
 
 from __future__ import annotations
@@ -52,6 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     _index_options(chat)
     chat.add_argument("-k", "--top-k", type=int)
     chat.add_argument("--answerer")
+
+    srv = sub.add_parser("serve", help="the web page: chat, documents, settings (http://127.0.0.1:7860)",
+                         description="Serve the web page on this machine only (unless --host says otherwise). "
+                         "Uploads are kept in <index>/documents/; RAG_MAX_UPLOAD_MB caps their size (default 50).")
+    _index_options(srv)
+    srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    srv.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    srv.add_argument("--auth", metavar="USER:PASSWORD", help="require this login ($RAG_AUTH)")
+    srv.add_argument("--share", action="store_true", help="also make a public gradio.live link (off by default)")
 
     ev = sub.add_parser("eval", help="run the answer-quality evals")
     ev.add_argument("--corpus", type=Path, help="folder of documents (default: the bundled corpus)")
@@ -182,6 +191,14 @@ def cmd_chat(args) -> int:
             print(f"rag: {e}", file=sys.stderr)
 
 
+def cmd_serve(args) -> int:
+    try:
+        from ui.app import serve  # gradio loads only for this command; rag itself never imports ui
+    except ImportError as e:
+        raise RagError(f"The web page needs gradio ({e}); run: pip install 'gradio>=5'") from None
+    return serve(_settings(args), host=args.host, port=args.port, auth=args.auth, share=args.share)
+
+
 def cmd_eval(args) -> int:
     try:
         from evals.run import evaluate
@@ -192,4 +209,4 @@ def cmd_eval(args) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove, "ask": cmd_ask, "chat": cmd_chat,
-            "eval": cmd_eval}
+            "serve": cmd_serve, "eval": cmd_eval}

@@ -4,9 +4,9 @@ when its record is committed, leftovers are swept) and forgiving (a bad file is 
 one-line reason and the others are indexed).
 
 Readers: `.txt`/`.md` are decoded here (UTF-8, else cp1252/Latin-1 with a warning) because the
-chunk offsets must index the exact text; `.pdf` through pypdf page by page (llama-index's PDFReader
-wraps the same calls but retries a corrupt file three times and hides the error behind a
-RetryError); `.docx` through llama-index's DocxReader; `.html` through BeautifulSoup.
+chunk offsets must index the exact text; `.pdf` page by page through PDFium (pypdfium2), with pypdf
+as the fallback (llama-index's PDFReader wraps pypdf but retries a corrupt file three times, hides
+the error behind a RetryError, and parses 20 times slower than PDFium); `.docx` through llama-index's DocxReader; `.html` through BeautifulSoup.
 """
 
 from __future__ import annotations
@@ -90,7 +90,61 @@ def _title_from_text(text: str, path: Path) -> str:
     return path.stem
 
 
+def _pdf_title(path: Path, meta_title: object) -> str:
+    """The PDF's /Title when it reads as words; many filings carry a file code or a date there."""
+    if isinstance(meta_title, str) and 3 < len(meta_title.strip()) <= 100 and \
+            len(re.findall(r"[A-Za-z]{3,}", meta_title)) >= 2 and \
+            sum(ch.isdigit() for ch in meta_title) <= len(meta_title) * 0.3:
+        return meta_title.strip()
+    return path.stem.replace("_", " ")
+
+
+def _clean_pdf_text(text: str) -> str:
+    # PDFium ends lines with CRLF and marks a hyphen broken over a line with U+FFFE
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufffe", "-").replace("\x00", "")
+
+
 def _read_pdf(path: Path, warnings: list[str]) -> tuple[str, list[Page]]:
+    """Pages of a PDF: PDFium (pypdfium2) first, pypdf when PDFium cannot open the file.
+
+    PDFium extracts a 10-K's text about 20 times faster than pypdf (995 pages of filings: 4 s
+    against 86 s here) with the same line layout of tables (row label and figures on one line),
+    so parsing no longer dominates an ingest; it also opens files encrypted with an empty user
+    password, AES included."""
+    try:
+        import pypdfium2 as pdfium
+    except ImportError:  # pragma: no cover - a dependency, but keep the pure-Python path working
+        return _read_pdf_pypdf(path, warnings)
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as e:
+        if "password" in str(e).lower():
+            raise DocumentError("the PDF needs a password; decrypt it first (qpdf --decrypt)") from None
+        return _read_pdf_pypdf(path, warnings)  # let pypdf try, and explain, a file PDFium rejects
+    try:
+        pages = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            textpage = page.get_textpage()
+            pages.append(Page(_clean_pdf_text(textpage.get_text_range()), i + 1))
+            textpage.close()
+            page.close()
+        try:
+            meta_title = pdf.get_metadata_dict().get("Title")
+        except Exception:  # a broken info dictionary is no reason to drop the document
+            meta_title = None
+    except pdfium.PdfiumError:
+        pdf.close()
+        return _read_pdf_pypdf(path, warnings)
+    pdf.close()
+    pages = [p for p in pages if p.text.strip()]
+    if not pages:
+        # no text for PDFium: a scan, or streams it cannot decode; pypdf tells the two apart
+        return _read_pdf_pypdf(path, warnings)
+    return _pdf_title(path, meta_title), pages
+
+
+def _read_pdf_pypdf(path: Path, warnings: list[str]) -> tuple[str, list[Page]]:
     import pypdf
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
@@ -99,7 +153,7 @@ def _read_pdf(path: Path, warnings: list[str]) -> tuple[str, list[Page]]:
         reader = pypdf.PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError("the PDF needs a password; decrypt it first (qpdf --decrypt)")
-        pages = [Page(p.extract_text() or "", i + 1) for i, p in enumerate(reader.pages)]
+        pages = [Page(_clean_pdf_text(p.extract_text() or ""), i + 1) for i, p in enumerate(reader.pages)]
     except DocumentError:
         raise
     except FileNotDecryptedError:
@@ -115,17 +169,12 @@ def _read_pdf(path: Path, warnings: list[str]) -> tuple[str, list[Page]]:
     pages = [p for p in pages if p.text.strip()]
     if not pages:
         raise DocumentError("no text layer (a scanned PDF?); run OCR on it first")
-    title = path.stem.replace("_", " ")
     try:
         meta_title = (reader.metadata or {}).get("/Title")
-        # many filings carry a file code or a date as /Title: keep it only when it reads as words
-        if isinstance(meta_title, str) and 3 < len(meta_title.strip()) <= 100 and \
-                len(re.findall(r"[A-Za-z]{3,}", meta_title)) >= 2 and \
-                sum(ch.isdigit() for ch in meta_title) <= len(meta_title) * 0.3:
-            title = meta_title.strip()
     except Exception:  # a broken info dictionary is no reason to drop the document
         warnings.append("unreadable PDF metadata")
-    return title, pages
+        meta_title = None
+    return _pdf_title(path, meta_title), pages
 
 
 def _read_html(data: bytes, path: Path, warnings: list[str]) -> tuple[str, list[Page]]:

@@ -1,0 +1,421 @@
+"""The web page: its formatting functions (plain, no server), its behaviour over a real engine on
+the tiny corpus (uploads, removal, errors), and its chat endpoint through gradio_client against
+the app served on 127.0.0.1, eight conversations at once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from rag.chunk import Chunk
+from rag.cite import Answer, Citation
+from rag.engine import Engine
+from rag.errors import RagError
+from rag.indexer import ingest
+from rag.retrieve import Hit
+from rag.settings import Settings
+from ui.format import (
+    SEARCHING,
+    answer_html,
+    document_rows,
+    highlight,
+    link_markers,
+    quote_span,
+    resolved_questions,
+    retrieval_rows,
+    safe_filename,
+    source_html,
+    stream_prefixes,
+    user_questions,
+)
+
+TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"
+ZORBLAT = ("Zorblat Widgets annual note\n\n"
+           "The Zorblat factory in Quexton produced 4,812 widgets in 2024, up 17% from 2023.\n")
+
+
+def cite(n=1, passage="Intro. Revenue grew 13% in the quarter. Outro.", quote="Revenue grew 13% in the quarter.",
+         **kw) -> Citation:
+    fields = dict(n=n, source="/docs/a.txt", title="Acme <Corp>", page=None, section=None, speaker=None,
+                  analyst=None, quote=quote, start=0, end=len(quote), passage=passage, score=0.0328)
+    fields.update(kw)
+    return Citation(**fields)
+
+
+# --- formatting: plain functions -------------------------------------------------------------------
+
+def test_source_highlights_the_quote_and_escapes_document_text():
+    passage = 'Before <script>alert("x")</script> & Revenue grew 13% & more <b>. After.'
+    c = cite(passage=passage, quote="Revenue grew 13% & more <b>.", page=4, section="Prepared remarks",
+             speaker="Toby Xu", analyst="Dana Smith (Example Securities)")
+    html = source_html(c, turn=2)
+    assert "<script>" not in html and "<b>." not in html and "Acme <Corp>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; " in html
+    assert "<mark>Revenue grew 13% &amp; more &lt;b&gt;.</mark> After." in html
+    assert "Acme &lt;Corp&gt;" in html
+    for part in ("p. 4", "Prepared remarks", "speaker: Toby Xu", "question from Dana Smith (Example Securities)",
+                 "score 0.0328"):
+        assert part in html
+    assert 'id="rag-src-2-1"' in html and '<span class="rag-n">1</span>' in html
+
+
+def test_quote_span_locates_the_quote_and_flags_a_missing_one():
+    c = cite()
+    a, b = quote_span(c)
+    assert c.passage[a:b] == c.quote
+    assert highlight("x < y", None) == "x &lt; y"
+    broken = cite(quote="not in the passage")
+    assert quote_span(broken) is None
+    assert "quote not found" in source_html(broken, 1) and "<mark>" not in source_html(broken, 1)
+
+
+def test_markers_link_to_their_numbered_sources():
+    ans = Answer("q", "Cloud grew 13% [1]. AIDC grew 32% [2]. Stray [7].\n<i>x</i>",
+                 (cite(1), cite(2, quote="Intro.")))
+    html = answer_html(ans, turn=3)
+    assert '<a class="rag-cite" href="#rag-src-3-1" title="source 1">[1]</a>' in html
+    assert 'href="#rag-src-3-2"' in html and 'id="rag-src-3-1"' in html and 'id="rag-src-3-2"' in html
+    assert '<s class="rag-bad-cite" title="no such source">[7]</s>' in html  # visibly unresolved
+    assert "&lt;i&gt;x&lt;/i&gt;" in html and "<br>" in html
+    assert link_markers("a [1] b", {1}, 1).count("<a ") == 1
+
+
+def test_abstention_is_marked_and_answers_are_not():
+    abstained = answer_html(Answer("q", "The documents don't say.", abstained=True), 1)
+    assert "rag-abstain" in abstained and "Not in the documents" in abstained
+    assert "rag-sources" not in abstained
+    answered = answer_html(Answer("q", "13% [1].", (cite(),)), 1)
+    assert "rag-abstain" not in answered and "Sources" in answered
+
+
+def test_answer_html_is_one_block_with_notice_unverified_and_read_as():
+    ans = Answer("q", "One.\n\nTwo [1].", (cite(),), unverified=("It grew 99%.",), notice="Answered <partly>")
+    html = answer_html(ans, 1, read_as="How much did <AIDC> revenue grow?")
+    assert "\n\n" not in html and "\n" not in html  # a Markdown renderer keeps it one HTML block
+    assert "Answered &lt;partly&gt;" in html and "It grew 99%." in html
+    assert "Read as: How much did &lt;AIDC&gt; revenue grow?" in html
+    streaming = answer_html(ans, 1, text="One.", sources=False)
+    assert "rag-sources" not in streaming and "It grew" not in streaming
+
+
+def test_stream_prefixes_grow_to_the_whole_text_without_cutting_markers():
+    text = "Revenue from AIDC grew 32% to RMB 37.8 billion this quarter. [1]\nSecond line [2]."
+    parts = list(stream_prefixes(text, words=2))
+    assert len(parts) > 3 and parts[-1] == text
+    assert all(text.startswith(p) for p in parts)
+    assert all(len(a) < len(b) for a, b in zip(parts, parts[1:]))
+    assert not any(p.rstrip().endswith("[") or p.rstrip().endswith("[1") for p in parts)
+    assert list(stream_prefixes("")) == [""]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("report.pdf", "report.pdf"),
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("..\\..\\Windows\\evil.md", "evil.md"),
+    ("/abs/path/notes.txt", "notes.txt"),
+    (".hidden.txt", "hidden.txt"),
+    ("Q3 résumé<script>.pdf", "Q3 resume_script_.pdf"),
+    ("a\x00b;rm -rf $HOME.txt", "ab_rm -rf _HOME.txt"),
+    ("..", "document"),
+    ("x" * 300 + ".docx", "x" * 115 + ".docx"),
+])
+def test_safe_filename_keeps_the_basename_and_plain_characters(name, expected):
+    out = safe_filename(name)
+    assert out == expected
+    assert "/" not in out and "\\" not in out and not out.startswith(".")
+
+
+def test_user_questions_and_follow_ups_from_a_chat_history():
+    history = [{"role": "user", "content": "How much did widget revenue grow?"},
+               {"role": "assistant", "content": "<div>12% [1]</div>"},
+               {"role": "user", "content": [{"type": "text", "text": "and gadget?"}]},
+               {"role": "assistant", "content": "3%"},
+               {"role": "user", "content": "   "}]
+    qs = user_questions(history)
+    assert qs == ["How much did widget revenue grow?", "and gadget?"]
+    assert resolved_questions(qs) == ["How much did widget revenue grow?", "How much did gadget revenue grow?"]
+    assert resolved_questions(["", "What was total revenue?"]) == ["What was total revenue?"]
+
+
+def test_retrieval_and_document_rows():
+    chunk = Chunk(id="c1", text="Widget revenue grew 12%.", source="/d/a.txt", title="Acme call", page=3,
+                  section="Prepared remarks", segment=None, speaker=None, analyst=None, start=0, end=24,
+                  doc_hash="h", index=0)
+    rows = retrieval_rows([Hit(chunk, 0.0325, 1, None, 0.8), Hit(chunk, 0.016, None, 2, None)])
+    assert rows[0] == [1, "Acme call", "p. 3, Prepared remarks", 1, "-", 0.0325, "Widget revenue grew 12%."]
+    assert rows[1][3:6] == ["-", 2, 0.016]
+    docs = {"/x/b.txt": {"name": "b.txt", "title": "B", "chunks": 3}, "/x/a.pdf": {"name": "a.pdf", "title": "A",
+                                                                               "chunks": 9, "pages": 2}}
+    assert [r[:4] for r in document_rows(docs)] == [["a.pdf", "A", 9, 2], ["b.txt", "B", 3, ""]]
+
+
+# --- the page's behaviour over a real engine ------------------------------------------------------
+
+@pytest.fixture
+def app(tiny_corpus, embedded_settings):
+    from ui.app import WebApp
+
+    ingest([tiny_corpus], embedded_settings)
+    return WebApp(Engine(embedded_settings), stream_delay=0)
+
+
+def test_answer_streams_in_then_settles_its_sources(app):
+    parts = list(app.respond("How much did widget revenue grow?", []))
+    assert parts[0] == SEARCHING
+    assert len(parts) >= 3
+    assert all("rag-sources" not in p for p in parts[1:-1])
+    final = parts[-1]
+    assert "12%" in final and "rag-sources" in final and "<mark>" in final and 'href="#rag-src-1-1"' in final
+
+
+def test_follow_up_is_completed_from_the_conversation(app):
+    history = [{"role": "user", "content": "How much did widget revenue grow?"},
+               {"role": "assistant", "content": "12% [1]."}]
+    final = list(app.respond("and gadget?", history))[-1]
+    assert "3%" in final and "Read as: How much did gadget revenue grow?" in final
+    assert 'id="rag-src-2-1"' in final  # second answer of the conversation: its own anchors
+
+
+def test_empty_question_is_ignored(app):
+    from ui.app import _not_blank
+
+    assert _not_blank("  \n")["is_valid"] is False  # the page adds nothing to the conversation
+    assert _not_blank("What was total revenue?")["is_valid"] is True
+    parts = list(app.respond("   ", []))
+    assert len(parts) == 1 and "rag-error" in parts[0]
+
+
+def test_engine_errors_show_as_a_message_not_a_traceback(app, monkeypatch, caplog):
+    def fails(*a, **k):
+        raise RagError("No index at x/. Run: rag ingest corpus/")
+
+    monkeypatch.setattr(app.engine, "ask", fails)
+    out = list(app.respond("What was total revenue?", []))[-1]
+    assert "rag-error" in out and "No index at x/. Run: rag ingest corpus/" in out
+
+    def crashes(*a, **k):
+        raise ZeroDivisionError("secret internals")
+
+    monkeypatch.setattr(app.engine, "ask", crashes)
+    out = list(app.respond("What was total revenue?", []))[-1]
+    assert "ZeroDivisionError" in out and "secret internals" not in out and "Traceback" not in out
+    assert "secret internals" in caplog.text  # the details go to the server's log
+
+
+def test_upload_is_indexed_kept_beside_the_index_and_answerable_at_once(app, tmp_path, embedded_settings):
+    up = tmp_path / "upload" / "Zorblat note (2024).txt"
+    up.parent.mkdir()
+    up.write_text(ZORBLAT)
+    results = app.add_files([str(up)])
+    assert [(r.name, r.status) for r in results] == [("Zorblat note (2024).txt", "added")]
+    kept = embedded_settings.index_dir / "documents" / "Zorblat note (2024).txt"
+    assert app.documents_dir == embedded_settings.index_dir / "documents" and kept.read_text() == ZORBLAT
+    assert "4,812" in app.engine.ask("How many widgets did the Zorblat factory produce in 2024?").text
+    up.unlink()  # the temporary upload is gone; the kept copy still answers after a restart
+    again = Engine(embedded_settings)
+    assert str(kept.resolve()) in again.store.documents()
+    assert "4,812" in again.ask("How many widgets did the Zorblat factory produce in 2024?").text
+    # a re-ingest with --prune of another folder never touches the uploads
+    ingest([TINY], embedded_settings, prune=True)
+    assert str(kept.resolve()) in again.store.documents()
+    # the same file again is unchanged
+    assert [r.status for r in app.add_files([str(kept)])] == ["unchanged"]
+
+
+def test_bad_uploads_get_a_message_and_nothing_else_is_lost(app, tmp_path):
+    d = tmp_path / "upload"
+    d.mkdir()
+    (d / "note.txt").write_text(ZORBLAT)
+    assert app.add_files([str(d / "note.txt")])[0].status == "added"
+    before = app.documents()
+    bad = {"note.txt": b"\x00\x01binary junk" * 50,  # a corrupt new version of a good document
+           "broken.pdf": b"%PDF-1.4 this is not really a pdf",
+           "tool.exe": b"MZ\x90\x00",
+           "empty.md": b"",
+           "big.txt": b"word " * 400_000}  # 2 MB, over the 1 MB limit set below
+    bad_dir = tmp_path / "bad"
+    bad_dir.mkdir()
+    for name, data in bad.items():
+        (bad_dir / name).write_bytes(data)
+    (bad_dir / "ok été #2.md").write_text("# Quexton\n\nQuexton has 12 bridges.\n")
+    app.max_upload_mb = 1
+    results = {r.name: r for r in app.add_files([str(bad_dir / n) for n in [*bad, "ok été #2.md"]])}
+    assert results["ok ete _2.md"].status == "added"  # the good one in the batch still goes in
+    for name in bad:
+        assert results[name].status == "failed" and results[name].detail, name
+    assert "unsupported file type '.exe'" in results["tool.exe"].detail
+    assert "over the 1 MB upload limit" in results["big.txt"].detail
+    assert "corrupt or not a PDF" in results["broken.pdf"].detail
+    # the earlier good version of note.txt is still there, on disk and in the index
+    assert (app.documents_dir / "note.txt").read_text() == ZORBLAT
+    after = app.documents()
+    assert set(after) == set(before) | {str((app.documents_dir / "ok ete _2.md").resolve())}
+    assert sorted(p.name for p in app.documents_dir.iterdir() if not p.name.startswith(".")) == \
+        ["note.txt", "ok ete _2.md"]
+    assert "4,812" in app.engine.ask("How many widgets did the Zorblat factory produce in 2024?").text
+
+
+def test_remove_a_document_and_its_uploaded_copy(app, tmp_path):
+    up = tmp_path / "zorblat.txt"
+    up.write_text(ZORBLAT)
+    app.add_files([str(up)])
+    kept = app.documents_dir / "zorblat.txt"
+    source = str(kept.resolve())
+    assert "Removed zorblat.txt (1 chunks)" in app.remove_document(source)
+    assert source not in app.documents() and not kept.exists()
+    assert "4,812" not in app.engine.ask("How many widgets did the Zorblat factory produce in 2024?").text
+    assert "No document" in app.remove_document(source)
+    assert app.remove_document("") == "Pick a document to remove."
+    # a document that is not an upload leaves its file alone
+    call = next(s for s in app.documents() if s.endswith("acme-q3-call.txt"))
+    app.remove_document(call)
+    assert call not in app.documents() and (tmp_path / "tiny" / "acme-q3-call.txt").exists()
+
+
+def test_retrieval_view_shows_dense_bm25_ranks_and_fused_score(app):
+    rows, msg = app.retrieval("How much did widget revenue grow?", 4)
+    assert msg == "" and 1 <= len(rows) <= 4
+    assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
+    assert all(isinstance(r[3], int) or r[3] == "-" for r in rows)
+    assert any(isinstance(r[4], int) for r in rows)
+    assert [r[5] for r in rows] == sorted((r[5] for r in rows), reverse=True)
+    rows, msg = app.retrieval("   ")
+    assert rows == [] and "rag-error" in msg
+
+
+# --- the served app: gradio_client -----------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The app over a tiny index (hash embedder), served on a free 127.0.0.1 port."""
+    from ui.app import build_app, launch
+
+    d = tmp_path_factory.mktemp("ui-served")
+    shutil.copytree(TINY, d / "tiny")
+    settings = Settings.load(env={}, index_dir=str(d / "index"), embed_model="hash")
+    ingest([d / "tiny"], settings)
+    demo = build_app(Engine(settings), stream_delay=0.002)
+    port = _free_port()
+    launch(demo, host="127.0.0.1", port=port, block=False, quiet=True)
+    yield f"http://127.0.0.1:{port}/", demo
+    demo.close()
+
+
+def test_chat_endpoint_answers_with_sources_and_follows_up(served):
+    from gradio_client import Client
+
+    url, _ = served
+    client = Client(url, verbose=False)
+    first = client.predict("How much did widget revenue grow?", api_name="/chat")
+    assert "12%" in first and "rag-sources" in first and "<mark>" in first
+    follow = client.predict("and gadget?", api_name="/chat")
+    assert "3%" in follow and "Read as: How much did gadget revenue grow?" in follow
+
+
+# Each conversation's follow-up only makes sense after its own first question; 3 and 4 mirror each other.
+CONVERSATIONS = [
+    ("How much did widget revenue grow?", "and gadget?"),
+    ("What was total revenue?", "and widget?"),
+    ("How much free cash flow did Acme generate?", "and operating income?"),
+    ("What was operating income?", "and free cash flow?"),
+    ("When was Acme founded?", "Who is the Chief Financial Officer of Acme?"),
+    ("How much remains under the buyback authorization?", "How many employees does Acme have?"),
+    ("Who is the Chief Executive Officer of Acme?", "When was Acme founded?"),
+    ("How many employees does Acme have?", "How much did widget revenue grow?"),
+]
+
+
+def test_eight_concurrent_conversations_are_not_mixed_up(served):
+    from gradio_client import Client
+
+    url, demo = served
+    app = demo.rag_app
+    expected = []
+    for q, f in CONVERSATIONS:  # what each conversation must get, computed in-process
+        a1 = list(app.respond(q, []))[-1]
+        a2 = list(app.respond(f, [{"role": "user", "content": q}, {"role": "assistant", "content": a1}]))[-1]
+        expected.append((a1, a2))
+    assert len({a2 for _, a2 in expected}) == len(CONVERSATIONS)  # distinct, so a mix-up would show
+    start = threading.Barrier(len(CONVERSATIONS))
+
+    def converse(i: int) -> tuple[str, str]:
+        client = Client(url, verbose=False)
+        start.wait(timeout=60)
+        q, f = CONVERSATIONS[i]
+        return client.predict(q, api_name="/chat"), client.predict(f, api_name="/chat")
+
+    with ThreadPoolExecutor(len(CONVERSATIONS)) as pool:
+        got = list(pool.map(converse, range(len(CONVERSATIONS))))
+    for i, ((a1, a2), (g1, g2)) in enumerate(zip(expected, got)):
+        assert g1 == a1, CONVERSATIONS[i]
+        assert g2 == a2, CONVERSATIONS[i]
+    assert "3%" in got[0][1] and "1.9 billion" in got[1][1]
+
+
+def test_login_when_auth_is_given(served):
+    from gradio_client import Client
+
+    from ui.app import build_app, launch
+
+    _, demo = served
+    locked = build_app(demo.rag_app.engine, stream_delay=0)
+    port = _free_port()
+    launch(locked, port=port, auth=("ana", "s3cret"), block=False, quiet=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises a plain error without a login
+            Client(url, verbose=False).predict("What was total revenue?", api_name="/chat")
+        ok = Client(url, auth=("ana", "s3cret"), verbose=False).predict("What was total revenue?", api_name="/chat")
+        assert "4.2 billion" in ok
+    finally:
+        locked.close()
+
+
+# --- rag serve -------------------------------------------------------------------------------------
+
+def test_rag_serve_is_local_private_and_without_analytics(monkeypatch, tmp_path, tiny_corpus):
+    import gradio as gr
+
+    from rag.cli import main
+
+    settings = Settings.load(env={}, index_dir=str(tmp_path / "index"), embed_model="hash")
+    ingest([tiny_corpus], settings)
+    seen = {}
+
+    def fake_launch(self, **kwargs):
+        seen.update(kwargs, analytics=self.analytics_enabled)
+
+    monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
+    monkeypatch.setenv("RAG_AUTH", "ana:s3cret")
+    assert main(["serve", "--index", str(tmp_path / "index"), "--embed-model", "hash"]) == 0
+    assert seen["server_name"] == "127.0.0.1" and seen["server_port"] == 7860 and seen["share"] is False
+    assert seen["auth"] == ("ana", "s3cret") and seen["analytics"] is False
+    assert seen["max_file_size"] == "50mb"
+    assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
+    monkeypatch.setenv("RAG_MAX_UPLOAD_MB", "5")
+    assert main(["serve", "--index", str(tmp_path / "index"), "--embed-model", "hash", "--port", "8000",
+                 "--auth", "bo:pw", "--share"]) == 0
+    assert seen["server_port"] == 8000 and seen["share"] is True and seen["auth"] == ("bo", "pw")
+    assert seen["max_file_size"] == "5mb"
+    monkeypatch.delenv("RAG_AUTH")
+    assert main(["serve", "--index", str(tmp_path / "index"), "--embed-model", "hash", "--auth", "nocolon"]) == 2
+
+
+def test_rag_never_imports_the_web_page():
+    code = "import sys, rag, rag.cli, rag.engine; print([m for m in ('gradio', 'ui') if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

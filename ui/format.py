@@ -1,0 +1,256 @@
+"""What the web page shows, as plain functions of rag's result types: an `Answer` as the HTML of
+one chat message (answer text with `[n]` markers linked to numbered sources, each source with its
+passage and the quoted span highlighted), retrieval hits and indexed documents as table rows,
+upload names made safe, and a conversation's questions completed for follow-ups.
+
+Nothing here imports gradio or touches the index, so all of it is tested without a server. Every
+piece of document text is HTML-escaped before it is put in a page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from pathlib import PurePosixPath, PureWindowsPath
+
+from rag.cite import MARKER_RE, Answer, Citation
+from rag.errors import UsageError
+
+SEARCHING = '<div class="rag-wait">Searching the documents…</div>'
+
+
+def esc(text: object) -> str:
+    """`text` as HTML text: &, <, >, and both quotes escaped."""
+    return html.escape(str(text), quote=True)
+
+
+def quote_span(c: Citation) -> tuple[int, int] | None:
+    """Where the quote lies in the citation's passage, as (start, end); None if it is not there
+    (a citation's quote is an exact substring of its passage, so that means a broken citation)."""
+    if not c.quote:
+        return None
+    i = c.passage.find(c.quote)
+    return (i, i + len(c.quote)) if i >= 0 else None
+
+
+def highlight(passage: str, span: tuple[int, int] | None) -> str:
+    """The passage, escaped, with `passage[start:end]` inside <mark>."""
+    if span is None:
+        return esc(passage)
+    a, b = span
+    return f"{esc(passage[:a])}<mark>{esc(passage[a:b])}</mark>{esc(passage[b:])}"
+
+
+def where(c: Citation) -> list[str]:
+    """The parts of a citation's location after its title: page, section, analyst, speaker."""
+    parts = []
+    if c.page:
+        parts.append(f"p. {c.page}")
+    if c.section:
+        parts.append(c.section)
+    if c.analyst:
+        parts.append(f"question from {c.analyst}")
+    if c.speaker:
+        parts.append(f"speaker: {c.speaker}")
+    return parts
+
+
+def anchor(turn: int, n: int) -> str:
+    """The id of source `n` of answer `turn` in the page (unique within a conversation)."""
+    return f"rag-src-{turn}-{n}"
+
+
+def source_html(c: Citation, turn: int) -> str:
+    """One numbered source: its label (title, page, section, speaker or analyst, score) and its
+    passage with the quote highlighted."""
+    span = quote_span(c)
+    loc = "".join(f' <span class="rag-sep">·</span> {esc(p)}' for p in where(c))
+    missing = "" if span else ' <span class="rag-warn">(quote not found in the passage)</span>'
+    return (f'<div class="rag-src" id="{anchor(turn, c.n)}">'
+            f'<div class="rag-src-head"><span class="rag-n">{c.n}</span> '
+            f'<b class="rag-title">{esc(c.title)}</b>{loc} '
+            f'<span class="rag-score" title="fused retrieval score">score {c.score:.3g}</span>{missing}</div>'
+            f'<div class="rag-passage">{highlight(c.passage, span)}</div></div>')
+
+
+def sources_html(citations: Iterable[Citation], turn: int) -> str:
+    """All of an answer's sources under a "Sources" heading; empty when there are none."""
+    items = "".join(source_html(c, turn) for c in citations)
+    return f'<div class="rag-sources"><div class="rag-sources-h">Sources</div>{items}</div>' if items else ""
+
+
+def link_markers(text: str, known: Iterable[int], turn: int) -> str:
+    """`text` escaped, each `[n]` that names a source turned into a link to it (same number,
+    same badge); a marker naming no source is struck through, visibly unresolved."""
+    known = set(known)
+
+    def sub(m: re.Match) -> str:
+        n = int(m.group(1))
+        if n in known:
+            return f'<a class="rag-cite" href="#{anchor(turn, n)}" title="source {n}">[{n}]</a>'
+        return f'<s class="rag-bad-cite" title="no such source">[{n}]</s>'
+
+    out, pos = [], 0
+    for m in MARKER_RE.finditer(text):
+        out.append(esc(text[pos:m.start()]))
+        out.append(sub(m))
+        pos = m.end()
+    out.append(esc(text[pos:]))
+    return "".join(out).replace("\n", "<br>")
+
+
+def answer_html(answer: Answer, turn: int, *, text: str | None = None, sources: bool = True,
+                read_as: str | None = None) -> str:
+    """One chat message for `answer`: a banner when it abstained, the notice, the text (or the
+    prefix `text` of it while streaming) with linked markers, what could not be verified, and
+    the sources (when `sources`). No blank lines, so a Markdown renderer keeps it one HTML block.
+
+    >>> from rag.cite import Answer
+    >>> answer_html(Answer("q", "No.", abstained=True), 1)[:60]
+    '<div class="rag-answer rag-abstained"><div class="rag-abstain'
+    """
+    body = answer.text if text is None else text
+    parts = []
+    if answer.abstained:
+        parts.append('<div class="rag-abstain">Not in the documents: no passage answers this question</div>')
+    if read_as:
+        parts.append(f'<div class="rag-readas">Read as: {esc(read_as)}</div>')
+    if answer.notice:
+        parts.append(f'<div class="rag-notice">{esc(answer.notice)}</div>')
+    parts.append(f'<div class="rag-text">{link_markers(body, (c.n for c in answer.citations), turn)}</div>')
+    if sources:
+        if answer.unverified:
+            items = "".join(f"<li>{esc(s)}</li>" for s in answer.unverified)
+            parts.append('<div class="rag-unverified">Unverified (not found in the cited sources):'
+                         f'<ul>{items}</ul></div>')
+        parts.append(sources_html(answer.citations, turn))
+    cls = "rag-answer rag-abstained" if answer.abstained else "rag-answer"
+    return f'<div class="{cls}">{"".join(parts)}</div>'
+
+
+def error_html(message: str) -> str:
+    """An error shown in place of an answer: one line, no traceback."""
+    return f'<div class="rag-answer"><div class="rag-error">{esc(message)}</div></div>'
+
+
+def stream_prefixes(text: str, words: int = 3) -> Iterator[str]:
+    """Growing prefixes of `text`, `words` words at a time, ending with the whole text; a
+    marker such as `[1]` is never cut (it is one word)."""
+    pieces = re.findall(r"\S+\s*", text)
+    lead = text[: len(text) - len(text.lstrip())]
+    for i in range(words, len(pieces), words):
+        yield lead + "".join(pieces[:i])
+    yield text
+
+
+def message_text(content: object) -> str:
+    """The text of a chat message's content: a string, or the text parts of a list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or content.get("content") or "") if content.get("type", "text") == "text" else ""
+    if isinstance(content, list | tuple):
+        return " ".join(t for t in (message_text(p) for p in content) if t)
+    return ""
+
+
+def user_questions(history: Iterable[dict]) -> list[str]:
+    """The user's questions in a chat history of {"role", "content"} messages, in order."""
+    out = []
+    for m in history or []:
+        if isinstance(m, dict) and m.get("role") == "user":
+            t = message_text(m.get("content")).strip()
+            if t:
+                out.append(t)
+    return out
+
+
+def resolved_questions(questions: list[str]) -> list[str]:
+    """Each question completed from the ones before it, as `Chat` keeps them, so a chain of
+    follow-ups works: ["How much did cloud revenue grow?", "and AIDC?", "and Taobao?"]
+    gives the third one the completed second as its previous question. Unusable entries
+    (empty, too long) are dropped."""
+    from rag.engine import clean_question
+    from rag.followup import complete
+
+    full: list[str] = []
+    for q in questions:
+        try:
+            full.append(complete(clean_question(q), full))
+        except UsageError:
+            continue
+    return full
+
+
+def count_answers(history: Iterable[dict]) -> int:
+    return sum(1 for m in history or [] if isinstance(m, dict) and m.get("role") == "assistant")
+
+
+# --- tables -----------------------------------------------------------------------------------
+
+RETRIEVAL_HEADERS = ["#", "document", "where", "dense rank", "BM25 rank", "fused score", "passage"]
+
+
+def retrieval_rows(hits) -> list[list]:
+    """One row per retrieved passage (`rag.retrieve.Hit`): its rank, document, location, dense
+    rank, BM25 rank ("-" when that side did not find it), fused score and text."""
+    rows = []
+    for i, h in enumerate(hits, 1):
+        c = h.chunk
+        loc = ", ".join(x for x in ([f"p. {c.page}"] if c.page else []) + [c.section or "", c.speaker or ""] if x)
+        rows.append([i, c.title, loc, h.dense_rank if h.dense_rank is not None else "-",
+                     h.bm25_rank if h.bm25_rank is not None else "-", round(h.score, 4), _clip(c.text, 300)])
+    return rows
+
+
+DOCUMENT_HEADERS = ["file", "title", "chunks", "pages", "ingested", "source"]
+
+
+def document_rows(docs: dict[str, dict]) -> list[list]:
+    """One row per indexed document (`Store.documents()`), sorted by file name."""
+    rows = []
+    for source, m in sorted(docs.items(), key=lambda kv: (str(kv[1].get("name") or kv[0]).lower(), kv[0])):
+        rows.append([m.get("name") or PurePosixPath(source).name, m.get("title", ""), int(m.get("chunks", 0)),
+                     int(m.get("pages", 0)) or "", m.get("ingested_at", ""), source])
+    return rows
+
+
+def document_choices(docs: dict[str, dict]) -> list[tuple[str, str]]:
+    """(label, source) pairs for a picker of indexed documents."""
+    return [(f"{r[0]} ({r[2]} chunks)", r[5]) for r in document_rows(docs)]
+
+
+def _clip(s: str, n: int) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[: n - 1].rstrip() + "…"
+
+
+# --- uploads ----------------------------------------------------------------------------------
+
+_ODD = re.compile(r"[^A-Za-z0-9._ ()+-]+")
+
+
+def safe_filename(name: str, max_len: int = 120) -> str:
+    """A file name fit to be written in the documents folder: the last path component only (no
+    traversal: "../../etc/x.txt" gives "x.txt"), accents folded, characters other than letters,
+    digits, space and ._()+- replaced by "_", no leading dot or dash, at most `max_len` characters
+    with the extension kept.
+
+    >>> safe_filename("../../etc/passwd.txt")
+    'passwd.txt'
+    >>> safe_filename("Q3 résumé<script>.pdf")
+    'Q3 resume_script_.pdf'
+    """
+    base = PureWindowsPath(PurePosixPath(str(name).replace("\x00", "")).name).name  # / and \ both
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    base = _ODD.sub("_", base).strip().lstrip(".-_ ")
+    base = re.sub(r"\s+", " ", base)
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    ext = ext[:10]
+    stem = stem.rstrip(". ") or "document"
+    limit = max_len - (len(ext) + 1 if ext else 0)
+    return f"{stem[:limit].rstrip('. ')}.{ext}" if ext else stem[:max_len]
