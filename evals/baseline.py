@@ -4,6 +4,9 @@ questions in the same eval."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import time
 from pathlib import Path
 
@@ -40,7 +43,9 @@ class Baseline:
         from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
         from llama_index.core.node_parser import SentenceSplitter
 
-        LlamaSettings.llm = None  # never a hosted default
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints "LLM is explicitly disabled"
+            LlamaSettings.llm = None  # never a hosted default
+        logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
         self.embed = _llama_embedding(get_embedder(embed_model))
         docs = SimpleDirectoryReader(input_files=[str(f) for f in files]).load_data(show_progress=False)
         nodes = SentenceSplitter().get_nodes_from_documents(docs)

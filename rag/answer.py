@@ -225,6 +225,8 @@ class ExtractiveAnswerer:
         """How well the sentence holds the kind of answer asked for (1 = exactly)."""
         if query.intent == "describe":
             return 1.0
+        if query.intent == "place":
+            return 1.0 if self._proper_nouns(query, passage, start, end) else 0.3
         if query.intent == "asker":
             return 1.0 if hit.chunk.analyst else 0.0
         if query.intent == "date":
@@ -242,6 +244,18 @@ class ExtractiveAnswerer:
             return 1.0
         # "what was total GMV?" asks for an amount: a growth rate alone is a weak answer
         return 0.5 if kinds & {"percent", "number"} else 0.0
+
+    @staticmethod
+    def _proper_nouns(query: Query, passage: str, start: int, end: int) -> list[str]:
+        """Capitalised names in the sentence that the question does not already use: where
+        someone worked or studied, where something is."""
+        asked = {w.lower() for w in re.findall(r"[A-Za-z]+", query.text)}
+        out = []
+        for m in re.finditer(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z&'-]+(?:\s+[A-Z][A-Za-z&'-]+)*", passage[start:end]):
+            words_ = m.group(0).split()
+            if any(w.lower() not in asked and w not in _NOT_NAME_WORDS for w in words_):
+                out.append(m.group(0))
+        return out
 
     @staticmethod
     def _names(passage: str, start: int, end: int) -> list[tuple[str, int, int]]:
@@ -269,10 +283,11 @@ class ExtractiveAnswerer:
             return c.hit.chunk.source == best.hit.chunk.source and c.hit.chunk.page == best.hit.chunk.page and \
                 c.hit.chunk.start + c.start < best.hit.chunk.start + best.end and \
                 best.hit.chunk.start + best.start < c.hit.chunk.start + c.end
-        if query.intent == "describe":
-            # a description reads on: the next sentence, when it is as much on topic
+        if query.intent in ("describe", "place"):
+            # "He was a Vice Chairman there...": the next sentence goes on about the same subject
             nxt = [c for c in cands if c is not best and not overlaps(c) and c.hit.chunk.id == best.hit.chunk.id
-                   and 0 <= c.start - best.end < 3 and c.score >= 0.85 * best.score]
+                   and 0 <= c.start - best.end < 3 and c.score >= 0.8 * best.score
+                   and _ANAPHOR.match(c.hit.chunk.text[c.start:c.end])]
             if nxt:
                 return nxt[0]
         missing = {t.word for t in query.terms} - best.matched
@@ -287,10 +302,20 @@ class ExtractiveAnswerer:
                 gain += (0.3 if c.owned - best.owned else 0.0) + (0.1 if near else 0.0)
             if query.causal and near and c.start >= best.start and _CAUSAL.search(c.hit.chunk.text, c.start, c.end):
                 gain += 0.25  # "why": the sentence after the fact that gives its reason
+            if near and gain > 0:
+                gain += 0.08  # a neighbouring sentence reads as one answer
             gain *= c.score / best.score if best.score > 0 else 0
             if gain > best_gain:
                 best_gain, pick = gain, c
-        return pick if best_gain >= 0.12 else None
+        if best_gain >= 0.12:
+            return pick
+        if query.intent in ("describe", "place"):
+            # a description reads on: the next sentence, when it is as much on topic
+            nxt = [c for c in cands if c is not best and not overlaps(c) and c.hit.chunk.id == best.hit.chunk.id
+                   and 0 <= c.start - best.end < 3 and c.score >= 0.85 * best.score]
+            if nxt:
+                return nxt[0]
+        return None
 
     # --- composing -----------------------------------------------------------------------------
 
@@ -321,7 +346,7 @@ class ExtractiveAnswerer:
 
     def _short_answer(self, query: Query, parts: list[tuple[_Candidate, int, int]]) -> str | None:
         """The figure, date or name asked for, with the marker of the quote it comes from."""
-        if query.intent == "describe":
+        if query.intent in ("describe", "place"):
             return None
         c, s, e = parts[0]
         passage = c.hit.chunk.text
@@ -415,6 +440,17 @@ def _trim(query: Query, passage: str, s: int, e: int) -> tuple[int, int]:
 
 def _quote_for_text(quote: str) -> str:
     return " ".join(quote.split())
+
+
+def quoted_answer(question: str, chunk, start: int, end: int, lead: str | None, score: float) -> Answer:
+    """An answer resting on one quote, chunk.text[start:end], led by `lead` (which cites [1])."""
+    quote = chunk.text[start:end]
+    citation = Citation(n=1, source=chunk.source, title=chunk.title, page=chunk.page,
+                        section=chunk.segment or chunk.section, speaker=chunk.speaker, analyst=chunk.analyst,
+                        quote=quote, start=chunk.start + start, end=chunk.start + end, passage=chunk.text,
+                        score=round(score, 6))
+    body = f"{_quote_for_text(quote)} [1]"
+    return Answer(question, f"{lead}\n{body}" if lead else body, (citation,), abstained=False)
 
 
 def abstain(question: str) -> Answer:

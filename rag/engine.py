@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.answer import get_answerer
+from rag.answer import get_answerer, quoted_answer
 from rag.cite import Answer
 from rag.errors import IndexMissingError, UsageError
 from rag.followup import complete
@@ -20,8 +20,12 @@ from rag.glossary import Glossary
 from rag.question import analyze, sub_questions
 from rag.retrieve import Hit, HybridRetriever
 from rag.settings import Settings, bundled_corpus_dir
+from rag.text import split_units
 
 MAX_QUESTION_CHARS = 2000
+_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
+_ORDINAL_Q = re.compile(r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|last|final)\s+"
+                        r"(?:question|questioner|analyst)", re.I)
 
 
 def clean_question(question: str) -> str:
@@ -120,11 +124,37 @@ class Engine:
         query = analyze(full, self.idf, self.retriever.fuzzy, self.glossary)
         hits = self._retrieve(query, k or self.settings.top_k)
         t1 = time.perf_counter()
-        ans = impl.answer(query, hits)
+        ans = self._asker_by_order(query) or impl.answer(query, hits)
         t2 = time.perf_counter()
         timings = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2),
                    "total": round((t2 - t0) * 1000, 2)}
         return Answer(q, ans.text, ans.citations, ans.abstained, timings, ans.unverified, ans.notice)
+
+    def _asker_by_order(self, query) -> Answer | None:
+        """"Who asked the first (second, last) question?": the call's questioners in order, from the
+        transcript's structure rather than from word overlap. None when that does not apply."""
+        m = _ORDINAL_Q.search(query.text)
+        if query.intent != "asker" or not m:
+            return None
+        sources = self.retriever.route(query.text)
+        firsts: dict[str, list] = {}
+        for c in self.chunks:  # in document order
+            if c.analyst and (sources is None or c.source in sources):
+                turns = firsts.setdefault(c.source, [])
+                if not turns or turns[-1].analyst != c.analyst:
+                    turns.append(c)
+        if len(firsts) != 1:
+            return None  # no transcript, or several: which call is meant is not clear
+        turns = next(iter(firsts.values()))
+        word = m.group(1).lower()
+        i = -1 if word in ("last", "final") else _ORDINALS.index(word)
+        if i >= len(turns):
+            return None
+        chunk = turns[i]
+        unit = next((u for u in split_units(chunk.text) if u.kind != "heading"), None)
+        if unit is None:
+            return None
+        return quoted_answer(query.text, chunk, unit.start, unit.end, f"{chunk.analyst} [1].", 1.0)
 
     def _retrieve(self, query, k: int) -> list[Hit]:
         """Hits for the question, plus for each measure of a several-measure question."""

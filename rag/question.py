@@ -30,6 +30,7 @@ _INTENT_WORDS = {
     "asker": frozenset("ask asked asking question questions analyst analysts call firm bank who which".split()),
     "person": frozenset("person people who".split()),
     "date": frozenset("when date year month day time".split()),
+    "place": frozenset("where place location".split()),
     "count": frozenset("many number".split()),
     "percent": frozenset("percentage percent".split()),
 }
@@ -48,7 +49,7 @@ METRIC_NOUN = re.compile(
     r"members|users|customers|subscribers|employees|headcount|orders|daus?|maus?|r&d|research|inventory|"
     r"backlog|bookings|arr|deferred|tax|taxes|payout|yield|valuation|price|coupon")
 _ATTRIBUTION = re.compile(
-    r"(?:^|,\s*)according to (?P<who>(?:[A-Z][\w.'-]*\s?){1,4})(?=,|\s|$)|"
+    r"(?:^|,\s*)(?i:according to) (?P<who>(?:[A-Z][\w.'-]*\s?){1,4})(?=,|\s|$)|"
     r"\b(?:did|does|do|will|would)\s+(?P<who2>(?:[A-Z][\w.'-]*\s?){1,4})\s+(?:say|expect|think|believe|describe|"
     r"mention|use|explain|note|see|want|call|predict|estimate|project|compare)\b")
 RATIO_WORDS = re.compile(r"\b(margins?|rates?|ratios?|share of|percent(age)?|%|yield|growth|grow|grew|increase[sd]?|"
@@ -66,7 +67,7 @@ class Term:
 @dataclass(frozen=True)
 class Query:
     text: str
-    intent: str  # percent | amount | count | date | person | asker | describe
+    intent: str  # percent | amount | count | date | person | asker | place | describe
     terms: tuple[Term, ...]
     numbers: tuple[str, ...]  # numbers the question itself names (years, "Q3"...)
     multi: bool  # asks for several figures ("revenue and EBITDA")
@@ -91,6 +92,8 @@ def classify(question: str) -> str:
     q = re.sub(r"^\s*(according to|per|in)\s+[^,?]{1,60},\s*", "", question.strip(), flags=re.I)
     if _DATE_Q.search(q):
         return "date"
+    if re.match(r"^\s*where\b", q, re.I) and not re.search(r"\b(rank|ranks|stand|stands)\b", q, re.I):
+        return "place"
     if re.search(r"^\s*(which|what) (firm|bank|broker|house)s?\b", q, re.I) and _ASKED_Q.search(q):
         return "asker"  # "which firm was that analyst from?"
     if _PERSON_Q.search(q):

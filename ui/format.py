@@ -108,7 +108,7 @@ def answer_html(answer: Answer, turn: int, *, text: str | None = None, sources: 
     the sources (when `sources`). No blank lines, so a Markdown renderer keeps it one HTML block.
 
     >>> from rag.cite import Answer
-    >>> answer_html(Answer("q", "No.", abstained=True), 1)[:60]
+    >>> answer_html(Answer("q", "No.", abstained=True), 1)[:61]
     '<div class="rag-answer rag-abstained"><div class="rag-abstain'
     """
     body = answer.text if text is None else text
