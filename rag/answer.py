@@ -172,10 +172,19 @@ class ExtractiveAnswerer:
                 continue  # the question names a year or figure this passage lacks: not its answer
             units = [u for u in split_units(c.text) if u.kind != "heading"]
             prev_stems: set[str] = set()
+            chain: set[str] = set()  # the sentences since the last one that names its own subject
+            prev_end = 0
             for u in units:
                 sent = c.text[u.start:u.end]
                 own = set(_stems_of(sent))
-                window_prev, prev_stems = prev_stems, own
+                anaphoric = bool(_ANAPHOR.match(sent))
+                # "It has 170 million DAUs" after "It's a navigation app" after "...true for Amap":
+                # a pronoun leans on the whole run back to the sentence that named its subject
+                same_paragraph = "\n" not in c.text[prev_end:u.start]
+                window_prev = chain if anaphoric else prev_stems
+                prev_window_names = prev_stems if same_paragraph else set()
+                chain = (chain | own) if anaphoric else own
+                prev_stems, prev_end = own, u.end
                 if sent.rstrip().endswith("?"):
                     continue  # a question asked on a call is not an answer
                 # the title, section and questioner frame every sentence of the passage
@@ -183,25 +192,30 @@ class ExtractiveAnswerer:
                 cov, matched = _coverage(query, sent_stems)
                 # "These transactions will...", "It has...": the subject is in the sentence before
                 # the sentence before counts less, unless this one points back to it
-                factor = 0.9 if _ANAPHOR.match(sent) else 0.75
+                factor = 0.9 if anaphoric else 0.75
                 cov_w, _ = _coverage(query, sent_stems | window_prev)
                 cov = max(cov, factor * cov_w)  # `matched` stays this sentence's own
-                if not _ANAPHOR.match(sent):
+                if not anaphoric:
                     window_prev = set()
                 if query.entities and query.wants_figure:
-                    # a figure about another company or segment does not answer for this one
-                    window = sent_stems | window_prev
-                    missing = sum(1 for ent in query.entities if not ent & window)
-                    cov *= 0.6 ** missing
+                    # a figure about another company or segment does not answer for this one;
+                    # the paragraph's previous sentence may name it ("Revenue from X was...")
+                    window = sent_stems | window_prev | prev_window_names
+                    missing_names = sum(1 for ent in query.entities if not ent & window)
+                    cov *= 0.6 ** missing_names
                 fit = self._fit(query, hit, c.text, u.start, u.end)
                 owned = self._owned_metrics(query, c.text, u.start, u.end, window_prev)
                 if query.metrics and query.wants_figure:
                     # revenue is not GMV: the figure must be the figure of a measure asked for
                     missing = len(query.metrics) - len(owned) if not query.multi else (0 if owned else 1)
                     fit *= 0.3 ** missing
+                if query.entities and query.wants_figure:
+                    fit *= 0.3 ** missing_names
                 cand = _Candidate(hit, rank, u.start, u.end, cov, chunk_cov, matched, fit, owned)
-                cand.score = 0.55 * cov + 0.2 * chunk_cov + 0.15 * fit + 0.1 * hit.score / top \
-                    - 0.02 * rank - (0.1 if len(sent) < 25 else 0.0)
+                cand.score = (0.55 * cov + 0.2 * chunk_cov + 0.15 * fit + 0.1 * hit.score / top
+                              - 0.02 * rank - (0.1 if len(sent) < 25 else 0.0))
+                if query.intent in ("date", "person", "place"):
+                    cand.score *= 0.6 + 0.4 * fit  # the kind of answer asked for decides among close sentences
                 if query.intent == "describe" and query.entities and any(
                         ent & set(_stems_of(sent[:40])) for ent in query.entities) and \
                         re.match(r"^\W*(?:(?:Mr|Ms|Mrs|Dr)\.\s)?[A-Z]", sent):
@@ -252,7 +266,7 @@ class ExtractiveAnswerer:
         asked = {w.lower() for w in re.findall(r"[A-Za-z]+", query.text)}
         out = []
         for m in re.finditer(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z&'-]+(?:\s+[A-Z][A-Za-z&'-]+)*", passage[start:end]):
-            words_ = m.group(0).split()
+            words_ = [re.sub(r"['’]s$", "", w) for w in m.group(0).split()]
             if any(w.lower() not in asked and w not in _NOT_NAME_WORDS for w in words_):
                 out.append(m.group(0))
         return out
@@ -268,6 +282,8 @@ class ExtractiveAnswerer:
         return out
 
     def _answers(self, query: Query, best: _Candidate) -> bool:
+        if query.unknown_names:
+            return False  # the question is about something no document names
         coverage = 0.7 * best.sent_cov + 0.3 * best.chunk_cov
         if coverage < self.min_coverage:
             return False

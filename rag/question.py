@@ -76,6 +76,7 @@ class Query:
     wants_ratio: bool = False  # a margin, rate, share or growth: a percentage is the answer
     entities: tuple[frozenset[str], ...] = ()
     causal: bool = False  # asks why, or what drove something
+    unknown_names: tuple[str, ...] = ()  # names no document uses, under any spelling ("France")
     metrics: tuple[frozenset[str], ...] = ()  # stems of the measures asked for (revenue, GMV, EBITDA)  # stems of each name the question uses ("Cloud Intelligence Group")
 
     @property
@@ -163,7 +164,7 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
     nums = tuple(n for n, _, _ in numbers_in(question) if not re.fullmatch(r"\d", n))
     multi = bool(re.search(r"\b(and|both|as well as|each|respectively|plus)\b|,", question, re.I)) and \
         len(_METRIC.findall(question)) + len(re.findall(r"\b(grow(th)?|grew|increase|decline)\b", question, re.I)) >= 2
-    entities = []
+    entities, unknown = [], []
     for name in _ENTITY.findall(question):
         name = " ".join(w for w in name.split() if not _NOT_ENTITY.fullmatch(w.strip("'’s")))
         if not name:
@@ -174,9 +175,11 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
             # the name is present when its rarest word (or an alias of it) is
             key = max(ent, key=lambda t: t.weight)
             entities.append(key.stems)
+            if all(idf(x) >= idf.max for t in ent for x in t.stems):
+                unknown.append(name)
     metrics = tuple(t.stems for t in terms.values() if METRIC_NOUN.fullmatch(t.word))
     return Query(question, intent, tuple(terms.values()), nums, multi, tuple(alt_phrases), entities=tuple(entities),
-                 metrics=metrics,
+                 metrics=metrics, unknown_names=tuple(unknown),
                  wants_money=intent == "amount" and bool(MONEY_WORDS.search(question)),
                  wants_ratio=bool(RATIO_WORDS.search(question)),
                  causal=bool(re.search(r"\b(why|what drove|what caused|reasons?|drivers?|due to what|explain)\b", question, re.I)))
