@@ -208,7 +208,7 @@ anything something everything include includes including compare compared compar
 keep keeps say says mention mentioned describe described description explain explained talk talked
 discuss discussed list show shows know known look looks like mean means want wants need needs way ways
 kind kinds type types thing things also still currently approximately roughly around exactly
-according figure figures number amount detail details overview summary happen expected expect
+according figure figures number amount detail details overview summary happen
 """.split())
 
 _POSSESSIVE = re.compile(r"(?:'s|’s|s'|’)$")
