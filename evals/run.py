@@ -81,8 +81,10 @@ def _rank(passages: list[str], item: Item) -> int | None:
 
 def eval_index_dir(corpus: Path, settings: Settings) -> Path:
     """An index kept per corpus and settings, in the user's cache: re-runs embed nothing new."""
+    from rag.store import SCHEMA_VERSION
+
     key = hashlib.sha256(json.dumps([str(corpus.resolve()), settings.embed_model, settings.chunk_size,
-                                     settings.chunk_overlap]).encode()).hexdigest()[:12]
+                                     settings.chunk_overlap, SCHEMA_VERSION]).encode()).hexdigest()[:12]
     base = Path(os.environ.get("RAG_EVAL_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                 / "rag-qa" / "eval-index")
     return base / f"{corpus.resolve().name}-{key}"

@@ -81,6 +81,7 @@ def _settings(args: argparse.Namespace):
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see rag/embed.py
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

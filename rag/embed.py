@@ -50,6 +50,10 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                # torch's OpenMP threads spin while they wait; on 2 busy cores that turned a 10 ms
+                # query embedding into 400 ms (measured by evals/bench.py). Waiting passively
+                # costs nothing on an idle machine. Only effective before torch is imported.
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
                 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
                 from sentence_transformers import SentenceTransformer

@@ -22,7 +22,7 @@ from rag.chunk import Chunk
 from rag.errors import IndexMismatchError, IndexMissingError, RagError
 from rag.settings import Settings
 
-SCHEMA_VERSION = 2  # 2: chunks are embedded under their title and section
+SCHEMA_VERSION = 3  # 2: chunks embedded under title and section; 3: PDFium text, table headers
 GLOSSARY_PREFIX = "glossary::"
 
 
