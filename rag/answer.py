@@ -31,6 +31,8 @@ _RETRACTION = re.compile(r"^[\s.,;:—–-]*(?:pardon me|sorry|excuse me|i mean|
                          r"let me correct|i should say)\b", re.I)
 _CAUSAL = re.compile(r"\b(due to|because|driven by|attributed to|attributable to|as a result|reflect(s|ed|ing)?|"
                      r"owing to|primarily from|mainly from|caused by|led by|thanks to)\b", re.I)
+_MONTH_BEFORE = re.compile(r"(?:January|February|March|April|May|June|July|August|September|October|November|"
+                           r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s+$")
 _ANAPHOR = re.compile(r"^\W*(?:\[\w+\]\s*)?(?:(?:later|then|also|previously|since|currently|today|now|there|here|"
                       r"in addition|additionally|however|meanwhile|moreover|as such|in (?:19|20)\d\d),?\s+)?"
                       r"(?:it|its|this|these|that|those|they|their|such|he|she|his|her|"
@@ -80,6 +82,8 @@ def _figures(passage: str, start: int, end: int) -> list[Figure]:
         digits = re.sub(r"[^\d.]", "", raw)
         if not digits or not re.search(r"\d", raw):
             continue
+        if _MONTH_BEFORE.search(passage, max(0, m.start() - 12), m.start()) and len(digits) <= 2:
+            continue  # "January 31": a day of a date, not a figure
         after = passage[m.end():m.end() + 60]
         if _RETRACTION.match(after) and NUMBER_RE.search(after):
             continue  # "USD 2.07 billion. pardon me, USD 20.7 billion": the first was taken back
@@ -204,6 +208,11 @@ class ExtractiveAnswerer:
                     missing_names = sum(1 for ent in query.entities if not ent & window)
                     cov *= 0.6 ** missing_names
                 fit = self._fit(query, hit, c.text, u.start, u.end)
+                row = u.kind == "row"
+                if row:
+                    # a table row's measure and subject are in its caption and header, above it
+                    window_prev = window_prev | chunk_stems
+                    prev_window_names = prev_window_names | chunk_stems
                 owned = self._owned_metrics(query, c.text, u.start, u.end, window_prev)
                 if query.metrics and query.wants_figure:
                     # revenue is not GMV: the figure must be the figure of a measure asked for

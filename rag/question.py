@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.text import QUESTION_FILLER, content_words, numbers_in, stem, words
+from rag.text import QUESTION_FILLER, content_words, numbers_in, split_compound, stem, words
 
 _PERCENT_Q = re.compile(r"\b(percent(age)?|%|rate|margin|how fast|by how much|grow(th)?|grew|increase[sd]?|"
                         r"decrease[sd]?|decline[sd]?|rise|rose|fell|fall|drop(ped)?|jump(ed)?|up|down|change[sd]?)\b", re.I)
@@ -151,6 +151,13 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
     # a name made of common words ("All Others") is still a name: keep its words
     name_words = [w for name in _ENTITY.findall(question) if len(name.split()) > 1
                   for w in words(name) if not content_words(w) and len(w) > 2 and w not in ("and", "the", "for")]
+    # "Coca-Cola" is also written "CocaCola" (a file name): each part may match the joined word
+    for compound in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)+", question):
+        parts = split_compound(compound.lower())
+        if len(parts) > 1:  # not "non-GAAP", which split_compound keeps whole
+            joined = stem("".join(parts))
+            for part in parts:
+                alt_by_word.setdefault(part, set()).add(joined)
     for w in content_words(question) + name_words:
         s = stem(w)
         if s in terms or w in skip or s in skip:
@@ -161,7 +168,8 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
         # a word the corpus never uses is worth what its best-known spelling is worth
         weight = idf(s) if idf(s) < idf.max else min(idf(x) for x in stems)
         terms[s] = Term(w, frozenset(stems), weight)
-    nums = tuple(n for n, _, _ in numbers_in(question) if not re.fullmatch(r"\d", n))
+    # the years a question names ("revenue in 2019") must be in the passage that answers it
+    nums = tuple(n for n, _, _ in numbers_in(question) if re.fullmatch(r"(?:19|20)\d\d", n))
     multi = bool(re.search(r"\b(and|both|as well as|each|respectively|plus)\b|,", question, re.I)) and \
         len(_METRIC.findall(question)) + len(re.findall(r"\b(grow(th)?|grew|increase|decline)\b", question, re.I)) >= 2
     entities, unknown = [], []

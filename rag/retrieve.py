@@ -92,7 +92,10 @@ class HybridRetriever:
         """The documents a question names, or None when it names none (or all)."""
         if len(self.doc_names) < 2:
             return None
-        q = {stem(w) for w in re.findall(r"[A-Za-z][A-Za-z&'.-]{2,}", re.sub(r"['’]s\b", "", query.lower()))}
+        found = re.findall(r"[A-Za-z][A-Za-z&'.-]{2,}", re.sub(r"['’]s\b", "", query.lower()))
+        # "Coca-Cola" names COCACOLA_2020_10K too
+        q = {stem(w) for w in found} | {stem(w.replace("-", "")) for w in found} | \
+            {stem(p) for w in found for p in w.split("-") if len(p) > 2}
         hit = [s for s, ws in self.doc_names.items() if ws & q]
         return hit if 0 < len(hit) < len(self.doc_names) else None
 

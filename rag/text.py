@@ -209,6 +209,7 @@ keep keeps say says mention mentioned describe described description explain exp
 discuss discussed list show shows know known look looks like mean means want wants need needs way ways
 kind kinds type types thing things also still currently approximately roughly around exactly
 according figure figures number amount detail details overview summary happen
+million millions billion billions thousand thousands approximately approx
 """.split())
 
 _POSSESSIVE = re.compile(r"(?:'s|’s|s'|’)$")
