@@ -35,6 +35,19 @@ class Citation:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def location(self) -> list[str]:
+        """Where in its document the quote is, after the title: page, section, questioner, speaker."""
+        parts = []
+        if self.page:
+            parts.append(f"p. {self.page}")
+        if self.section:
+            parts.append(self.section)
+        if self.analyst:
+            parts.append(f"question from {self.analyst}")
+        if self.speaker:
+            parts.append(f"speaker: {self.speaker}")
+        return parts
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -85,16 +98,7 @@ class Answer:
 
 
 def _where(c: Citation) -> str:
-    parts = [c.title]
-    if c.page:
-        parts.append(f"p. {c.page}")
-    if c.section:
-        parts.append(c.section)
-    if c.analyst:
-        parts.append(f"question from {c.analyst}")
-    if c.speaker:
-        parts.append(c.speaker)
-    return ", ".join(parts)
+    return ", ".join([c.title, *c.location()])
 
 
 def _clip(s: str, n: int) -> str:

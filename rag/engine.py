@@ -64,7 +64,6 @@ class Engine:
     def __init__(self, settings: Settings | None = None, **overrides) -> None:
         self.settings = (settings or Settings.load()).replace(**overrides)
         self._lock = threading.Lock()
-        self._loaded = False
         self._load()
 
     def _is_default_index(self) -> bool:

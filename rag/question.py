@@ -5,7 +5,7 @@ alternatives) and the numbers it names. Deterministic, no model."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rag.text import QUESTION_FILLER, content_words, numbers_in, split_compound, stem, words
 
@@ -71,7 +71,6 @@ class Query:
     terms: tuple[Term, ...]
     numbers: tuple[str, ...]  # numbers the question itself names (years, "Q3"...)
     multi: bool  # asks for several figures ("revenue and EBITDA")
-    alt_phrases: tuple[str, ...] = field(default=())
     wants_money: bool = False  # names a currency or scale ("in RMB", "how many dollars")
     wants_ratio: bool = False  # a margin, rate, share or growth: a percentage is the answer
     entities: tuple[frozenset[str], ...] = ()
@@ -123,7 +122,6 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
     intent = classify(question)
     expansions = glossary.expansions(question) if glossary else []
     alt_by_word: dict[str, set[str]] = {}
-    alt_phrases = []
     for key, spellings in expansions:
         key_words = content_words(key) or words(key)
         key_stems = {stem(w) for w in key_words}
@@ -134,7 +132,6 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
             own = [stem(w) for w in (content_words(spelling) or words(spelling)) if stem(w) not in key_stems]
             if own and idf(max(own, key=idf)) >= 1.0:  # a word on every page is no alias
                 alt_stems.add(max(own, key=idf))
-        alt_phrases += list(spellings)
         for w in key_words:
             alt_by_word.setdefault(w, set()).update(alt_stems)
     # "Alibaba International Digital Commerce (AIDC)": the question defines its own alias
@@ -186,7 +183,7 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
             if all(idf(x) >= idf.max for t in ent for x in t.stems):
                 unknown.append(name)
     metrics = tuple(t.stems for t in terms.values() if METRIC_NOUN.fullmatch(t.word))
-    return Query(question, intent, tuple(terms.values()), nums, multi, tuple(alt_phrases), entities=tuple(entities),
+    return Query(question, intent, tuple(terms.values()), nums, multi, entities=tuple(entities),
                  metrics=metrics, unknown_names=tuple(unknown),
                  wants_money=intent == "amount" and bool(MONEY_WORDS.search(question)),
                  wants_ratio=bool(RATIO_WORDS.search(question)),

@@ -45,16 +45,7 @@ def highlight(passage: str, span: tuple[int, int] | None) -> str:
 
 def where(c: Citation) -> list[str]:
     """The parts of a citation's location after its title: page, section, analyst, speaker."""
-    parts = []
-    if c.page:
-        parts.append(f"p. {c.page}")
-    if c.section:
-        parts.append(c.section)
-    if c.analyst:
-        parts.append(f"question from {c.analyst}")
-    if c.speaker:
-        parts.append(f"speaker: {c.speaker}")
-    return parts
+    return c.location()
 
 
 def anchor(turn: int, n: int) -> str:
