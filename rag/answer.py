@@ -4,13 +4,15 @@ question and leads with the figure, name or date asked for. Offline, determinist
 beyond the embedder that retrieval already used.
 
 What it deliberately does not do: paraphrase, combine figures arithmetically, or reason across
-documents; for that, use a generative answerer (whose numbers are checked the same way).
+documents; for that, use a generative answerer (rag/generate.py, whose numbers are checked the
+same way).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -59,7 +61,8 @@ Wednesday Thursday Friday Saturday Sunday United States America China Europe Asi
 
 
 class Answerer(Protocol):
-    """Turns a question and its retrieved passages into an Answer."""
+    """Turns a question and its retrieved passages into an Answer. Registered by name in
+    `ANSWERERS`: "extractive" (below) and the generative "llm" and "llama-cpp" (rag/generate.py)."""
 
     name: str
 
@@ -484,13 +487,36 @@ def abstain(question: str) -> Answer:
                   (), abstained=True)
 
 
-ANSWERERS: dict[str, type] = {"extractive": ExtractiveAnswerer}
+class StreamingAnswerer(Answerer, Protocol):
+    """An answerer that can also show its answer as it is written: `stream` yields text deltas
+    (a draft), then the final, verified Answer."""
+
+    def stream(self, query: Query, hits: list[Hit]) -> Iterator[str | Answer]: ...
 
 
-def get_answerer(name: str, **kwargs) -> Answerer:
-    """The answerer registered as `name`; an unknown name lists the valid ones."""
+# A class, or "module:Class" for one imported on first use (the generative answerers pull in
+# their model clients only when chosen; `import rag` stays light).
+ANSWERERS: dict[str, type | str] = {
+    "extractive": ExtractiveAnswerer,
+    "llm": "rag.generate:LLMAnswerer",
+    "llama-cpp": "rag.generate:LlamaCppAnswerer",
+}
+
+
+def get_answerer(name: str, settings=None, **kwargs) -> Answerer:
+    """The answerer registered as `name`, configured from `settings` when it takes any (default:
+    `Settings.load()`); an unknown name lists the valid ones."""
     try:
         cls = ANSWERERS[name]
     except KeyError:
         raise UsageError(f"Unknown answerer {name!r}; choose one of: {', '.join(sorted(ANSWERERS))}") from None
+    if isinstance(cls, str):
+        import importlib
+
+        module, _, attr = cls.partition(":")
+        cls = getattr(importlib.import_module(module), attr)
+    if hasattr(cls, "from_settings") and not kwargs:
+        from rag.settings import Settings
+
+        return cls.from_settings(settings or Settings.load())
     return cls(**kwargs)

@@ -1,15 +1,25 @@
 """The result types, `Answer` and `Citation`, and the checks that make a citation trustworthy:
 every quote is located in its document by offsets, `[n]` markers are parsed and mapped back, and
-every number an answer states must appear in a quote that its sentence cites.
+every number an answer states must appear in a quote that its sentence cites. For generated text,
+`verify_generated` does all three to a model's reply: it keeps the sentences whose markers and
+numbers resolve to quotes of the cited passages and sets the others apart.
+
+Left out on purpose: judging whether a sentence without numbers is *true* of its passage (word
+overlap picks its quote; a model's paraphrase is not checked for meaning).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
-from rag.text import normalize_number, numbers_in
+from rag.text import content_words, normalize_number, numbers_in, split_units, stem
+
+if TYPE_CHECKING:
+    from rag.retrieve import Hit
 
 MARKER_RE = re.compile(r"\[(\d{1,2})\]")
 
@@ -34,6 +44,14 @@ class Citation:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def of_chunk(cls, n: int, chunk, start: int, end: int, score: float) -> Citation:
+        """Citation `n` quoting `chunk.text[start:end]` (offsets in the chunk), located in its document."""
+        return cls(n=n, source=chunk.source, title=chunk.title, page=chunk.page,
+                   section=chunk.segment or chunk.section, speaker=chunk.speaker, analyst=chunk.analyst,
+                   quote=chunk.text[start:end], start=chunk.start + start, end=chunk.start + end,
+                   passage=chunk.text, score=round(score, 6))
 
     def location(self) -> list[str]:
         """Where in its document the quote is, after the title: page, section, questioner, speaker."""
@@ -145,3 +163,175 @@ def check_grounding(text: str, citations: list[Citation]) -> tuple[list[str], li
         else:
             kept.append(sent)
     return kept, dropped
+
+
+# --- generated answers -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verified:
+    """A generated reply after `verify_generated`: `text` holds the sentences that passed, each
+    ending with its markers renumbered 1..m to match `citations`; `unverified` holds the sentences
+    that failed, markers removed, in order."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    unverified: tuple[str, ...]
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+_MARKER_LIST = re.compile(r"\[\s*(\d{1,2}(?:\s*[,;]\s*\d{1,2})+)\s*\]")
+_MARKER_WORD = re.compile(r"\[\s*(?:passage|source|doc(?:ument)?)\s*(\d{1,2})\s*\]", re.I)
+_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d{1,2}\])+[.,;:]?")
+
+
+def normalize_markers(text: str) -> str:
+    """The forms models write for `[n]`, as `[n]`: "[1, 2]" -> "[1][2]", "[Passage 3]" -> "[3]"."""
+    text = _MARKER_WORD.sub(r"[\1]", text)
+    return _MARKER_LIST.sub(lambda m: "".join(f"[{n}]" for n in re.split(r"\s*[,;]\s*", m.group(1))), text)
+
+
+def generated_sentences(text: str) -> list[tuple[int, str]]:
+    """(line, sentence) for each sentence of a generated reply. Headings and list bullets are
+    dropped, and markers written after a full stop belong to the sentence before them
+    ("7%. [1] Then")."""
+    out: list[tuple[int, str]] = []
+    for ln, line in enumerate(text.splitlines()):
+        if line.lstrip().startswith("#"):
+            continue  # a Markdown heading states nothing
+        line = _LIST_ITEM.sub("", line).strip()
+        for u in split_units(line):
+            sent = line[u.start:u.end].strip()
+            lead = _LEADING_MARKERS.match(sent)
+            if lead and out and out[-1][0] == ln:
+                out[-1] = (ln, f"{out[-1][1]} {lead.group(0).strip()}")
+                sent = sent[lead.end():].strip()
+            if sent:
+                out.append((ln, sent))
+    return out
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\*\*|__|`", "", text)  # Markdown emphasis and code marks: the page shows plain text
+    return re.sub(r"\s+([.,;:!?])", r"\1", " ".join(text.split())).strip()
+
+
+def _has(have: set[str], n: str) -> bool:
+    return n in have or _bare(n) in have
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int  # offsets in the passage (chunk) text
+    end: int
+    heading: bool
+    numbers: frozenset[str]  # as `figures` gives them, and bare ("13%" also as "13")
+    stems: frozenset[str]
+
+
+def _stems(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in content_words(text))
+
+
+def verify_generated(text: str, hits: Sequence[Hit], max_chars: int = 1200,
+                     skip: Callable[[str], bool] | None = None) -> Verified:
+    """Check a model's reply against the passages it was given (`hits`, numbered from 1).
+
+    Markers that name no passage are dropped. A sentence passes when it cites a passage and each
+    of its numbers appears in a sentence (or table row) of a passage it cites; that unit is the
+    citation's quote. A sentence without numbers quotes the unit of each cited passage that
+    shares the most words with it (and fails when none shares any). Passing sentences are kept
+    in order while the text stays within `max_chars`; `skip(sentence)` true (e.g. "I don't
+    know") leaves a sentence without numbers out silently.
+    """
+    units: dict[int, list[_Unit]] = {}
+
+    def units_of(p: int) -> list[_Unit]:
+        if p not in units:
+            chunk_text = hits[p - 1].chunk.text
+            units[p] = []
+            for u in split_units(chunk_text):
+                t = chunk_text[u.start:u.end]
+                nums = figures(t)
+                units[p].append(_Unit(u.start, u.end, u.kind == "heading",
+                                      frozenset(nums | {_bare(n) for n in nums}), _stems(t)))
+        return units[p]
+
+    passed: list[tuple[int, str, list[tuple[int, int, int]]]] = []
+    unverified: list[str] = []
+    for ln, sent in generated_sentences(normalize_markers(text)):
+        body = _tidy(MARKER_RE.sub(" ", sent))
+        if not re.search(r"[A-Za-z0-9]", body):
+            continue
+        nums = figures(body)
+        if skip is not None and not nums and skip(body):
+            continue
+        cited = [p for p in dict.fromkeys(int(m) for m in MARKER_RE.findall(sent)) if 1 <= p <= len(hits)]
+        picks = _support(body, nums, cited, units_of)
+        if picks:
+            passed.append((ln, body, picks))
+        else:
+            unverified.append(body)
+
+    numbers: dict[tuple[int, int, int], int] = {}
+    citations: list[Citation] = []
+    lines: list[tuple[int, list[str]]] = []
+    length = 0
+    for ln, body, picks in passed:
+        fresh = [k for k in dict.fromkeys(picks) if k not in numbers]
+        ns = sorted({numbers[k] for k in picks if k in numbers} |
+                    {len(numbers) + 1 + i for i in range(len(fresh))})
+        rendered = _with_markers(body, ns)
+        sep = 1 if lines else 0
+        if length + sep + len(rendered) > max_chars:
+            break  # cut at a sentence boundary; what follows is left out, not unverified
+        for k in fresh:
+            numbers[k] = len(numbers) + 1
+            p, s, e = k
+            citations.append(Citation.of_chunk(numbers[k], hits[p - 1].chunk, s, e, hits[p - 1].score))
+        if lines and lines[-1][0] == ln:
+            lines[-1][1].append(rendered)
+        else:
+            lines.append((ln, [rendered]))
+        length += sep + len(rendered)
+    return Verified("\n".join(" ".join(sents) for _, sents in lines), tuple(citations), tuple(unverified))
+
+
+def _support(body: str, nums: set[str], cited: list[int],
+             units_of: Callable[[int], list[_Unit]]) -> list[tuple[int, int, int]]:
+    """The (passage, start, end) units that ground `body`: for its numbers, the fewest units that
+    hold them all (most numbers first, then most shared words); for each other cited passage,
+    its unit sharing the most words. Empty when the sentence does not hold."""
+    if not cited:
+        return []
+    words = _stems(body)
+    picks: list[tuple[int, int, int]] = []
+    todo = set(nums)
+    while todo:
+        best: tuple[tuple[int, int], int, _Unit, set[str]] | None = None
+        for p in cited:
+            for u in units_of(p):
+                cover = {n for n in todo if _has(u.numbers, n)}
+                key = (len(cover), len(words & u.stems))
+                if cover and (best is None or key > best[0]):
+                    best = (key, p, u, cover)
+        if best is None:
+            return []  # a number that no cited passage holds
+        _, p, u, cover = best
+        picks.append((p, u.start, u.end))
+        todo -= cover
+    for p in cited:
+        if any(q == p for q, _, _ in picks):
+            continue
+        us = [u for u in units_of(p) if not u.heading] or units_of(p)
+        best_u = max(us, key=lambda u: len(words & u.stems), default=None)  # first of equals
+        if best_u is not None and words & best_u.stems:
+            picks.append((p, best_u.start, best_u.end))
+    return sorted(picks)  # in passage order, as they read
+
+
+def _with_markers(body: str, ns: list[int]) -> str:
+    """The sentence with its markers at its end, before its full stop: "Revenue grew 7% [1]."."""
+    marks = "".join(f"[{n}]" for n in ns)
+    if body[-1] in ".!?":
+        return f"{body[:-1].rstrip()} {marks}{body[-1]}"
+    return f"{body} {marks}"

@@ -21,6 +21,15 @@ def _index_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--embed-model", help="sentence-transformers model: all-MiniLM-L6-v2 (default) or a local folder")
 
 
+def _answer_options(p: argparse.ArgumentParser, default: str | None = None) -> None:
+    p.add_argument("--answerer", default=default,
+                   help="extractive (default), llm (an OpenAI-compatible endpoint) or llama-cpp (a local GGUF file)")
+    p.add_argument("--llm-base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 ($RAG_LLM_BASE_URL; "
+                                          "the API key only from $RAG_LLM_API_KEY)")
+    p.add_argument("--llm-model", help="model name the endpoint serves ($RAG_LLM_MODEL)")
+    p.add_argument("--gguf", dest="llm_gguf", help="GGUF model file for --answerer llama-cpp ($RAG_LLM_GGUF)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Answers about your documents, with citations.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -45,13 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", metavar="QUESTION")
     _index_options(ask)
     ask.add_argument("-k", "--top-k", type=int, help="passages to retrieve (default 5)")
-    ask.add_argument("--answerer", help="extractive (default)")
+    _answer_options(ask)
     ask.add_argument("--json", action="store_true", help="print JSON (one object per line with -)")
 
     chat = sub.add_parser("chat", help="chat on the terminal, with follow-up questions")
     _index_options(chat)
     chat.add_argument("-k", "--top-k", type=int)
-    chat.add_argument("--answerer")
+    _answer_options(chat)
 
     srv = sub.add_parser("serve", help="the web page: chat, documents, settings (http://127.0.0.1:7860)",
                          description="Serve the web page on this machine only (unless --host says otherwise). "
@@ -61,11 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     srv.add_argument("--auth", metavar="USER:PASSWORD", help="require this login ($RAG_AUTH)")
     srv.add_argument("--share", action="store_true", help="also make a public gradio.live link (off by default)")
+    _answer_options(srv)
 
     ev = sub.add_parser("eval", help="run the answer-quality evals")
     ev.add_argument("--corpus", type=Path, help="folder of documents (default: the bundled corpus)")
     ev.add_argument("--questions", type=Path, help="question file, JSONL (default: evals/alibaba.jsonl)")
-    ev.add_argument("--answerer", default="extractive")
+    _answer_options(ev, default="extractive")
+    ev.add_argument("--limit", type=int, help="only the first N questions (a quick run of a slow answerer)")
     ev.add_argument("--thresholds", type=Path, help="TOML file of minimum scores")
     ev.add_argument("--reports", type=Path, default=Path("reports"), help="where to write reports (default reports/)")
     ev.add_argument("--no-baseline", action="store_true", help="skip the llama-index baseline")
@@ -75,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace):
     from rag.settings import Settings
 
-    keys = ("index_dir", "chroma_url", "collection", "embed_model", "chunk_size", "chunk_overlap", "top_k", "answerer")
+    keys = ("index_dir", "chroma_url", "collection", "embed_model", "chunk_size", "chunk_overlap", "top_k", "answerer",
+            "llm_base_url", "llm_model", "llm_gguf")
     return Settings.load(**{k: getattr(args, k, None) for k in keys})
 
 
@@ -159,9 +171,35 @@ def cmd_ask(args) -> int:
             sys.stdout.flush()
         return status
     clean_question(args.question)  # a usage error before the model loads
-    ans = Engine(_settings(args)).ask(args.question)
-    print(ans.to_json() if args.json else ans)
+    engine = Engine(_settings(args))
+    if args.json or not _is_terminal():
+        ans = engine.ask(args.question)
+        print(ans.to_json() if args.json else ans)
+    else:
+        print(_stream(engine.stream(args.question)))
     return 0
+
+
+def _is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def _stream(parts) -> object:
+    """Print a generative answer's draft as it arrives (dimmed), then return the final answer,
+    whose verified text and sources are printed in full after it."""
+    drafted = False
+    for part in parts:
+        if isinstance(part, str):
+            if not drafted:
+                sys.stdout.write("\x1b[2m")  # the draft is dim: it is not yet checked
+                drafted = True
+            sys.stdout.write(part)
+            sys.stdout.flush()
+            continue
+        if drafted:
+            sys.stdout.write("\x1b[0m\n\n")
+        return part
+    raise RuntimeError("the engine's stream ended without an answer")
 
 
 def cmd_chat(args) -> int:
@@ -187,7 +225,7 @@ def cmd_chat(args) -> int:
         if not cmd:
             continue
         try:
-            print(chat.ask(line))
+            print(_stream(chat.stream(line)) if _is_terminal() else chat.ask(line))
         except UsageError as e:
             print(f"rag: {e}", file=sys.stderr)
 
@@ -206,7 +244,8 @@ def cmd_eval(args) -> int:
     except ImportError:
         raise RagError("The evals package is not installed; run rag eval from a checkout (pip install -e .)") from None
     return evaluate(corpus=args.corpus, questions=args.questions, answerer=args.answerer,
-                    reports=args.reports, thresholds=args.thresholds, baseline=not args.no_baseline)
+                    reports=args.reports, thresholds=args.thresholds, baseline=not args.no_baseline,
+                    settings=_settings(args), limit=args.limit)
 
 
 COMMANDS = {"ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove, "ask": cmd_ask, "chat": cmd_chat,

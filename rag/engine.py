@@ -9,6 +9,7 @@ import re
 import threading
 import time
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +65,7 @@ class Engine:
     def __init__(self, settings: Settings | None = None, **overrides) -> None:
         self.settings = (settings or Settings.load()).replace(**overrides)
         self._lock = threading.Lock()
+        self._answerers: dict[str, object] = {}  # kept across reload(): a local model loads once
         self._load()
 
     def _is_default_index(self) -> bool:
@@ -95,7 +97,6 @@ class Engine:
         if self.settings.glossary:
             texts.append(Path(self.settings.glossary).read_text(encoding="utf-8"))
         self.glossary = Glossary.from_texts(texts)
-        self._answerers: dict[str, object] = {}
 
     def reload(self) -> None:
         """Pick up documents ingested or removed since the engine was loaded."""
@@ -105,7 +106,7 @@ class Engine:
     def answerer(self, name: str | None = None):
         name = name or self.settings.answerer
         if name not in self._answerers:
-            self._answerers[name] = get_answerer(name)
+            self._answerers[name] = get_answerer(name, settings=self.settings)
         return self._answerers[name]
 
     def retrieve(self, question: str, k: int | None = None) -> list[Hit]:
@@ -117,13 +118,39 @@ class Engine:
         """Answer `question` from the index; `history` holds the conversation's earlier
         questions, used to complete an elliptical follow-up ("and AIDC?")."""
         t0 = time.perf_counter()
+        q, impl, query, hits = self._prepare(question, history, k, answerer)
+        t1 = time.perf_counter()
+        ans = self._asker_by_order(query) or impl.answer(query, hits)
+        return self._finish(q, ans, t0, t1)
+
+    def stream(self, question: str, history: list[str] | None = None, *, k: int | None = None,
+               answerer: str | None = None) -> Iterator[str | Answer]:
+        """`ask`, as it is written: text deltas while a generative answerer writes (a draft,
+        not yet verified), then the final Answer, always last. An answerer that does not stream
+        (the extractive one) yields the Answer alone."""
+        t0 = time.perf_counter()
+        q, impl, query, hits = self._prepare(question, history, k, answerer)
+        t1 = time.perf_counter()
+        ans = self._asker_by_order(query)
+        if ans is None and hasattr(impl, "stream"):
+            for part in impl.stream(query, hits):
+                if isinstance(part, Answer):
+                    ans = part
+                else:
+                    yield part
+        elif ans is None:
+            ans = impl.answer(query, hits)
+        yield self._finish(q, ans, t0, t1)
+
+    def _prepare(self, question: str, history: list[str] | None, k: int | None, answerer: str | None):
         q = clean_question(question)
         impl = self.answerer(answerer)
         full = complete(q, [clean_question(h) for h in history or [] if h and h.strip()])
         query = analyze(full, self.idf, self.retriever.fuzzy, self.glossary)
-        hits = self._retrieve(query, k or self.settings.top_k)
-        t1 = time.perf_counter()
-        ans = self._asker_by_order(query) or impl.answer(query, hits)
+        return q, impl, query, self._retrieve(query, k or self.settings.top_k)
+
+    @staticmethod
+    def _finish(q: str, ans: Answer, t0: float, t1: float) -> Answer:
         t2 = time.perf_counter()
         timings = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2),
                    "total": round((t2 - t0) * 1000, 2)}
@@ -188,6 +215,15 @@ class Chat:
         full = complete(clean_question(question), [clean_question(h) for h in history])
         self.turns.append((full, ans))
         return ans
+
+    def stream(self, question: str, **kwargs) -> Iterator[str | Answer]:
+        """`ask` as `Engine.stream` gives it: deltas, then the Answer (kept as the turn)."""
+        history = [q for q, _ in self.turns]
+        for part in self.engine.stream(question, history, **kwargs):
+            if isinstance(part, Answer):
+                full = complete(clean_question(question), [clean_question(h) for h in history])
+                self.turns.append((full, part))
+            yield part
 
     def reset(self) -> None:
         self.turns.clear()

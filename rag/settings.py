@@ -13,6 +13,36 @@ from rag.errors import UsageError
 
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 PACKAGE_DIR = Path(__file__).resolve().parent
+UNVERIFIED_MODES = ("mark", "drop")
+
+
+class Secret:
+    """A credential (an API key): printed, logged or repr'd it is `***`; `reveal()` gives the
+    value at the one place that sends it. Not a dataclass, so `dataclasses.asdict` of the
+    settings cannot spell it out either.
+
+    >>> Secret("sk-123")
+    ***
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "***"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
 
 
 def bundled_corpus_dir() -> Path:
@@ -41,6 +71,13 @@ class Settings:
     top_k: int = 5
     answerer: str = "extractive"
     glossary: Path | None = None
+    # generative answerers (rag/generate.py): an OpenAI-compatible endpoint, or a local GGUF file
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: Secret | None = None  # from the environment only, never a flag
+    llm_timeout: float = 60.0  # seconds for the whole reply
+    llm_unverified: str = "mark"  # a sentence that fails verification: "mark" (shown apart) or "drop"
+    llm_gguf: Path | None = None
 
     # environment variable -> field name; values are parsed by the field's type
     _ENV: ClassVar[dict[str, str]] = {
@@ -54,6 +91,12 @@ class Settings:
         "RAG_TOP_K": "top_k",
         "RAG_ANSWERER": "answerer",
         "RAG_GLOSSARY": "glossary",
+        "RAG_LLM_BASE_URL": "llm_base_url",
+        "RAG_LLM_MODEL": "llm_model",
+        "RAG_LLM_API_KEY": "llm_api_key",
+        "RAG_LLM_TIMEOUT": "llm_timeout",
+        "RAG_LLM_UNVERIFIED": "llm_unverified",
+        "RAG_LLM_GGUF": "llm_gguf",
     }
 
     @classmethod
@@ -81,8 +124,12 @@ class Settings:
                     value = str(value).lower() in ("1", "true", "yes")
                 elif isinstance(default, int):
                     value = int(value)
-                elif isinstance(default, Path) or name == "glossary":
+                elif isinstance(default, float):
+                    value = float(value)
+                elif isinstance(default, Path) or name in ("glossary", "llm_gguf"):
                     value = Path(value).expanduser()
+                elif name == "llm_api_key" and not isinstance(value, Secret):
+                    value = Secret(str(value))
             except ValueError:
                 raise UsageError(f"Setting {name} expects a number, got {value!r}") from None
             out[name] = value
@@ -97,6 +144,10 @@ class Settings:
             raise UsageError("chunk_overlap must be between 0 and half of chunk_size")
         if not 1 <= self.top_k <= 50:
             raise UsageError(f"top_k must be between 1 and 50, got {self.top_k}")
+        if self.llm_unverified not in UNVERIFIED_MODES:
+            raise UsageError(f"RAG_LLM_UNVERIFIED must be mark or drop, got {self.llm_unverified!r}")
+        if not self.llm_timeout > 0:
+            raise UsageError(f"RAG_LLM_TIMEOUT must be a positive number of seconds, got {self.llm_timeout}")
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with `changes` (None values ignored), parsed like the environment's."""

@@ -13,9 +13,16 @@ from rag.settings import Settings
 
 def test_import_rag_stays_light():
     code = ("import sys, rag; heavy = [m for m in ('torch', 'chromadb', 'sentence_transformers', 'llama_index', "
-            "'bm25s') if m in sys.modules]; print(heavy)")
+            "'bm25s', 'openai', 'llama_cpp') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_model_clients_load_only_when_a_generative_answerer_answers():
+    code = ("import sys, rag.answer, rag.generate, rag.engine; from rag.answer import ANSWERERS; "
+            "print(sorted(ANSWERERS), [m for m in ('openai', 'llama_cpp') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['extractive', 'llama-cpp', 'llm'] []"
 
 
 def test_public_api():

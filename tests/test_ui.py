@@ -26,6 +26,7 @@ from ui.format import (
     SEARCHING,
     answer_html,
     document_rows,
+    draft_html,
     highlight,
     link_markers,
     quote_span,
@@ -104,6 +105,13 @@ def test_answer_html_is_one_block_with_notice_unverified_and_read_as():
     assert "Read as: How much did &lt;AIDC&gt; revenue grow?" in html
     streaming = answer_html(ans, 1, text="One.", sources=False)
     assert "rag-sources" not in streaming and "It grew" not in streaming
+
+
+def test_draft_is_escaped_text_under_a_note_that_it_is_not_yet_checked():
+    html = draft_html("Revenue <b>grew</b> 7% [1].\nMore", read_as="What <x>?")
+    assert "rag-draft" in html and "checked when the answer is complete" in html and "\n" not in html
+    assert "Revenue &lt;b&gt;grew&lt;/b&gt; 7% [1].<br>More" in html and "Read as: What &lt;x&gt;?" in html
+    assert "rag-cite" not in html  # markers are linked only once the citations are settled
 
 
 def test_stream_prefixes_grow_to_the_whole_text_without_cutting_markers():
@@ -208,6 +216,43 @@ def test_engine_errors_show_as_a_message_not_a_traceback(app, monkeypatch, caplo
     out = list(app.respond("What was total revenue?", []))[-1]
     assert "ZeroDivisionError" in out and "secret internals" not in out and "Traceback" not in out
     assert "secret internals" in caplog.text  # the details go to the server's log
+
+
+@pytest.fixture
+def llm_app(tiny_corpus, llm_settings):
+    from ui.app import WebApp
+
+    ingest([tiny_corpus], llm_settings)
+    return WebApp(Engine(llm_settings), stream_delay=0)
+
+
+def test_llm_answer_streams_its_draft_then_the_verified_answer(llm_app, scripted_llm):
+    scripted_llm.model = lambda p: (f"Total revenue was USD 4.2 billion [{p.n('Total revenue')}]. "
+                                    f"Net profit was USD 900 million [{p.n('Total revenue')}].")
+    parts = list(llm_app.respond("What was total revenue?", [], 5, "llm"))
+    assert parts[0] == SEARCHING
+    drafts, final = parts[1:-1], parts[-1]
+    assert len(drafts) > 3 and all("rag-draft" in d and "rag-sources" not in d for d in drafts)
+    assert "Net profit was USD 900 million" in drafts[-1]  # the model's words, while it writes
+    assert "rag-draft" not in final and "rag-sources" in final and "<mark>" in final
+    text = final.split('<div class="rag-text">')[1].split("</div>")[0]
+    assert "4.2 billion" in text and "900" not in text  # the verified text replaces the draft
+    assert '<div class="rag-unverified">' in final and "<li>Net profit was USD 900 million.</li>" in final
+
+
+def test_llm_failure_shows_the_notice_and_the_extractive_answer(llm_app, scripted_llm):
+    from conftest import Reply
+
+    scripted_llm.model = lambda p: Reply(status=503)
+    final = list(llm_app.respond("What was total revenue?", [], None, "llm"))[-1]
+    assert ('<div class="rag-notice">The language model did not answer (HTTP 503); this is the extractive '
+            "answer.</div>") in final
+    assert "4.2 billion" in final and "rag-sources" in final
+
+
+def test_llm_without_an_endpoint_is_a_message_with_the_fix(app):
+    final = list(app.respond("What was total revenue?", [], None, "llm"))[-1]
+    assert "rag-error" in final and "RAG_LLM_BASE_URL" in final
 
 
 def test_upload_is_indexed_kept_beside_the_index_and_answerable_at_once(app, tmp_path, embedded_settings):

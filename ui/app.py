@@ -2,9 +2,12 @@
 and the CLI use. Three tabs:
 
 - **Chat**: answers stream in, each with its numbered sources (title, page, section or speaker,
-  the passage with the quote highlighted, the score); follow-ups ("and AIDC?") are completed from
-  the conversation's earlier questions. A conversation lives in the browser session's state, so
-  users never see each other's turns; the engine is shared and only read while answering.
+  the passage with the quote highlighted, the score); a generative answerer's words show as the
+  model writes them, replaced at the end by the verified answer (unverified sentences set apart,
+  or the extractive answer with a notice when the model fails); follow-ups ("and AIDC?") are
+  completed from the conversation's earlier questions. A conversation lives in the browser
+  session's state, so users never see each other's turns; the engine is shared and only read
+  while answering.
 - **Documents**: upload files (.pdf .txt .md .html .docx), indexed incrementally with progress and
   answerable at once; the indexed documents with their chunk counts; remove one.
 - **Settings**: top-k and the answerer for this session, and a retrieval view (dense rank, BM25
@@ -51,6 +54,7 @@ from ui.format import (  # noqa: E402
     count_answers,
     document_choices,
     document_rows,
+    draft_html,
     error_html,
     esc,
     resolved_questions,
@@ -78,6 +82,7 @@ a.rag-cite:hover { text-decoration: underline; }
 .rag-error { color: #b42318; background: #fef3f2; border: 1px solid #fda29b; border-radius: 6px; padding: 0.3em 0.6em; }
 .rag-readas, .rag-notice, .rag-wait { color: var(--body-text-color-subdued); font-style: italic; font-size: 0.92em; }
 .rag-unverified { color: #8a5300; font-size: 0.92em; }
+.rag-draft .rag-text { color: var(--body-text-color-subdued); }
 .rag-sources { margin-top: 0.6em; border-top: 1px solid var(--border-color-primary); padding-top: 0.4em; }
 .rag-sources-h { font-weight: 600; font-size: 0.9em; text-transform: uppercase; letter-spacing: 0.04em;
   color: var(--body-text-color-subdued); margin-bottom: 0.3em; }
@@ -173,7 +178,19 @@ class WebApp:
             previous = resolved_questions(user_questions(history))
             q = clean_question(message)
             full = resolved_questions([*previous, q])[-1] if previous else q
-            ans = self.engine.ask(q, previous, k=int(top_k) if top_k else None, answerer=answerer or None)
+            read_as = full if full != q else None
+            k, name = int(top_k) if top_k else None, answerer or None
+            ans, draft = None, ""
+            if hasattr(self.engine.answerer(name), "stream"):
+                # a generative answerer's text arrives as a draft; its verified answer replaces it
+                for part in self.engine.stream(q, previous, k=k, answerer=name):
+                    if isinstance(part, str):
+                        draft += part
+                        yield draft_html(draft, read_as=read_as)
+                    else:
+                        ans = part
+            else:
+                ans = self.engine.ask(q, previous, k=k, answerer=name)
         except RagError as e:
             yield error_html(str(e))
             return
@@ -183,11 +200,11 @@ class WebApp:
                              "the details are in the server's log.")
             return
         turn = count_answers(history) + 1
-        read_as = full if full != q else None
-        for prefix in stream_prefixes(ans.text):
-            yield answer_html(ans, turn, text=prefix, sources=False, read_as=read_as)
-            if self.stream_delay:
-                time.sleep(self.stream_delay)
+        if not draft:  # an extractive answer comes whole: show it growing, as it reads
+            for prefix in stream_prefixes(ans.text):
+                yield answer_html(ans, turn, text=prefix, sources=False, read_as=read_as)
+                if self.stream_delay:
+                    time.sleep(self.stream_delay)
         yield answer_html(ans, turn, read_as=read_as)
 
     # --- retrieval view --------------------------------------------------------------------------

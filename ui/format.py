@@ -121,6 +121,16 @@ def answer_html(answer: Answer, turn: int, *, text: str | None = None, sources: 
     return f'<div class="{cls}">{"".join(parts)}</div>'
 
 
+def draft_html(text: str, read_as: str | None = None) -> str:
+    """A generative answer while the model writes it: the text so far, escaped, markers not yet
+    linked (its citations are checked when it is complete), under a line that says so."""
+    parts = ['<div class="rag-wait">Writing… the sources are checked when the answer is complete</div>']
+    if read_as:
+        parts.append(f'<div class="rag-readas">Read as: {esc(read_as)}</div>')
+    parts.append(f'<div class="rag-text">{esc(text).replace(chr(10), "<br>")}</div>')
+    return f'<div class="rag-answer rag-draft">{"".join(parts)}</div>'
+
+
 def error_html(message: str) -> str:
     """An error shown in place of an answer: one line, no traceback."""
     return f'<div class="rag-answer"><div class="rag-error">{esc(message)}</div></div>'
