@@ -187,7 +187,7 @@ class ScriptedLLM:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                prompt = Prompt(body, dict(self.headers))
+                prompt = Prompt(body, {k.lower(): v for k, v in self.headers.items()})  # names are case-insensitive
                 scripted.prompts.append(prompt)
                 try:
                     reply = scripted.model(prompt)

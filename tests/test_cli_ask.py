@@ -149,5 +149,5 @@ def test_the_api_key_comes_from_the_environment_and_is_never_printed(index, tmp_
     p = run(["ask", "What is the dividend?", "--json", *llm_args(index, scripted_llm)], tmp_path,
             env={"RAG_LLM_API_KEY": key})
     assert p.returncode == 0 and json.loads(p.stdout)["abstained"] is True
-    assert scripted_llm.prompts[-1].headers["Authorization"] == f"Bearer {key}"
+    assert scripted_llm.prompts[-1].headers["authorization"] == f"Bearer {key}"
     assert key not in p.stdout + p.stderr

@@ -373,7 +373,7 @@ def test_the_api_key_is_sent_but_never_shown(tiny_corpus, llm_settings, scripted
     with caplog.at_level(logging.DEBUG):
         ans = engine.ask(Q_REVENUE)
         list(engine.stream(Q_REVENUE))
-    assert scripted_llm.prompts[-1].headers["Authorization"] == f"Bearer {key}"
+    assert scripted_llm.prompts[-1].headers["authorization"] == f"Bearer {key}"
     assert caplog.records and key not in caplog.text
     assert key not in ans.to_json() and key not in str(ans) and key not in repr(engine.answerer("llm"))
 
