@@ -44,6 +44,12 @@ def clean_question(question: str) -> str:
     return q
 
 
+def complete_question(question: str, history: list[str] | None) -> str:
+    """The question cleaned and, when it is an elliptical follow-up, completed from the last
+    of `history` (the conversation's earlier questions, empty ones skipped)."""
+    return complete(clean_question(question), [clean_question(h) for h in history or [] if h and h.strip()])
+
+
 class _Idf:
     """idf(stem) with its maximum, as `analyze` wants it."""
 
@@ -145,7 +151,7 @@ class Engine:
     def _prepare(self, question: str, history: list[str] | None, k: int | None, answerer: str | None):
         q = clean_question(question)
         impl = self.answerer(answerer)
-        full = complete(q, [clean_question(h) for h in history or [] if h and h.strip()])
+        full = complete_question(q, history)
         query = analyze(full, self.idf, self.retriever.fuzzy, self.glossary)
         return q, impl, query, self._retrieve(query, k or self.settings.top_k)
 
@@ -212,8 +218,7 @@ class Chat:
     def ask(self, question: str, **kwargs) -> Answer:
         history = [q for q, _ in self.turns]
         ans = self.engine.ask(question, history, **kwargs)
-        full = complete(clean_question(question), [clean_question(h) for h in history])
-        self.turns.append((full, ans))
+        self.turns.append((complete_question(question, history), ans))
         return ans
 
     def stream(self, question: str, **kwargs) -> Iterator[str | Answer]:
@@ -221,8 +226,7 @@ class Chat:
         history = [q for q, _ in self.turns]
         for part in self.engine.stream(question, history, **kwargs):
             if isinstance(part, Answer):
-                full = complete(clean_question(question), [clean_question(h) for h in history])
-                self.turns.append((full, part))
+                self.turns.append((complete_question(question, history), part))
             yield part
 
     def reset(self) -> None:

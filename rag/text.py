@@ -140,11 +140,6 @@ def split_units(text: str, start: int = 0, end: int | None = None) -> list[Unit]
     return units
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every unit in `text`: the candidate quotes of an answer."""
-    return [(u.start, u.end) for u in split_units(text)]
-
-
 # --- numbers ---------------------------------------------------------------------------------
 
 # A figure as written: "13%", "1,577", "RMB 280.2 billion", "$1.3 billion", "20.7". Years count too.

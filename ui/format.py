@@ -173,13 +173,12 @@ def resolved_questions(questions: list[str]) -> list[str]:
     follow-ups works: ["How much did cloud revenue grow?", "and AIDC?", "and Taobao?"]
     gives the third one the completed second as its previous question. Unusable entries
     (empty, too long) are dropped."""
-    from rag.engine import clean_question
-    from rag.followup import complete
+    from rag.engine import complete_question
 
     full: list[str] = []
     for q in questions:
         try:
-            full.append(complete(clean_question(q), full))
+            full.append(complete_question(q, full))
         except UsageError:
             continue
     return full
