@@ -20,7 +20,7 @@ from rag.cite import Answer, Citation, check_grounding
 from rag.errors import UsageError
 from rag.question import Query
 from rag.retrieve import Hit
-from rag.text import NUMBER_RE, is_table_row, numbers_in, split_compound, split_units, stem, words
+from rag.text import NUMBER_RE, is_table_row, split_compound, split_units, stem, words, years_in
 
 MAX_CHARS = 600
 MAX_QUOTE = 330  # a longer sentence is cut to the clauses around its figure
@@ -28,7 +28,7 @@ MAX_QUOTE = 330  # a longer sentence is cut to the clauses around its figure
 _CURRENCY = r"(?:RMB|CNY|USD|US\$|HK\$|HKD|EUR|GBP|JPY|\$|€|£|¥)"
 _SCALE = r"(?:trillion|billion|million|thousand|bn|mn|basis points|bps|percentage points?)"
 FIGURE_RE = re.compile(
-    rf"(?:{_CURRENCY}\s?)?(?<![\w.])\(?\d[\d,]*(?:\.\d+)?\)?(?:\s?%|\s?percent\b)?(?:\s{_SCALE}\b)?", re.I)
+    rf"(?:{_CURRENCY}\s?)?(?<![\w.])\(?\d(?:[\d,]*\d)?(?:\.\d+)?\)?(?:\s?%|\s?percent\b)?(?:\s{_SCALE}\b)?", re.I)
 _RETRACTION = re.compile(r"^[\s.,;:—–-]*(?:pardon me|sorry|excuse me|i mean|i'm sorry|correction|rather|"
                          r"let me correct|i should say)\b", re.I)
 _CAUSAL = re.compile(r"\b(due to|because|driven by|attributed to|attributable to|as a result|reflect(s|ed|ing)?|"
@@ -90,6 +90,8 @@ def _figures(passage: str, start: int, end: int) -> list[Figure]:
         after = passage[m.end():m.end() + 60]
         if _RETRACTION.match(after) and NUMBER_RE.search(after):
             continue  # "USD 2.07 billion. pardon me, USD 20.7 billion": the first was taken back
+        if re.fullmatch(r"\(\d\)", raw) and re.search(r"[A-Za-z*]\s?$", passage[max(0, m.start() - 2):m.start()]):
+            continue  # "Active Buyers (1) 132": a footnote marker after a label
         low = raw.lower()
         if "%" in low or "percent" in low or "point" in low or "bps" in low:
             kind = "percent"
@@ -102,6 +104,24 @@ def _figures(passage: str, start: int, end: int) -> list[Figure]:
         text = raw.strip("()")
         out.append(Figure(text, m.start(), m.start() + len(raw), kind))
     return out
+
+
+_HEDGED = re.compile(r"\b(?:nearly|approximately|about|almost|roughly|around|over|more than|less than|some)\s*$", re.I)
+_SCALED = re.compile(_SCALE + r"\s*$", re.I)
+
+
+def _first_figure_at(passage: str, start: int, end: int) -> int:
+    """Offset, within passage[start:end], of its first figure that is not a year (or its end)."""
+    return next((f.start - start for f in _figures(passage, start, end) if f.kind != "year"), end - start)
+
+
+def _answer_figures(query: Query, passage: str, start: int, end: int) -> list[Figure]:
+    """The figures of passage[start:end] that can answer the question: for a per-share measure
+    (EPS, dividends per share), not the ones in millions or billions (share counts, totals)."""
+    figs = _figures(passage, start, end)
+    if query.per_share:
+        figs = [f for f in figs if not _SCALED.search(f.text)]
+    return figs
 
 
 @dataclass
@@ -174,8 +194,7 @@ class ExtractiveAnswerer:
             context_stems = set(_stems_of(context))
             chunk_stems = set(_stems_of(c.text)) | context_stems
             chunk_cov, _ = _coverage(query, chunk_stems)
-            if query.numbers and not all(n in {x for x, _, _ in numbers_in(c.text + " " + context)}
-                                         for n in query.numbers):
+            if query.numbers and not set(query.numbers) <= years_in(c.text + " " + context):
                 continue  # the question names a year or figure this passage lacks: not its answer
             units = [u for u in split_units(c.text) if u.kind != "heading"]
             prev_stems: set[str] = set()
@@ -226,6 +245,8 @@ class ExtractiveAnswerer:
                 cand = _Candidate(hit, rank, u.start, u.end, cov, chunk_cov, matched, fit, owned)
                 cand.score = (0.55 * cov + 0.2 * chunk_cov + 0.15 * fit + 0.1 * hit.score / top
                               - 0.02 * rank - (0.1 if len(sent) < 25 else 0.0))
+                if query.wants_figure and _HEDGED.search(sent[:_first_figure_at(c.text, u.start, u.end)][-20:]):
+                    cand.score -= 0.03  # "nearly 13%" loses to "12.6%" when both answer
                 if query.intent in ("date", "person", "place"):
                     cand.score *= 0.6 + 0.4 * fit  # the kind of answer asked for decides among close sentences
                 if query.intent == "describe" and query.entities and any(
@@ -243,7 +264,9 @@ class ExtractiveAnswerer:
         if not query.metrics:
             return frozenset()
         figs = [f for f in _figures(passage, start, end) if f.kind != "year"]
-        head_end = min(end, figs[0].end + 45) if figs else end
+        # "RMB 70.9 billion of operating cash flow": a measure just after the figure, but not
+        # past the next figure, which the words after it belong to
+        head_end = min(end, figs[0].end + 45, figs[1].start if len(figs) > 1 else end) if figs else end
         stems = set(_stems_of(passage[start:head_end])) | prev
         return frozenset(i for i, m in enumerate(query.metrics) if m & stems)
 
@@ -259,7 +282,9 @@ class ExtractiveAnswerer:
             return 1.0 if DATE_RE.search(passage, start, end) else 0.0
         if query.intent == "person":
             return 1.0 if self._names(passage, start, end) else 0.3
-        kinds = {f.kind for f in _figures(passage, start, end)}
+        kinds = {f.kind for f in _answer_figures(query, passage, start, end)}
+        if "number" in kinds and is_table_row(passage[start:end]):
+            kinds.add("money")  # a table's plain figures are amounts in its caption's unit
         if query.intent == "percent":
             return 1.0 if "percent" in kinds else 0.4 if kinds & {"money", "number"} else 0.0
         if query.intent == "count":
@@ -388,7 +413,7 @@ class ExtractiveAnswerer:
             return f"{picks[0]} [1]." if picks else None
         leads = []
         for n, (c, s, e) in enumerate(parts, 1):
-            figs = [f for f in _figures(c.hit.chunk.text, s, e) if f.kind != "year"]
+            figs = [f for f in _answer_figures(query, c.hit.chunk.text, s, e) if f.kind != "year"]
             if (query.wants_money or (query.intent == "amount" and not query.wants_ratio)) and \
                     any(f.kind == "money" for f in figs):
                 figs = [f for f in figs if f.kind == "money"]  # "how much revenue": the amount, not its growth

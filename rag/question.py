@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.text import QUESTION_FILLER, content_words, numbers_in, split_compound, stem, words
+from rag.text import QUESTION_FILLER, content_words, split_compound, stem, words, years_in
 
 _PERCENT_Q = re.compile(r"\b(percent(age)?|%|rate|margin|how fast|by how much|grow(th)?|grew|increase[sd]?|"
                         r"decrease[sd]?|decline[sd]?|rise|rose|fell|fall|drop(ped)?|jump(ed)?|up|down|change[sd]?)\b", re.I)
@@ -17,7 +17,7 @@ _METRIC = re.compile(r"\b(revenues?|sales|income|profits?|earnings|ebitda|ebita|
                      r"capex|capital expenditures?|expenses?|costs?|spend(ing)?|buybacks?|repurchases?|dividends?|debt|"
                      r"notes|bonds?|gmv|assets|liabilities|equity|price|valuation|proceeds|consideration|amount|"
                      r"losses?|billion|million|growth|members|users|customers|count|number|headcount|employees|salary|salaries|"
-                     r"compensation|pay|fees?|budget|worth|value|stake|dau|daus|mau|maus)\b", re.I)
+                     r"compensation|pay|fees?|budget|worth|value|stake|dau|daus|mau|maus|obligations?|rpo|crpo|backlog|bookings|arr)\b", re.I)
 _COUNT_Q = re.compile(r"^\s*(how many|what (is|was) the number of|what number of)", re.I)
 _DATE_Q = re.compile(r"^\s*(when|what year|which year|in what year|since when|what date|on what date)\b|"
                      r"\b(what|which) (year|month|date|quarter)\b", re.I)
@@ -40,20 +40,21 @@ _ENTITY = re.compile(r"(?<!^)(?<![.?!]\s)\b(?:[A-Z][\w&.'’-]*[A-Za-z0-9]|[A-Z]
 _NOT_ENTITY = re.compile(
     r"(?i:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|"
     r"wednesday|thursday|friday|q[1-4]|h[12]|fy\d*|ai|rmb|usd|hkd|eur|gbp|cny|us|eps|ebitda|ebita|ebit|gaap|non-gaap|"
-    r"gmv|cmr|capex|fcf|yoy|qoq|ceo|cfo|coo|cto|ipo|r&d|i|and|of)")
+    r"gmv|cmr|capex|fcf|yoy|qoq|ceo|cfo|coo|cto|ipo|r&d|i|and|of|inc\.?|corp\.?|ltd\.?|llc|plc|co\.)")
 # The measures a figure can be of. A figure answers "what was X's GMV?" only beside the word GMV
 # (or an alias of it): revenue is not GMV. General financial vocabulary, no company's names.
 METRIC_NOUN = re.compile(
     r"revenues?|sales|income|profits?|earnings|ebitda|ebita|ebit|eps|margins?|capex|expenditures?|expenses?|"
     r"costs?|buybacks?|repurchases?|dividends?|debt|borrowings?|gmv|assets|liabilities|equity|proceeds|losses|"
     r"members|users|customers|subscribers|employees|headcount|orders|daus?|maus?|r&d|research|inventory|"
-    r"backlog|bookings|arr|deferred|tax|taxes|payout|yield|valuation|price|coupon")
+    r"backlog|bookings|arr|deferred|tax|taxes|payout|yield|valuation|price|coupon|obligations?|rpo|crpo")
 _ATTRIBUTION = re.compile(
     r"(?:^|,\s*)(?i:according to) (?P<who>(?:[A-Z][\w.'-]*\s?){1,4})(?=,|\s|$)|"
     r"\b(?:did|does|do|will|would)\s+(?P<who2>(?:[A-Z][\w.'-]*\s?){1,4})\s+(?:say|expect|think|believe|describe|"
     r"mention|use|explain|note|see|want|call|predict|estimate|project|compare)\b")
 RATIO_WORDS = re.compile(r"\b(margins?|rates?|ratios?|share of|percent(age)?|%|yield|growth|grow|grew|increase[sd]?|"
                          r"decrease[sd]?|decline[sd]?|change[sd]?|up|down|reduction|mix|proportion)\b", re.I)
+PER_SHARE = re.compile(r"\bper (?:(?:diluted|basic|common|ordinary|class [ab])\s+)*(?:share|ads)\b|\beps\b", re.I)
 MONEY_WORDS = re.compile(r"\b(rmb|usd|dollars?|yuan|renminbi|euros?|billions?|millions?|in \$|how much money)\b", re.I)
 
 
@@ -76,6 +77,7 @@ class Query:
     entities: tuple[frozenset[str], ...] = ()
     causal: bool = False  # asks why, or what drove something
     unknown_names: tuple[str, ...] = ()  # names no document uses, under any spelling ("France")
+    per_share: bool = False  # a per-share measure (EPS, dividend per share): no figure in millions
     metrics: tuple[frozenset[str], ...] = ()  # stems of the measures asked for (revenue, GMV, EBITDA)  # stems of each name the question uses ("Cloud Intelligence Group")
 
     @property
@@ -166,7 +168,7 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
         weight = idf(s) if idf(s) < idf.max else min(idf(x) for x in stems)
         terms[s] = Term(w, frozenset(stems), weight)
     # the years a question names ("revenue in 2019") must be in the passage that answers it
-    nums = tuple(n for n, _, _ in numbers_in(question) if re.fullmatch(r"(?:19|20)\d\d", n))
+    nums = tuple(sorted(years_in(question)))
     multi = bool(re.search(r"\b(and|both|as well as|each|respectively|plus)\b|,", question, re.I)) and \
         len(_METRIC.findall(question)) + len(re.findall(r"\b(grow(th)?|grew|increase|decline)\b", question, re.I)) >= 2
     entities, unknown = [], []
@@ -187,6 +189,7 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
                  metrics=metrics, unknown_names=tuple(unknown),
                  wants_money=intent == "amount" and bool(MONEY_WORDS.search(question)),
                  wants_ratio=bool(RATIO_WORDS.search(question)),
+                 per_share=bool(PER_SHARE.search(question)),
                  causal=bool(re.search(r"\b(why|what drove|what caused|reasons?|drivers?|due to what|explain)\b", question, re.I)))
 
 

@@ -171,6 +171,20 @@ def numbers_in(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
+_YEAR_IN = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+# Fiscal-period labels name years in two digits: "Q1 FY24", "FY'23", "Q2'23", "Q2-23".
+_SHORT_YEAR = re.compile(r"\b(?:FY\s?'?|Q[1-4]\s?FY\s?'?|Q[1-4]\s?['’-])(\d\d)\b", re.I)
+
+
+def years_in(text: str) -> set[str]:
+    """The years a text names, as four digits: "2022", "APPLE_2022_10K", "2023Q2", "Q1 FY24"
+    (2024), "Q2'23" (2023). Figures like "20,215" are not years."""
+    out = {m.group(1) for m in _YEAR_IN.finditer(text)
+           if not re.match(r"[,.]\d", text[m.end():m.end() + 2]) and text[max(0, m.start() - 1):m.start()] not in (",", ".")}
+    out |= {"20" + m.group(1) for m in _SHORT_YEAR.finditer(text)}
+    return out
+
+
 def normalize_for_match(text: str) -> str:
     """Lower-case, thousands separators dropped, 'percent' -> '%', whitespace collapsed: the form
     in which expected figures and answers are compared."""
@@ -215,7 +229,7 @@ def words(text: str) -> list[str]:
     out = []
     for w in WORD_RE.findall(text.replace("’", "'")):
         w = w.lower().strip(".'")
-        out.append(re.sub(r"'s$", "", w) if len(w) > 3 else w)
+        out.append(re.sub(r"'s$", "", w).rstrip(".") if len(w) > 3 else w)
     return out
 
 
