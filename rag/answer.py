@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from rag.cite import Answer, Citation, check_grounding
@@ -154,13 +155,20 @@ def _coverage(query: Query, stems: set[str]) -> tuple[float, frozenset[str]]:
     return got / query.total_weight, matched
 
 
-def _term_positions(query: Query, passage: str, start: int, end: int) -> list[tuple[int, float]]:
+_CLAUSE = re.compile(r"[,;]\s")
+# Words of a time frame ("first quarter", "fiscal 2022") frame a whole sentence, not one figure.
+_PERIOD_WORDS = frozenset(stem(w) for w in "first second third fourth quarter quarters fiscal year years month "
+                          "months ended ending full half annual".split())
+
+
+def _term_positions(query: Query, passage: str, start: int, end: int) -> list[tuple[int, float, str]]:
+    """(offset, weight, term) of each question term's occurrences in passage[start:end]."""
     pos = []
     for m in re.finditer(r"[A-Za-z0-9][A-Za-z0-9'&-]*", passage[start:end]):
         s = stem(m.group(0).lower())
         for t in query.terms:
             if s in t.stems:
-                pos.append((start + m.start(), t.weight))
+                pos.append((start + m.start(), t.weight, t.word))
     return pos
 
 
@@ -171,11 +179,14 @@ class ExtractiveAnswerer:
     name = "extractive"
     min_coverage = 0.4  # share of the question's (IDF-weighted) terms the evidence must contain
     min_sentence_coverage = 0.4  # ... and the sentence holding a figure, date or name
+    runner_up = 0.85  # how close to the best sentence's score another must be to answer in its place
 
     def answer(self, query: Query, hits: list[Hit]) -> Answer:
-        cands = self._candidates(query, hits)
-        best = max(cands, key=lambda c: c.score, default=None)
-        if best is None or not self._answers(query, best):
+        cands = sorted(self._candidates(query, hits), key=lambda c: -c.score)
+        # the best sentence may lack the figure asked for ("the computations of diluted EPS
+        # excluded..."); a close runner-up that holds it ("Diluted EPS $ 3.75") answers instead
+        best = next((c for c in cands if c.score >= self.runner_up * cands[0].score and self._answers(query, c)), None)
+        if best is None:
             return abstain(query.text)
         chosen = [best]
         second = self._second(query, best, cands)
@@ -192,9 +203,14 @@ class ExtractiveAnswerer:
             c = hit.chunk
             context = " ".join(x for x in (c.title, c.section, c.analyst, c.header) if x)
             context_stems = set(_stems_of(context))
+            # the file name often names the company and period the title leaves out
+            # ("SALESFORCE_2024Q1_EARNINGS.pdf" titled "CRM Q1 FY24 Earnings Press Release"):
+            # it says whose figures these are and when, not what they are about
+            file_name = Path(c.source).stem.replace("_", " ")
+            file_stems = set(_stems_of(file_name))
             chunk_stems = set(_stems_of(c.text)) | context_stems
             chunk_cov, _ = _coverage(query, chunk_stems)
-            if query.numbers and not set(query.numbers) <= years_in(c.text + " " + context):
+            if query.numbers and not set(query.numbers) <= years_in(f"{c.text} {context} {file_name}"):
                 continue  # the question names a year or figure this passage lacks: not its answer
             units = [u for u in split_units(c.text) if u.kind != "heading"]
             prev_stems: set[str] = set()
@@ -226,7 +242,7 @@ class ExtractiveAnswerer:
                 if query.entities and query.wants_figure:
                     # a figure about another company or segment does not answer for this one;
                     # the paragraph's previous sentence may name it ("Revenue from X was...")
-                    window = sent_stems | window_prev | prev_window_names
+                    window = sent_stems | window_prev | prev_window_names | file_stems
                     missing_names = sum(1 for ent in query.entities if not ent & window)
                     cov *= 0.6 ** missing_names
                 fit = self._fit(query, hit, c.text, u.start, u.end)
@@ -449,9 +465,24 @@ def _nearest(query: Query, passage: str, s: int, e: int, items: list[tuple[str, 
     if not items:
         return []
     pos = _term_positions(query, passage, s, e)
+    starts = sorted(it[1] for it in items)
+
     def score(it: tuple[str, int, int]) -> float:
         mid = (it[1] + it[2]) / 2
-        return sum(w * math.exp(-abs(p - mid) / 60.0) for p, w in pos) + 1e-6 * (e - it[1])
+        total = 0.0
+        for p, w, word in pos:
+            if not many:
+                if stem(word) in _PERIOD_WORDS:
+                    w *= 0.25  # "first quarter" frames the whole sentence, not one figure
+                if p < it[1]:
+                    if any(p < a < it[1] for a in starts):
+                        w *= 0.3  # another figure stands between: the words are its label
+                    elif _CLAUSE.search(passage, p, it[1]):
+                        w *= 0.6  # "share count, combined with USD 10 billion": another clause
+                elif any(a > p for a in starts) and _CLAUSE.search(passage, it[2], p):
+                    w *= 0.3  # "$0.20, and non-GAAP diluted EPS was $1.69": the next figure's label
+            total += w * math.exp(-abs(p - mid) / 60.0)
+        return total + 1e-6 * (e - it[1])
     ranked = sorted(items, key=score, reverse=True)
     if not many:
         return [ranked[0][0]]
@@ -480,7 +511,7 @@ def _trim(query: Query, passage: str, s: int, e: int) -> tuple[int, int]:
         for b in cuts[i + 1:]:
             if b - a > MAX_QUOTE:
                 break
-            sc = sum(w for p, w in pos if a <= p < b) + (0.5 if any(a <= f < b for f in figs) else 0) + (b - a) / 10000
+            sc = sum(w for p, w, _ in pos if a <= p < b) + (0.5 if any(a <= f < b for f in figs) else 0) + (b - a) / 10000
             if sc > best_score:
                 best, best_score = (a, b), sc
     a, b = best

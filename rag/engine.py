@@ -5,10 +5,12 @@ go through `Engine.ask`: one pipeline.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +23,7 @@ from rag.glossary import Glossary
 from rag.question import analyze, sub_questions
 from rag.retrieve import Hit, HybridRetriever
 from rag.settings import Settings, bundled_corpus_dir
-from rag.text import split_units
+from rag.text import split_units, stem
 
 MAX_QUESTION_CHARS = 2000
 _ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
@@ -56,9 +58,26 @@ class _Idf:
     def __init__(self, retriever: HybridRetriever) -> None:
         self._r = retriever
         self.max = retriever.idf("\0unseen\0")
+        self._punct: dict[str, float] = {}
+        # a word of a file name ("WIDGETCO_2023Q2_EARNINGS.txt") names that document's chunks,
+        # as routing reads it, though BM25 never sees it: such a name is not unknown
+        self._file_df: Counter[str] = Counter()
+        for source, ids in retriever.doc_chunks.items():
+            for w in set(re.findall(r"[a-z][a-z&'.-]{2,}", Path(source).stem.lower().replace("_", " "))):
+                self._file_df[stem(w)] += len(ids)
 
     def __call__(self, term: str) -> float:
-        return self._r.idf(term)
+        if term not in self._r.df and term in self._file_df:
+            return math.log(1 + self._r.n_docs / (1 + self._file_df[term]))
+        if term in self._r.df or not re.search(r"[^\w]", term):
+            return self._r.idf(term)
+        # "u.s", "r&d": BM25's tokens split these, so its counts do not know them; count the
+        # chunks that spell them (once per term)
+        if term not in self._punct:
+            pat = re.compile(r"(?<!\w)" + re.escape(term), re.I)
+            df = sum(1 for c in self._r.chunks if pat.search(c.text))
+            self._punct[term] = math.log(1 + self._r.n_docs / (1 + df))
+        return self._punct[term]
 
 
 class Engine:

@@ -1,0 +1,106 @@
+"""The extractive answerer on the shapes public filings take: tables whose figures carry no
+currency sign, per-share measures beside share counts, footnote markers, two figures in one
+sentence, periods named only by the file name. Small synthetic documents, the hash embedder."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.engine import Engine
+from rag.indexer import ingest
+from rag.settings import Settings
+from rag.text import years_in
+
+TEN_K = """\
+ACME Corporation Annual Report
+
+Net Sales by Product
+The following table shows net sales by product (in millions):
+2022 Change 2021 Change 2020
+Rockets $ 205,489 7 % $ 191,973 39 % $ 137,781
+Anvils 5,122 4 % 4,780 30 % 3,687
+Total net sales $ 394,328 8 % $ 365,817 33 % $ 274,515
+
+Earnings Per Share
+The computations of diluted earnings per common share excluded options to purchase an estimated
+30.6 million shares of common stock because their inclusion would have been antidilutive.
+Diluted earnings per common share $ 3.75 $ 3.56 $ 1.60
+
+Employees
+As of May 31, 2022, we had approximately 79,100 employees worldwide.
+"""
+
+PRESS_RELEASE = """\
+Second Quarter Results
+
+Revenue was $2.5 billion, up 5% on an as-reported basis.
+Earnings per Share: Second quarter GAAP diluted earnings per share was $0.20, and non-GAAP diluted EPS was $1.69.
+Comparable sales increased nearly 13% for the quarter.
+Global comparable sales increased 12.6%, reflecting strong demand.
+
+Key Operating Metrics
+Active Buyers (1) 132 133 134
+(1) Active buyers are counted over the trailing twelve months.
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory) -> Engine:
+    root = tmp_path_factory.mktemp("filings")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "ACME_2022_10K.txt").write_text(TEN_K, encoding="utf-8")
+    (docs / "WIDGETCO_2023Q2_EARNINGS.txt").write_text(PRESS_RELEASE, encoding="utf-8")
+    settings = Settings.load(index_dir=str(root / "index"), embed_model="hash")
+    assert ingest([docs], settings).ok
+    return Engine(settings)
+
+
+def lead(ans) -> str:
+    assert not ans.abstained, ans.text
+    return ans.text.splitlines()[0]
+
+
+def test_a_table_figure_without_currency_sign_answers_an_amount_question(engine):
+    ans = engine.ask("What were ACME's Anvils net sales in fiscal 2022 (in millions)?")
+    assert lead(ans).startswith("5,122 [1]")
+
+
+def test_the_column_of_the_year_asked_is_read(engine):
+    assert "191,973" in lead(engine.ask("What were ACME's Rockets net sales in fiscal 2021?"))
+
+
+def test_a_per_share_measure_is_never_a_share_count(engine):
+    first = lead(engine.ask("What were ACME's diluted earnings per common share for fiscal 2022?"))
+    assert "3.75" in first and "30.6" not in first
+
+
+def test_of_two_figures_in_a_sentence_the_one_whose_label_matches(engine):
+    assert lead(engine.ask("What was WidgetCo's non-GAAP diluted EPS in the second quarter of 2023?")).startswith("$1.69")
+    assert lead(engine.ask("What was WidgetCo's GAAP diluted earnings per share in the second quarter?")).startswith("$0.20")
+
+
+def test_the_file_name_gives_the_company_and_period_the_text_leaves_out(engine):
+    ans = engine.ask("What was WidgetCo's revenue in the second quarter of 2023?")
+    assert lead(ans).startswith("$2.5 billion")
+    assert engine.ask("What was WidgetCo's revenue in the second quarter of 2019?").abstained
+
+
+def test_a_footnote_marker_is_not_the_figure(engine):
+    assert lead(engine.ask("How many active buyers did WidgetCo have?")).startswith("132 [1]")
+
+
+def test_an_exact_figure_is_preferred_to_a_rounded_one(engine):
+    assert "12.6%" in lead(engine.ask("By how much did WidgetCo's global comparable sales increase?"))
+
+
+def test_a_corporate_suffix_is_not_an_unknown_name(engine):
+    ans = engine.ask("What were ACME, Inc.'s total net sales in fiscal 2022 (in millions)?")
+    assert "394,328" in lead(ans)
+
+
+def test_years_in_reads_file_names_and_fiscal_labels():
+    assert years_in("APPLE_2022_10K") == {"2022"}
+    assert years_in("EBAY 2023Q2 EARNINGS") == {"2023"}
+    assert years_in("CRM Q1 FY24 Earnings; Q2'23 and FY 2025") == {"2024", "2023", "2025"}
+    assert years_in("revenue of 20,215 and 1,2023 units, 2,021 stores") == set()
