@@ -241,12 +241,19 @@ class ExtractiveAnswerer:
                     window_prev = set()
                 if query.entities and query.wants_figure:
                     # a figure about another company or segment does not answer for this one;
-                    # the paragraph's previous sentence may name it ("Revenue from X was...")
-                    window = sent_stems | window_prev | prev_window_names | file_stems
+                    # the paragraph's previous sentence may name it ("Revenue from X was...").
+                    # A cause is not the subject: "Total net sales increased 8% ... driven by
+                    # higher net sales of iPhone" is no figure of iPhone's.
+                    cause = _CAUSAL.search(sent)
+                    subject = set(_stems_of(sent[:cause.start()])) | context_stems if cause else sent_stems
+                    window = subject | window_prev | prev_window_names | file_stems
                     missing_names = sum(1 for ent in query.entities if not ent & window)
                     cov *= 0.6 ** missing_names
                 fit = self._fit(query, hit, c.text, u.start, u.end)
                 row = u.kind == "row"
+                if row and query.numbers and c.header and query.wants_figure and \
+                        not set(query.numbers) <= years_in(c.header):
+                    fit = 0.0  # a table of 2022, 2021 and 2020 has no figure for 2019
                 if row:
                     # a table row's measure and subject are in its caption and header, above it
                     window_prev = window_prev | chunk_stems

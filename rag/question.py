@@ -34,9 +34,10 @@ _INTENT_WORDS = {
     "count": frozenset("many number".split()),
     "percent": frozenset("percentage percent".split()),
 }
-# A name: capitalised words (or an acronym) after the question's first word: "Cloud Intelligence
-# Group", "AIDC", "JPMorgan". The first word is skipped unless it is an acronym or a run of names.
-_ENTITY = re.compile(r"(?<!^)(?<![.?!]\s)\b(?:[A-Z][\w&.'’-]*[A-Za-z0-9]|[A-Z]{2,}\d*)(?:\s+(?:and\s+|of\s+|&\s+)?(?:[A-Z][\w&.'’-]*[A-Za-z0-9]|[A-Z]{2,}))*")
+# A name: capitalised words (or an acronym, or a product like "iPhone") after the question's first
+# word: "Cloud Intelligence Group", "AIDC", "JPMorgan". The first word is skipped unless it is an acronym or a run of names.
+_ENTITY = re.compile(r"(?<!^)(?<![.?!]\s)\b(?:[A-Z][\w&.'’-]*[A-Za-z0-9]|[A-Z]{2,}\d*|[a-z]{1,2}[A-Z][\w&'’-]*[A-Za-z0-9])"
+                     r"(?:\s+(?:and\s+|of\s+|&\s+)?(?:[A-Z][\w&.'’-]*[A-Za-z0-9]|[A-Z]{2,}))*")
 _NOT_ENTITY = re.compile(
     r"(?i:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|"
     r"wednesday|thursday|friday|q[1-4]|h[12]|fy\d*|ai|rmb|usd|hkd|eur|gbp|cny|us|eps|ebitda|ebita|ebit|gaap|non-gaap|"
