@@ -158,7 +158,7 @@ def _coverage(query: Query, stems: set[str]) -> tuple[float, frozenset[str]]:
 _CLAUSE = re.compile(r"[,;]\s")
 # Words of a time frame ("first quarter", "fiscal 2022") frame a whole sentence, not one figure.
 _PERIOD_WORDS = frozenset(stem(w) for w in "first second third fourth quarter quarters fiscal year years month "
-                          "months ended ending full half annual".split())
+                          "months ended ending end full half annual".split())
 
 
 def _term_positions(query: Query, passage: str, start: int, end: int) -> list[tuple[int, float, str]]:
@@ -450,6 +450,48 @@ class ExtractiveAnswerer:
             if not query.multi:
                 break
         return ("; ".join(leads) + ".") if leads else None
+
+
+def _table_years(chunk, units: list) -> set[str]:
+    """The years a table's figures can be of: its column header and the lines of text around
+    it, not the labels of other rows ("BALANCE AT SEPTEMBER 1, 2019" does not make the next
+    row a 2019 figure)."""
+    text = " ".join(chunk.text[u.start:u.end] for u in units if u.kind != "row")
+    return years_in(f"{chunk.header or ''} {text}")
+
+
+def row_answers(query: Query, chunk, min_coverage: float = 0.75) -> bool:
+    """Whether a table row of `chunk` is labelled with what a figure question asks: its label
+    ("Total paid members", "Greater China"), with the chunk's title, file name, section and
+    column header around it, covers most of the question's weight and names a measure, a name
+    or the rarest word the question uses. Dense retrieval reads tables poorly; such a row is strong evidence."""
+    if not query.wants_figure or not query.terms:
+        return False
+    around = set(_stems_of(" ".join(x for x in (chunk.title, Path(chunk.source).stem.replace("_", " "),
+                                                 chunk.section, chunk.header) if x)))
+    keys = [t.stems for t in query.terms if t.stems in query.metrics or t.stems in query.entities]
+    terms = [t for t in query.terms if not t.stems & _PERIOD_WORDS]
+    if not terms:
+        return False
+    keys.append(max(terms, key=lambda t: t.weight).stems)  # or the question's rarest word: "Grocery"
+    units = split_units(chunk.text)
+    # the table's caption ("The following table shows net sales by reportable segment")
+    around |= {x for u in units if u.kind != "row" for x in _stems_of(chunk.text[u.start:u.end])}
+    for u in units:
+        if u.kind != "row":
+            continue
+        label = chunk.text[u.start:u.start + _first_figure_at(chunk.text, u.start, u.end)]
+        own = set(_stems_of(label))
+        if not any(k & own for k in keys):
+            continue
+        if query.numbers and not set(query.numbers) <= _table_years(chunk, units) | years_in(label) | \
+                years_in(Path(chunk.source).stem):
+            continue
+        # the question's time frame ("full year", "end of fiscal 2022") is the header's business
+        got = [t.weight for t in terms if t.stems & (own | around)]
+        if sum(got) >= min_coverage * sum(t.weight for t in terms):
+            return True
+    return False
 
 
 def _column_pick(query: Query, chunk, s: int, e: int, figs: list[Figure]) -> list[str]:

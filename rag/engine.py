@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.answer import get_answerer, quoted_answer
+from rag.answer import get_answerer, quoted_answer, row_answers
 from rag.cite import Answer
 from rag.errors import IndexMissingError, UsageError
 from rag.followup import complete
@@ -26,6 +26,7 @@ from rag.settings import Settings, bundled_corpus_dir
 from rag.text import split_units, stem
 
 MAX_QUESTION_CHARS = 2000
+DEEP_ROWS = 3  # a figure question also looks this many times deeper for a table row that names it
 _ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
 _ORDINAL_Q = re.compile(r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|last|final)\s+"
                         r"(?:question|questioner|analyst)", re.I)
@@ -208,8 +209,10 @@ class Engine:
         return quoted_answer(query.text, chunk, unit.start, unit.end, f"{chunk.analyst} [1].", 1.0)
 
     def _retrieve(self, query, k: int) -> list[Hit]:
-        """Hits for the question, plus for each measure of a several-measure question."""
-        hits = self.retriever.retrieve(self.glossary.expand(query.text), k)
+        """Hits for the question, plus for each measure of a several-measure question, plus
+        (for a figure) deeper hits holding a table row labelled with what is asked."""
+        deep = self.retriever.retrieve(self.glossary.expand(query.text), DEEP_ROWS * k if query.wants_figure else k)
+        hits = deep[:k] + [h for h in deep[k:] if row_answers(query, h.chunk)][:k]
         seen = {h.chunk.id for h in hits}
         for part in sub_questions(query):
             for h in self.retriever.retrieve(self.glossary.expand(part), k):
