@@ -165,9 +165,10 @@ def _term_positions(query: Query, passage: str, start: int, end: int) -> list[tu
     """(offset, weight, term) of each question term's occurrences in passage[start:end]."""
     pos = []
     for m in re.finditer(r"[A-Za-z0-9][A-Za-z0-9'&-]*", passage[start:end]):
-        s = stem(m.group(0).lower())
+        w = m.group(0).lower()
+        forms = {stem(w)} | {stem(p) for p in split_compound(w)}  # "non-GAAP" is "nongaap"
         for t in query.terms:
-            if s in t.stems:
+            if forms & t.stems:
                 pos.append((start + m.start(), t.weight, t.word))
     return pos
 
@@ -198,6 +199,8 @@ class ExtractiveAnswerer:
 
     def _candidates(self, query: Query, hits: list[Hit]) -> list[_Candidate]:
         out = []
+        period_terms = {x for t in query.terms if t.stems & _PERIOD_WORDS for x in t.stems}
+        keys = _label_keys(query)
         top = max((h.score for h in hits), default=1.0) or 1.0
         for rank, hit in enumerate(hits):
             c = hit.chunk
@@ -213,6 +216,9 @@ class ExtractiveAnswerer:
             if query.numbers and not set(query.numbers) <= years_in(f"{c.text} {context} {file_name}"):
                 continue  # the question names a year or figure this passage lacks: not its answer
             units = [u for u in split_units(c.text) if u.kind != "heading"]
+            # the document of the year asked (the 2022 10-K for "fiscal 2022") over one that
+            # only compares with it (a 2023 10-Q's prior-year column)
+            own_year = 0.03 if query.numbers and set(query.numbers) <= years_in(f"{c.title} {file_name}") else 0.0
             prev_stems: set[str] = set()
             chain: set[str] = set()  # the sentences since the last one that names its own subject
             prev_end = 0
@@ -249,8 +255,24 @@ class ExtractiveAnswerer:
                     window = subject | window_prev | prev_window_names | file_stems
                     missing_names = sum(1 for ent in query.entities if not ent & window)
                     cov *= 0.6 ** missing_names
-                fit = self._fit(query, hit, c.text, u.start, u.end)
                 row = u.kind == "row"
+                label_fit = 0.0
+                if row and query.wants_figure:
+                    # a row's label says what its figures are: "Revenues" answers "revenues"
+                    # better than "Sales by Company-operated restaurants" does
+                    label = c.text[u.start:u.start + _first_figure_at(c.text, u.start, u.end)]
+                    # "Other revenues" is not "revenues"; "Total revenues" is
+                    label_stems = [stem(w) for w in words(label) if w not in _LABEL_NEUTRAL and w.isalpha()]
+                    asked = {x for t in query.terms for x in t.stems}
+                    if label_stems and any(k & set(label_stems) for k in keys):
+                        label_fit = sum(1 for x in label_stems if x in asked) / len(label_stems)
+                if query.numbers and period_terms and (label_fit if row else set(query.numbers) <= years_in(sent)):
+                    # a table names its periods in its header ("Q4 2022 vs. Q4 2021"), not in
+                    # its rows, and a sentence that names the year asked has its time frame:
+                    # the question's time-frame words ("first quarter", "fiscal") count as found
+                    cov = max(cov, _coverage(query, sent_stems | period_terms)[0] * (0.6 ** missing_names
+                                                                                    if query.entities and query.wants_figure else 1))
+                fit = self._fit(query, hit, c.text, u.start, u.end)
                 if row and query.numbers and c.header and query.wants_figure and \
                         not set(query.numbers) <= years_in(c.header):
                     fit = 0.0  # a table of 2022, 2021 and 2020 has no figure for 2019
@@ -267,7 +289,7 @@ class ExtractiveAnswerer:
                     fit *= 0.3 ** missing_names
                 cand = _Candidate(hit, rank, u.start, u.end, cov, chunk_cov, matched, fit, owned)
                 cand.score = (0.55 * cov + 0.2 * chunk_cov + 0.15 * fit + 0.1 * hit.score / top
-                              - 0.02 * rank - (0.1 if len(sent) < 25 else 0.0))
+                              - 0.02 * rank - (0.1 if len(sent) < 25 else 0.0) + own_year + 0.06 * label_fit)
                 if query.wants_figure and _HEDGED.search(sent[:_first_figure_at(c.text, u.start, u.end)][-20:]):
                     cand.score -= 0.03  # "nearly 13%" loses to "12.6%" when both answer
                 if query.intent in ("date", "person", "place"):
@@ -452,6 +474,19 @@ class ExtractiveAnswerer:
         return ("; ".join(leads) + ".") if leads else None
 
 
+_LABEL_NEUTRAL = frozenset("total of and the by for in from to a an on at".split())
+
+
+def _label_keys(query: Query) -> list[frozenset[str]]:
+    """What a table row's label must name to be about the question: a measure or a name it
+    asks about, or its rarest word ("Grocery"); time-frame words never."""
+    terms = [t for t in query.terms if not t.stems & _PERIOD_WORDS]
+    keys = [t.stems for t in terms if t.stems in query.metrics or t.stems in query.entities]
+    if terms:
+        keys.append(max(terms, key=lambda t: t.weight).stems)
+    return keys
+
+
 def _table_years(chunk, units: list) -> set[str]:
     """The years a table's figures can be of: its column header and the lines of text around
     it, not the labels of other rows ("BALANCE AT SEPTEMBER 1, 2019" does not make the next
@@ -469,11 +504,10 @@ def row_answers(query: Query, chunk, min_coverage: float = 0.75) -> bool:
         return False
     around = set(_stems_of(" ".join(x for x in (chunk.title, Path(chunk.source).stem.replace("_", " "),
                                                  chunk.section, chunk.header) if x)))
-    keys = [t.stems for t in query.terms if t.stems in query.metrics or t.stems in query.entities]
+    keys = _label_keys(query)
     terms = [t for t in query.terms if not t.stems & _PERIOD_WORDS]
     if not terms:
         return False
-    keys.append(max(terms, key=lambda t: t.weight).stems)  # or the question's rarest word: "Grocery"
     units = split_units(chunk.text)
     # the table's caption ("The following table shows net sales by reportable segment")
     around |= {x for u in units if u.kind != "row" for x in _stems_of(chunk.text[u.start:u.end])}

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answer import row_answers
+from rag.chunk import Chunk
 from rag.engine import Engine
 from rag.indexer import ingest
+from rag.question import analyze
 from rag.settings import Settings
 from rag.text import years_in
 
@@ -43,6 +46,17 @@ Active Buyers (1) 132 133 134
 (1) Active buyers are counted over the trailing twelve months.
 """
 
+INCOME_STATEMENT = """\
+BurgerCo reports first quarter results.
+
+CONDENSED CONSOLIDATED STATEMENT OF INCOME
+Dollars in millions
+Quarters ended March 31, 2023 2022
+Sales by Company-operated restaurants $ 2,224.3 $ 2,302.4
+Other revenues 86.0 100.4
+TOTAL REVENUES 5,897.8 5,665.6
+"""
+
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory) -> Engine:
@@ -51,6 +65,7 @@ def engine(tmp_path_factory) -> Engine:
     docs.mkdir()
     (docs / "ACME_2022_10K.txt").write_text(TEN_K, encoding="utf-8")
     (docs / "WIDGETCO_2023Q2_EARNINGS.txt").write_text(PRESS_RELEASE, encoding="utf-8")
+    (docs / "BURGERCO_2023Q1_EARNINGS.txt").write_text(INCOME_STATEMENT, encoding="utf-8")
     settings = Settings.load(index_dir=str(root / "index"), embed_model="hash")
     assert ingest([docs], settings).ok
     return Engine(settings)
@@ -104,3 +119,33 @@ def test_years_in_reads_file_names_and_fiscal_labels():
     assert years_in("EBAY 2023Q2 EARNINGS") == {"2023"}
     assert years_in("CRM Q1 FY24 Earnings; Q2'23 and FY 2025") == {"2024", "2023", "2025"}
     assert years_in("revenue of 20,215 and 1,2023 units, 2,021 stores") == set()
+
+
+def test_a_row_labelled_with_the_whole_measure_beats_a_narrower_row(engine):
+    first = lead(engine.ask("What were BurgerCo's consolidated revenues in the first quarter of 2023 (in millions)?"))
+    assert first.startswith("5,897.8")
+
+
+class _Idf:
+    max = 5.0
+
+    def __call__(self, term: str) -> float:
+        return 2.0
+
+
+def _table_chunk(text: str, header: str | None) -> Chunk:
+    return Chunk(id="x", text=text, source="/docs/ACME_2022_10K.pdf", title="ACME 2022 10K", page=5,
+                 section="Membership", segment=None, speaker=None, analyst=None, start=0, end=len(text),
+                 doc_hash="h", index=0, header=header)
+
+
+def test_row_answers_finds_a_table_row_labelled_with_the_question():
+    chunk = _table_chunk("Our membership was made up of the following (in thousands):\n2022 2021 2020\n"
+                         "Gold Star 54,000 50,200 46,800\nTotal paid members 65,800 61,700 58,100\n",
+                         "2022 2021 2020")
+    q = analyze("How many total paid members did ACME have at the end of fiscal 2022?", _Idf())
+    assert row_answers(q, chunk)
+    # another year than the table's, a measure no row names, a question that asks for no figure
+    assert not row_answers(analyze("How many total paid members did ACME have in fiscal 2019?", _Idf()), chunk)
+    assert not row_answers(analyze("What was ACME's total debt in fiscal 2022?", _Idf()), chunk)
+    assert not row_answers(analyze("Who leads ACME's membership program?", _Idf()), chunk)
