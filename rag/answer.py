@@ -156,6 +156,8 @@ def _coverage(query: Query, stems: set[str]) -> tuple[float, frozenset[str]]:
 
 
 _CLAUSE = re.compile(r"[,;]\s")
+_CLAUSE_END = re.compile(r",?\s+(?:while|whereas|but|although)\b|;|,\s+and\s+(?:its|the|our)\b")
+_DELTA = re.compile(r"\b(?:increased|decreased|grew|rose|fell|declined|up|down|higher|lower)(?:\s+by)?\s*$", re.I)
 # Words of a time frame ("first quarter", "fiscal 2022") frame a whole sentence, not one figure.
 _PERIOD_WORDS = frozenset(stem(w) for w in "first second third fourth quarter quarters fiscal year years month "
                           "months ended ending end full half annual".split())
@@ -200,7 +202,6 @@ class ExtractiveAnswerer:
     def _candidates(self, query: Query, hits: list[Hit]) -> list[_Candidate]:
         out = []
         period_terms = {x for t in query.terms if t.stems & _PERIOD_WORDS for x in t.stems}
-        keys = _label_keys(query)
         top = max((h.score for h in hits), default=1.0) or 1.0
         for rank, hit in enumerate(hits):
             c = hit.chunk
@@ -216,6 +217,7 @@ class ExtractiveAnswerer:
             if query.numbers and not set(query.numbers) <= years_in(f"{c.text} {context} {file_name}"):
                 continue  # the question names a year or figure this passage lacks: not its answer
             units = [u for u in split_units(c.text) if u.kind != "heading"]
+            keys = _label_keys(query, c)
             # the document of the year asked (the 2022 10-K for "fiscal 2022") over one that
             # only compares with it (a 2023 10-Q's prior-year column)
             own_year = 0.03 if query.numbers and set(query.numbers) <= years_in(f"{c.title} {file_name}") else 0.0
@@ -235,8 +237,16 @@ class ExtractiveAnswerer:
                 prev_stems, prev_end = own, u.end
                 if sent.rstrip().endswith("?"):
                     continue  # a question asked on a call is not an answer
-                # the title, section and questioner frame every sentence of the passage
-                sent_stems = own | context_stems
+                # the title, section and questioner frame every sentence of the passage. A cause
+                # is not the subject: "Total net sales increased 8% or $28.5 billion ..., driven
+                # by higher net sales of iPhone" gives no figure of iPhone's
+                cause = _CAUSAL.search(sent) if query.wants_figure else None
+                if cause:  # the cause runs to the next clause: "..., while adjusted EBITDA was ..."
+                    after = _CLAUSE_END.search(sent, cause.end())
+                    subject = set(_stems_of(sent[:cause.start()] + " " + (sent[after.start():] if after else "")))
+                else:
+                    subject = own
+                sent_stems = subject | context_stems
                 cov, matched = _coverage(query, sent_stems)
                 # "These transactions will...", "It has...": the subject is in the sentence before
                 # the sentence before counts less, unless this one points back to it
@@ -247,12 +257,10 @@ class ExtractiveAnswerer:
                     window_prev = set()
                 if query.entities and query.wants_figure:
                     # a figure about another company or segment does not answer for this one;
-                    # the paragraph's previous sentence may name it ("Revenue from X was...").
-                    # A cause is not the subject: "Total net sales increased 8% ... driven by
-                    # higher net sales of iPhone" is no figure of iPhone's.
-                    cause = _CAUSAL.search(sent)
-                    subject = set(_stems_of(sent[:cause.start()])) | context_stems if cause else sent_stems
-                    window = subject | window_prev | prev_window_names | file_stems
+                    # the paragraph's previous sentence may name it ("Revenue from X was...");
+                    # a table row's subject may be in its caption ("NIKE Brand Revenues by: ...").
+                    window = sent_stems | window_prev | prev_window_names | file_stems | \
+                        (chunk_stems if u.kind == "row" else set())
                     missing_names = sum(1 for ent in query.entities if not ent & window)
                     cov *= 0.6 ** missing_names
                 row = u.kind == "row"
@@ -327,7 +335,11 @@ class ExtractiveAnswerer:
             return 1.0 if DATE_RE.search(passage, start, end) else 0.0
         if query.intent == "person":
             return 1.0 if self._names(passage, start, end) else 0.3
-        kinds = {f.kind for f in _answer_figures(query, passage, start, end)}
+        figs = _answer_figures(query, passage, start, end)
+        kinds = {f.kind for f in figs}
+        if query.intent == "amount" and not query.wants_ratio and any(f.kind == "money" for f in figs) and all(
+                _DELTA.search(passage, max(0, f.start - 20), f.start) for f in figs if f.kind == "money"):
+            return 0.5  # "increased $555 million" is a change; "what was X's revenue" asks for a level
         if "number" in kinds and is_table_row(passage[start:end]):
             kinds.add("money")  # a table's plain figures are amounts in its caption's unit
         if query.intent == "percent":
@@ -477,14 +489,12 @@ class ExtractiveAnswerer:
 _LABEL_NEUTRAL = frozenset("total of and the by for in from to a an on at".split())
 
 
-def _label_keys(query: Query) -> list[frozenset[str]]:
-    """What a table row's label must name to be about the question: a measure or a name it
-    asks about, or its rarest word ("Grocery"); time-frame words never."""
-    terms = [t for t in query.terms if not t.stems & _PERIOD_WORDS]
-    keys = [t.stems for t in terms if t.stems in query.metrics or t.stems in query.entities]
-    if terms:
-        keys.append(max(terms, key=lambda t: t.weight).stems)
-    return keys
+def _label_keys(query: Query, chunk) -> list[frozenset[str]]:
+    """What a table row's label must name to be about the question: any word of it but its
+    time frame and the names the document's title or file name already gives ("Product
+    development" for "eBay's product development expense in the second quarter")."""
+    doc = set(_stems_of(f"{chunk.title} {Path(chunk.source).stem.replace('_', ' ')}"))
+    return [t.stems for t in query.terms if not t.stems & _PERIOD_WORDS and not t.stems & doc]
 
 
 def _table_years(chunk, units: list) -> set[str]:
@@ -504,7 +514,7 @@ def row_answers(query: Query, chunk, min_coverage: float = 0.75) -> bool:
         return False
     around = set(_stems_of(" ".join(x for x in (chunk.title, Path(chunk.source).stem.replace("_", " "),
                                                  chunk.section, chunk.header) if x)))
-    keys = _label_keys(query)
+    keys = _label_keys(query, chunk)
     terms = [t for t in query.terms if not t.stems & _PERIOD_WORDS]
     if not terms:
         return False

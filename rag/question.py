@@ -112,6 +112,9 @@ def classify(question: str) -> str:
     if re.match(r"^\s*(how much|by how much)\b", q, re.I) and re.search(
             r"\b(grow|grew|growth|increase|decrease|decline|rise|rose|fall|fell|drop|change|improve|expand)", q, re.I):
         return "percent"
+    if _AMOUNT_Q.search(q) and re.search(r"\b(rate|margin|ratio|percentage|yield)\b", q, re.I) and \
+            not re.search(r"\b(how much|amount|dollars?)\b", q, re.I):
+        return "percent"  # "what was the effective tax rate?"
     if _AMOUNT_Q.search(q) and _METRIC.search(q):
         return "amount"
     if re.match(r"^\s*how much\b", q, re.I):
