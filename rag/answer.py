@@ -111,6 +111,15 @@ _HEDGED = re.compile(r"\b(?:nearly|approximately|about|almost|roughly|around|ove
 _SCALED = re.compile(_SCALE + r"\s*$", re.I)
 
 
+_QUARTER = re.compile(r"\b(?:(first|second|third|fourth|1st|2nd|3rd|4th)[\s-]+quarter|Q([1-4])(?![\d]))", re.I)
+_ORDINAL_Q = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+
+
+def _quarters(text: str) -> set[int]:
+    """The quarters a text names: "fourth-quarter", "Q4", "third quarter" -> {4, 3}."""
+    return {_ORDINAL_Q[m.group(1).lower()] if m.group(1) else int(m.group(2)) for m in _QUARTER.finditer(text)}
+
+
 def _first_figure_at(passage: str, start: int, end: int) -> int:
     """Offset, within passage[start:end], of its first figure that is not a year (or its end)."""
     return next((f.start - start for f in _figures(passage, start, end) if f.kind != "year"), end - start)
@@ -202,6 +211,7 @@ class ExtractiveAnswerer:
     def _candidates(self, query: Query, hits: list[Hit]) -> list[_Candidate]:
         out = []
         period_terms = {x for t in query.terms if t.stems & _PERIOD_WORDS for x in t.stems}
+        asked_q = _quarters(query.text) if query.wants_figure else set()
         top = max((h.score for h in hits), default=1.0) or 1.0
         for rank, hit in enumerate(hits):
             c = hit.chunk
@@ -220,10 +230,15 @@ class ExtractiveAnswerer:
             keys = _label_keys(query, c)
             # the document of the year asked (the 2022 10-K for "fiscal 2022") over one that
             # only compares with it (a 2023 10-Q's prior-year column)
-            own_year = 0.03 if query.numbers and set(query.numbers) <= years_in(f"{c.title} {file_name}") else 0.0
+            doc_years = years_in(f"{c.title} {file_name}")
+            own_year = 0.03 if query.numbers and set(query.numbers) <= doc_years else 0.0
+            # a document of another period (INTEL_2022Q4 asked about 2023) answers only where
+            # the text itself names the year asked, not with its own period's figures
+            other_period = bool(query.numbers and query.wants_figure and doc_years and
+                                not doc_years & set(query.numbers))
             prev_stems: set[str] = set()
             chain: set[str] = set()  # the sentences since the last one that names its own subject
-            prev_end = 0
+            prev_end = prev_unit_start = 0
             for u in units:
                 sent = c.text[u.start:u.end]
                 own = set(_stems_of(sent))
@@ -234,9 +249,16 @@ class ExtractiveAnswerer:
                 window_prev = chain if anaphoric else prev_stems
                 prev_window_names = prev_stems if same_paragraph else set()
                 chain = (chain | own) if anaphoric else own
+                prev_start = prev_unit_start if same_paragraph else u.start
+                prev_unit_start = u.start
                 prev_stems, prev_end = own, u.end
                 if sent.rstrip().endswith("?"):
                     continue  # a question asked on a call is not an answer
+                if asked_q and (said := _quarters(sent)) and not said & asked_q:
+                    continue  # "first-quarter 2023 revenue" does not answer for the fourth quarter
+                if other_period and u.kind != "row" and not set(query.numbers) & years_in(
+                        " ".join(x for x in (c.text[prev_start:u.end], c.section, c.header) if x)):
+                    continue
                 # the title, section and questioner frame every sentence of the passage. A cause
                 # is not the subject: "Total net sales increased 8% or $28.5 billion ..., driven
                 # by higher net sales of iPhone" gives no figure of iPhone's
@@ -474,6 +496,8 @@ class ExtractiveAnswerer:
             if (query.wants_money or (query.intent == "amount" and not query.wants_ratio)) and \
                     any(f.kind == "money" for f in figs):
                 figs = [f for f in figs if f.kind == "money"]  # "how much revenue": the amount, not its growth
+                levels = [f for f in figs if not _DELTA.search(c.hit.chunk.text, max(0, f.start - 20), f.start)]
+                figs = levels or figs  # "increased $555 million, ... was $1.9 billion": the level
             if query.intent == "percent" and any(f.kind == "percent" for f in figs) and not query.multi:
                 figs = [f for f in figs if f.kind == "percent"]
             picks = _column_pick(query, c.hit.chunk, s, e, figs) or \

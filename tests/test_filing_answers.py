@@ -37,6 +37,9 @@ PRESS_RELEASE = """\
 Second Quarter Results
 
 Revenue was $2.5 billion, up 5% on an as-reported basis.
+Subscription revenue increased $555 million during the quarter, and subscription revenue was $1.9 billion.
+The effective tax rate was 20.3%.
+Forecasting first-quarter 2024 revenue of $2.6 billion to $2.7 billion.
 Earnings per Share: Second quarter GAAP diluted earnings per share was $0.20, and non-GAAP diluted EPS was $1.69.
 Comparable sales increased nearly 13% for the quarter.
 Global comparable sales increased 12.6%, reflecting strong demand.
@@ -149,3 +152,17 @@ def test_row_answers_finds_a_table_row_labelled_with_the_question():
     assert not row_answers(analyze("How many total paid members did ACME have in fiscal 2019?", _Idf()), chunk)
     assert not row_answers(analyze("What was ACME's total debt in fiscal 2022?", _Idf()), chunk)
     assert not row_answers(analyze("Who leads ACME's membership program?", _Idf()), chunk)
+
+
+def test_a_level_is_preferred_to_a_change(engine):
+    assert lead(engine.ask("What was WidgetCo's subscription revenue in the second quarter of 2023?")).startswith("$1.9 billion")
+
+
+def test_what_was_a_rate_asks_for_a_percentage(engine):
+    assert lead(engine.ask("What was WidgetCo's effective tax rate in the second quarter?")).startswith("20.3%")
+
+
+def test_a_document_of_another_period_does_not_answer_with_its_own_figures(engine):
+    # WIDGETCO_2023Q2: its revenue is not the 2025 revenue, nor is the forecast of another quarter
+    assert engine.ask("What was WidgetCo's revenue in the second quarter of 2025?").abstained
+    assert engine.ask("What was WidgetCo's revenue in the fourth quarter of 2024?").abstained
