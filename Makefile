@@ -38,9 +38,10 @@ browser:  ## Debian chromium for the browser test (CI runs as root; without it t
 
 test: browser lint unit eval  ## everything CI runs: lint, all test tiers (a real browser too), the eval gate
 
-eval-filings: setup  ## second eval set, on ../shared/filings (not run on every push)
+eval-filings: setup  ## the filings sets (filings, filings-holdout) on ../shared/filings (not run on every push)
 	@if [ -d ../shared/filings ]; then \
-		$(RAG) eval --corpus ../shared/filings --questions evals/filings.jsonl; \
+		$(RAG) eval --corpus ../shared/filings --questions evals/filings.jsonl && \
+		$(RAG) eval --corpus ../shared/filings --questions evals/filings-holdout.jsonl --no-baseline; \
 	else echo "eval-filings: ../shared/filings is absent; nothing to run"; fi
 
 bench: setup  ## ingestion throughput, ask latency, cold start, memory (JSON in reports/)
