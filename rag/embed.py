@@ -36,7 +36,7 @@ class Embedder(Protocol):
 class SentenceTransformerEmbedder:
     """A sentence-transformers model from a local path; normalised vectors (cosine = dot)."""
 
-    batch_size = 32
+    batch_size = 32  # CPU; 128 on CUDA (set when the model loads)
 
     def __init__(self, name: str, path: Path, device: str = "auto") -> None:
         self.name = name
@@ -68,6 +68,10 @@ class SentenceTransformerEmbedder:
                     device = "cuda" if torch.cuda.is_available() else "cpu"
                 self._model = SentenceTransformer(str(self.path), device=device,
                                                   local_files_only=True)
+                if str(device).startswith("cuda"):
+                    # an H100 embedded the 6,590 filings chunks at 1,374/s in batches of 32 and
+                    # 1,629/s in batches of 128 (.gpu check, 2026-11-26); on CPU 32 is as fast
+                    self.batch_size = 128
             return self._model
 
     @property
