@@ -70,7 +70,7 @@ class SentenceTransformerEmbedder:
                                                   local_files_only=True)
                 if str(device).startswith("cuda"):
                     # an H100 embedded the 6,590 filings chunks at 1,374/s in batches of 32 and
-                    # 1,629/s in batches of 128 (.gpu check, 2026-11-26); on CPU 32 is as fast
+                    # 1,629/s in batches of 128 (measured 2026-11-26); on CPU 32 is as fast
                     self.batch_size = 128
             return self._model
 
