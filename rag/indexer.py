@@ -306,6 +306,8 @@ def ingest(paths: Iterable[str | Path], settings: Settings | None = None, *, pru
         raise IndexBusyError(f"Another ingest is writing to {settings.index_label}; wait for it to "
                              "finish, then run this again") from None
     try:
+        if settings.chroma_url:
+            store.take_lease()  # other machines may write to the same server index
         store.check_manifest(manifest_for(settings))
         embedder = get_embedder(settings.embed_model, settings.device)
         _sweep(store)
@@ -329,7 +331,10 @@ def ingest(paths: Iterable[str | Path], settings: Settings | None = None, *, pru
                     report.removed.append(source)
         report.chunks = sum(int(m.get("chunks", 0)) for m in store.documents().values())
     finally:
-        lock.release()
+        try:
+            store.release_lease()
+        finally:
+            lock.release()
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -379,6 +384,7 @@ def _embed_and_store(chunks: list[Chunk], store, embedder) -> None:
     for i in range(0, len(chunks), EMBED_BATCH):
         part = chunks[i:i + EMBED_BATCH]
         store.add_chunks(part, embedder.embed_documents([c.embed_text() for c in part]))
+        store.renew_lease()
 
 
 def _sync_glossary(store, folder: Path, report: IngestReport) -> None:

@@ -9,9 +9,13 @@ is off. Embedded (`PersistentClient`) and server (`HttpClient`) modes behave the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import socket
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -19,11 +23,24 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rag.chunk import Chunk
-from rag.errors import IndexMismatchError, IndexMissingError, RagError
+from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError, RagError
 from rag.settings import Settings
 
 SCHEMA_VERSION = 3  # 2: chunks embedded under title and section; 3: PDFium text, table headers
 GLOSSARY_PREFIX = "glossary::"
+LEASE_ID = "lease::ingest"  # a server index's writer lease, in the docs collection
+LEASE_TTL = 120.0  # seconds without a heartbeat after which a lease counts as abandoned
+LEASE_RENEW = 10.0  # how often a writer refreshes its heartbeat
+
+
+@functools.lru_cache(maxsize=1)
+def host_id() -> str:
+    """This machine, as leases name it: host name and kernel boot id (a reboot is a new host)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+    except OSError:
+        boot = "-"
+    return f"{socket.gethostname()}:{boot}"
 
 
 def _guard_function():
@@ -129,7 +146,8 @@ class Store:
     def documents(self) -> dict[str, dict]:
         """Committed documents: source -> record metadata (doc_hash, title, chunks, ...)."""
         got = self.docs.get(include=["metadatas"])
-        return {i: m for i, m in zip(got["ids"], got["metadatas"]) if not i.startswith(GLOSSARY_PREFIX)}
+        return {i: m for i, m in zip(got["ids"], got["metadatas"])
+                if not i.startswith(GLOSSARY_PREFIX) and i != LEASE_ID}
 
     def commit_document(self, source: str, meta: dict) -> None:
         self.docs.upsert(ids=[source], metadatas=[meta], embeddings=[[0.0]])
@@ -214,8 +232,56 @@ class Store:
 
     # --- locking -----------------------------------------------------------------------------
 
+    # --- the writer lease (server indexes) ----------------------------------------------------
+    #
+    # A file lock keeps two ingests on one machine apart; a Chroma server is shared by machines,
+    # so a server index also has a lease: a record in the docs collection naming its writer,
+    # with a heartbeat. Chroma has no compare-and-set, but `add` of an id that exists is a
+    # no-op (the first writer wins) and `delete` can be conditioned on the record's token:
+    # enough for "insert if absent" and "remove only the lease I read". Written here because
+    # Chroma offers no lock of its own.
+
+    def lease(self) -> dict | None:
+        got = self.docs.get(ids=[LEASE_ID], include=["metadatas"])
+        return dict(got["metadatas"][0]) if got["ids"] else None
+
+    def take_lease(self) -> None:
+        """Become the index's writer, or raise IndexBusyError naming the one that is. A lease
+        whose heartbeat is older than LEASE_TTL, or one taken on this machine (whose holder
+        would hold this machine's file lock, which the caller has), is taken over."""
+        now = time.time()
+        held = self.lease()
+        if held and held.get("host") != host_id() and now - float(held.get("heartbeat", 0)) < LEASE_TTL:
+            self._busy(held)
+        if held:
+            self.docs.delete(ids=[LEASE_ID], where={"token": held.get("token", "")})
+        mine = {"host": host_id(), "pid": os.getpid(), "token": uuid.uuid4().hex, "since": now, "heartbeat": now}
+        self.docs.add(ids=[LEASE_ID], metadatas=[mine], embeddings=[[0.0]])
+        got = self.lease()
+        if not got or got.get("token") != mine["token"]:
+            self._busy(got or held or {})  # another writer added its lease first
+        self._lease = mine
+
+    def renew_lease(self) -> None:
+        mine = getattr(self, "_lease", None)
+        if mine and time.time() - mine["heartbeat"] >= LEASE_RENEW:
+            mine["heartbeat"] = time.time()
+            self.docs.update(ids=[LEASE_ID], metadatas=[mine])
+
+    def release_lease(self) -> None:
+        mine = self.__dict__.pop("_lease", None)
+        if mine:
+            self.docs.delete(ids=[LEASE_ID], where={"token": mine["token"]})
+
+    def _busy(self, held: dict):
+        since = time.strftime("%H:%M:%S", time.localtime(float(held.get("since", 0)))) if held.get("since") else "?"
+        raise IndexBusyError(
+            f"Another ingest (on {str(held.get('host', '?')).split(':')[0]}, pid {held.get('pid', '?')}, since {since}) "
+            f"is writing to {self.settings.index_label}; wait for it to finish, then run this again "
+            f"(a writer that stops renewing its lease for {int(LEASE_TTL)} s is taken over)")
+
     def lock_path(self) -> Path:
-        """A file lock for writers. For a server index it is per machine only (documented)."""
+        """A file lock for writers on this machine (a server index has a lease as well)."""
         if not self.settings.chroma_url:
             return self.settings.index_dir / ".ingest.lock"
         key = hashlib.sha256(json.dumps([self.settings.chroma_url, self.settings.collection]).encode()).hexdigest()[:16]

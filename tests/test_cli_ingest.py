@@ -9,14 +9,16 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from rag.chunk import Chunk
+from rag.errors import IndexBusyError
 from rag.indexer import ingest
 from rag.settings import Settings
-from rag.store import Store
+from rag.store import LEASE_ID, LEASE_TTL, Store, host_id
 
 ROOT = Path(__file__).resolve().parent.parent
 PDFS = Path(__file__).resolve().parent / "fixtures" / "pdf"
@@ -230,3 +232,69 @@ def test_second_ingest_refused_cli(tmp_path, tiny_corpus):
     assert proc.stderr.startswith("rag: Another ingest") and proc.stderr.count("\n") == 1
     assert Store(settings).documents() == {}
 
+
+
+# --- a server index's writer lease: ingests on different machines -----------------------------
+
+def _server_settings(url: str) -> Settings:
+    return Settings.load(chroma_url=url, collection=f"lease-{os.getpid()}-{time.time_ns()}", embed_model="hash")
+
+
+def _plant_lease(store: Store, host: str, age: float) -> None:
+    """A lease as another writer leaves it: on `host`, last renewed `age` seconds ago."""
+    now = time.time()
+    store.docs.add(ids=[LEASE_ID], metadatas=[{"host": host, "pid": 4242, "token": "theirs", "since": now - age,
+                                               "heartbeat": now - age}], embeddings=[[0.0]])
+
+
+@pytest.mark.server
+def test_an_ingest_on_another_machine_holds_the_server_index(chroma_server, tmp_path, tiny_corpus):
+    settings = _server_settings(chroma_server)
+    store = Store(settings, create=True)
+    _plant_lease(store, "build-box:1234abcd", age=5)
+    proc = rag("ingest", str(tiny_corpus), *index_args(settings), cwd=tmp_path, expect=1)
+    assert proc.stderr.startswith("rag: Another ingest (on build-box, pid 4242") and proc.stderr.count("\n") == 1
+    assert Store(settings).documents() == {} and store.lease()["token"] == "theirs"
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("host, age", [("build-box:1234abcd", LEASE_TTL + 60),  # abandoned
+                                       (None, 5)])  # this machine's: its holder died (kill -9)
+def test_an_abandoned_or_dead_lease_is_taken_over_and_released(chroma_server, tmp_path, tiny_corpus, host, age):
+    settings = _server_settings(chroma_server)
+    store = Store(settings, create=True)
+    _plant_lease(store, host or host_id(), age=age)
+    proc = rag("ingest", str(tiny_corpus), *index_args(settings), "--json", cwd=tmp_path)
+    report = json.loads(proc.stdout)
+    assert report["added"] >= 1 and not report["failed"]
+    assert store.lease() is None  # released at the end
+    assert LEASE_ID not in Store(settings).documents()
+
+
+@pytest.mark.server
+def test_lease_between_two_machines(chroma_server, monkeypatch):
+    settings = _server_settings(chroma_server)
+    a, b = Store(settings, create=True), Store(settings)
+    a.take_lease()
+    monkeypatch.setattr("rag.store.host_id", lambda: "other-machine:ffffffff")
+    with pytest.raises(IndexBusyError, match=r"Another ingest \(on "):
+        b.take_lease()
+    a.release_lease()
+    b.take_lease()
+    assert a.lease()["host"] == "other-machine:ffffffff"
+    b.release_lease()
+    assert a.lease() is None
+
+
+@pytest.mark.server
+def test_the_server_keeps_the_first_of_two_adds(chroma_server):
+    """What the lease rests on: Chroma's `add` of an existing id leaves the first record, and a
+    delete conditioned on a token removes only that token's record."""
+    docs = Store(_server_settings(chroma_server), create=True).docs
+    docs.add(ids=["k"], metadatas=[{"token": "first"}], embeddings=[[0.0]])
+    docs.add(ids=["k"], metadatas=[{"token": "second"}], embeddings=[[0.0]])
+    assert docs.get(ids=["k"])["metadatas"] == [{"token": "first"}]
+    docs.delete(ids=["k"], where={"token": "second"})
+    assert docs.get(ids=["k"])["ids"] == ["k"]
+    docs.delete(ids=["k"], where={"token": "first"})
+    assert docs.get(ids=["k"])["ids"] == []

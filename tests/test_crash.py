@@ -368,7 +368,11 @@ def test_kill9_filings_then_rerun(tmp_path):
     rng = random.Random(seed())
     kills, progress = 0, []
     # PDFium parses fast and the hash embedder is instant: kill early, at several moments
-    for low, high in [(0, 0.5), (0.2, 1.5), (0.5, 3.0), (0, 0.3)]:
+    # (on a busy machine the first moments may all land before the first commit: then a few
+    # later ones, so that one kill at least lands mid-ingest)
+    for n, (low, high) in enumerate([(0, 0.5), (0.2, 1.5), (0.5, 3.0), (0, 0.3)] + [(1.0, 6.0)] * 4):
+        if n >= 4 and any(0 < done < len(names) for done, _ in progress):
+            break
         proc = start([folder], settings, tmp_path / "ingest.log")
         if not wait_until_writing(proc, settings, timeout=120):
             break
