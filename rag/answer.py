@@ -562,16 +562,44 @@ def row_answers(query: Query, chunk, min_coverage: float = 0.75) -> bool:
     return False
 
 
+def _header_columns(header: str) -> list[tuple[str, int | None]]:
+    """The value columns of a table header as (year, quarter): "2022 Change 2021" -> 2022, 2021;
+    "Q4 2022 vs. Q4 2021 2022 vs. 2021" -> (2022, Q4), (2022, full year): a "vs." pair is one
+    column of values (and its change), named by its first period."""
+    cols: list[tuple[str, int | None]] = []
+    quarter, skip = None, False
+    for tok in header.replace(",", " ").split():
+        t = tok.strip("()").lower()
+        if t in ("vs", "vs.", "versus"):
+            skip = True
+            continue
+        if m := re.fullmatch(r"q([1-4])", t):
+            quarter = int(m.group(1))
+            continue
+        if _YEAR.match(t.lstrip("fy")):
+            if not skip:
+                cols.append((t.lstrip("fy"), quarter))
+            quarter, skip = None, False
+    return cols
+
+
 def _column_pick(query: Query, chunk, s: int, e: int, figs: list[Figure]) -> list[str]:
-    """In a table row, the figure under the column of the year the question names: header
-    "2022 Change 2021 Change 2020", row "iPhone $ 205,489 7 % $ 191,973 ..." -> 2022: 205,489."""
+    """In a table row, the figure under the column of the period the question names: header
+    "2022 Change 2021 Change 2020", row "iPhone $ 205,489 7 % $ 191,973 ..." -> 2022: 205,489;
+    header "Q4 2022 vs. Q4 2021 2022 vs. 2021", "full year 2022" -> the second column."""
     if not (chunk.header and query.numbers and is_table_row(chunk.text[s:e])):
         return []
-    years = [t.strip("()") for t in chunk.header.replace(",", " ").split() if _YEAR.match(t.strip("()FYfy"))]
+    cols = _header_columns(chunk.header)
     values = [f for f in figs if f.kind != "percent"]
+    if len(values) < len(cols):
+        return []
+    asked = _quarters(query.text)
     for n in query.numbers:
-        if n in years and len(values) >= len(years):
-            return [values[years.index(n)].text]
+        matches = [i for i, (year, q) in enumerate(cols) if year == n]
+        # the quarter asked, else (a full year asked, or no quarter named) the column without one
+        pick = [i for i in matches if cols[i][1] in asked] if asked else [i for i in matches if cols[i][1] is None]
+        if pick or matches:
+            return [values[(pick or matches)[0]].text]
     return []
 
 

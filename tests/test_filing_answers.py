@@ -60,6 +60,15 @@ Other revenues 86.0 100.4
 TOTAL REVENUES 5,897.8 5,665.6
 """
 
+BUSINESS_UNITS = """\
+ChipCo reports fourth-quarter and full-year 2022 financial results.
+
+Business Unit Summary
+Business Unit Revenue and Trends Q4 2022 vs. Q4 2021 2022 vs. 2021
+Client Computing $6.6 billion down 36% $31.7 billion down 23%
+Robotics $565 million up 59% $1.9 billion up 35%
+"""
+
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory) -> Engine:
@@ -69,6 +78,7 @@ def engine(tmp_path_factory) -> Engine:
     (docs / "ACME_2022_10K.txt").write_text(TEN_K, encoding="utf-8")
     (docs / "WIDGETCO_2023Q2_EARNINGS.txt").write_text(PRESS_RELEASE, encoding="utf-8")
     (docs / "BURGERCO_2023Q1_EARNINGS.txt").write_text(INCOME_STATEMENT, encoding="utf-8")
+    (docs / "CHIPCO_2022Q4_EARNINGS.txt").write_text(BUSINESS_UNITS, encoding="utf-8")
     settings = Settings.load(index_dir=str(root / "index"), embed_model="hash")
     assert ingest([docs], settings).ok
     return Engine(settings)
@@ -166,3 +176,8 @@ def test_a_document_of_another_period_does_not_answer_with_its_own_figures(engin
     # WIDGETCO_2023Q2: its revenue is not the 2025 revenue, nor is the forecast of another quarter
     assert engine.ask("What was WidgetCo's revenue in the second quarter of 2025?").abstained
     assert engine.ask("What was WidgetCo's revenue in the fourth quarter of 2024?").abstained
+
+
+def test_the_column_of_the_period_asked_quarter_or_full_year(engine):
+    assert lead(engine.ask("What was Robotics revenue for ChipCo's full year 2022?")).startswith("$1.9 billion")
+    assert lead(engine.ask("What was ChipCo's Robotics revenue in the fourth quarter of 2022?")).startswith("$565 million")
