@@ -32,8 +32,8 @@ FIGURE_RE = re.compile(
     rf"(?:{_CURRENCY}\s?)?(?<![\w.])\(?\d(?:[\d,]*\d)?(?:\.\d+)?\)?(?:\s?%|\s?percent\b)?(?:\s{_SCALE}\b)?", re.I)
 _RETRACTION = re.compile(r"^[\s.,;:—–-]*(?:pardon me|sorry|excuse me|i mean|i'm sorry|correction|rather|"
                          r"let me correct|i should say)\b", re.I)
-_CAUSAL = re.compile(r"\b(due to|because|driven by|attributed to|attributable to|as a result|reflect(s|ed|ing)?|"
-                     r"owing to|primarily from|mainly from|caused by|led by|thanks to)\b", re.I)
+_CAUSAL = re.compile(r"\b(due (?:\w+ly )?to|because|driven (?:\w+ly )?by|attributed to|attributable to|as a result|"
+                     r"reflect(s|ed|ing)?|owing to|primarily from|mainly from|caused by|led by|thanks to)\b", re.I)
 _MONTH_BEFORE = re.compile(r"(?:January|February|March|April|May|June|July|August|September|October|November|"
                            r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s+$")
 _ANAPHOR = re.compile(r"^\W*(?:\[\w+\]\s*)?(?:(?:later|then|also|previously|since|currently|today|now|there|here|"
@@ -427,6 +427,8 @@ class ExtractiveAnswerer:
         for c in cands:
             if c is best or overlaps(c) or c.fit < 0.4:
                 continue
+            if query.wants_figure and not query.multi and is_table_row(c.hit.chunk.text[c.start:c.end]):
+                continue  # another row is another figure: it adds a number, not context
             gain = sum(t.weight for t in query.terms if t.word in (c.matched & missing)) / query.total_weight
             near = c.hit.chunk.id == best.hit.chunk.id and min(abs(c.start - best.end), abs(best.start - c.end)) < 200
             if query.multi and query.wants_figure and c.fit >= 1.0 and c.sent_cov >= 0.5 * best.sent_cov:
