@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import re
 
-from rag.text import STOPWORDS
+from rag.text import MEASURES, STOPWORDS
 
 _LEAD = re.compile(r"^\s*(?:and|also|ok(?:ay)?|so|then)?[\s,]*(?:what|how)\s+about\s+|^\s*(?:and|also)\s+(?:for\s+|in\s+)?|"
                    r"^\s*(?:same|ditto)\s+for\s+|^\s*what\s+of\s+", re.I)
 _PRONOUN = re.compile(r"\b(its|their|it|they|them|that|those|this|these|he|she|his|her)\b", re.I)
 _WH = re.compile(r"^\s*(who|what|when|where|which|why|how|is|are|was|were|did|does|do|can|could|will|would|has|have)\b", re.I)
 MEASURE = re.compile(
-    r"\b(revenues?|sales|income|profits?|profitability|earnings|ebitda|ebita|ebit|eps|cash|flows?|margins?|capex|"
-    r"expenditures?|expenses?|costs?|spend(?:ing)?|buybacks?|repurchases?|dividends?|debt|gmv|growth|grow|grew|"
-    r"increase[sd]?|decrease[sd]?|decline[sd]?|adjusted|non-gaap|gaap|net|total|operating|free|losses?|loss|"
-    r"members|users|customers|headcount|employees|share|count|rate|take|margin|year-over-year|yoy|quarter|"
-    r"outlook|guidance)\b", re.I)
+    rf"\b({MEASURES}|profitability|cash|flows?|expenditures?|spend(?:ing)?|growth|grow|grew|increase[sd]?|"
+    r"decrease[sd]?|decline[sd]?|adjusted|non-gaap|gaap|net|total|operating|free|losses?|loss|share|count|rate|"
+    r"take|margin|year-over-year|yoy|quarter|outlook|guidance)\b", re.I)
 
 
 def _content_spans(text: str) -> list[tuple[int, int, str]]:

@@ -7,17 +7,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.text import QUESTION_FILLER, content_words, split_compound, stem, words, years_in
+from rag.text import BALANCE_MEASURES, MEASURES, QUESTION_FILLER, content_words, split_compound, stem, words, years_in
 
 _PERCENT_Q = re.compile(r"\b(percent(age)?|%|rate|margin|how fast|by how much|grow(th)?|grew|increase[sd]?|"
                         r"decrease[sd]?|decline[sd]?|rise|rose|fell|fall|drop(ped)?|jump(ed)?|up|down|change[sd]?)\b", re.I)
 _AMOUNT_Q = re.compile(r"^\s*(how much|what (was|were|is|are|will be)( the)?( total| overall)?|what amount|how big|"
                        r"how large|give me|tell me|what did .* (report|post|spend|generate|return|raise|buy ?back|repurchase))", re.I)
-_METRIC = re.compile(r"\b(revenues?|sales|income|profits?|earnings|ebitda|ebita|ebit|eps|cash( flow)?|margins?|"
-                     r"capex|capital expenditures?|expenses?|costs?|spend(ing)?|buybacks?|repurchases?|dividends?|debt|"
-                     r"notes|bonds?|gmv|assets|liabilities|equity|price|valuation|proceeds|consideration|amount|"
-                     r"losses?|billion|million|growth|members|users|customers|count|number|headcount|employees|salary|salaries|"
-                     r"compensation|pay|fees?|budget|worth|value|stake|dau|daus|mau|maus|obligations?|rpo|crpo|backlog|bookings|arr)\b", re.I)
+_METRIC = re.compile(rf"\b({MEASURES}|{BALANCE_MEASURES}|cash( flow)?|capital expenditures?|spend(ing)?|notes|bonds?|"
+                     r"consideration|amount|billion|million|growth|count|number|salary|salaries|compensation|pay|"
+                     r"fees?|budget|worth|value|stake|losses?)\b", re.I)
 _COUNT_Q = re.compile(r"^\s*(how many|what (is|was) the number of|what number of)", re.I)
 _DATE_Q = re.compile(r"^\s*(when|what year|which year|in what year|since when|what date|on what date)\b|"
                      r"\b(what|which) (year|month|date|quarter)\b", re.I)
@@ -45,10 +43,8 @@ _NOT_ENTITY = re.compile(
 # The measures a figure can be of. A figure answers "what was X's GMV?" only beside the word GMV
 # (or an alias of it): revenue is not GMV. General financial vocabulary, no company's names.
 METRIC_NOUN = re.compile(
-    r"revenues?|sales|income|profits?|earnings|ebitda|ebita|ebit|eps|margins?|capex|expenditures?|expenses?|"
-    r"costs?|buybacks?|repurchases?|dividends?|debt|borrowings?|gmv|assets|liabilities|equity|proceeds|losses|"
-    r"members|users|customers|subscribers|employees|headcount|orders|daus?|maus?|r&d|research|inventory|"
-    r"backlog|bookings|arr|deferred|tax|taxes|payout|yield|valuation|price|coupon|obligations?|rpo|crpo")
+    rf"{MEASURES}|{BALANCE_MEASURES}|expenditures?|borrowings?|losses|subscribers|orders|r&d|research|inventory|"
+    r"deferred|tax|taxes|payout|yield|coupon")
 _ATTRIBUTION = re.compile(
     r"(?:^|,\s*)(?i:according to) (?P<who>(?:[A-Z][\w.'-]*\s?){1,4})(?=,|\s|$)|"
     r"\b(?:did|does|do|will|would)\s+(?P<who2>(?:[A-Z][\w.'-]*\s?){1,4})\s+(?:say|expect|think|believe|describe|"

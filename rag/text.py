@@ -195,6 +195,20 @@ def normalize_for_match(text: str) -> str:
     return re.sub(r"\s+", " ", t).strip()
 
 
+# --- financial measures ----------------------------------------------------------------------
+
+# The names of financial measures, one vocabulary for the three places that read them, each of
+# which adds its own words: rag.question's classifier (which also takes "amount", "billion":
+# words that make "what was ..." ask for a figure) and its measure check (which also takes
+# accounting nouns: "inventory", "tax"), and rag.followup (which also takes the modifiers and
+# verbs a follow-up swaps: "adjusted", "grew"). General vocabulary, no company's names.
+MEASURES = ("revenues?|sales|income|profits?|earnings|ebitda|ebita|ebit|eps|margins?|capex|expenses?|costs?|"
+            "buybacks?|repurchases?|dividends?|debt|gmv|members|users|customers|employees|headcount")
+# ... and those the classifier and the measure check share (a follow-up does not swap them)
+BALANCE_MEASURES = ("assets|liabilities|equity|proceeds|price|valuation|arr|backlog|bookings|obligations?|rpo|crpo|"
+                    "daus?|maus?")
+
+
 # --- words -----------------------------------------------------------------------------------
 
 WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'&.-]*[A-Za-z0-9%]|[A-Za-z0-9]%?")
