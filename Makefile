@@ -36,12 +36,14 @@ eval: setup  ## the answer-quality gate on the bundled corpus, baseline beside i
 browser:  ## Debian chromium for the browser test (CI runs as root; without it the test fails in CI)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-test: browser lint unit eval  ## everything CI runs: lint, all test tiers (a real browser too), the eval gate
+test: browser lint unit eval eval-filings  ## everything CI runs: lint, all test tiers (a real browser too), the eval gates
 
-eval-filings: setup  ## the filings sets (filings, filings-holdout) on ../shared/filings (not run on every push)
+eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout), where ../shared/filings is
 	@if [ -d ../shared/filings ]; then \
-		$(RAG) eval --corpus ../shared/filings --questions evals/filings.jsonl && \
-		$(RAG) eval --corpus ../shared/filings --questions evals/filings-holdout.jsonl --no-baseline; \
+		$(RAG) eval --corpus ../shared/filings --questions evals/filings.jsonl \
+			--thresholds evals/thresholds-filings.toml && \
+		$(RAG) eval --corpus ../shared/filings --questions evals/filings-holdout.jsonl --no-baseline \
+			--thresholds evals/thresholds-filings-holdout.toml; \
 	else echo "eval-filings: ../shared/filings is absent; nothing to run"; fi
 
 bench: setup  ## ingestion throughput, ask latency, cold start, memory (JSON in reports/)
