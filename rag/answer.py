@@ -111,6 +111,9 @@ _HEDGED = re.compile(r"\b(?:nearly|approximately|about|almost|roughly|around|ove
 _SCALED = re.compile(_SCALE + r"\s*$", re.I)
 
 
+_FULL_YEAR_Q = re.compile(r"\b(?:full[- ]year|fiscal year|annual|for the year|twelve months|12 months)\b", re.I)
+_YEAR_MARK = re.compile(r"\b(?:full[- ]year|years?|annual|twelve months|12 months)\b", re.I)
+_QUARTERLY_DOC = re.compile(r"(?<![a-z])q[1-4](?!\d)|(?:19|20)\d\dq[1-4]|\b(?:first|second|third|fourth)[ -]quarter", re.I)
 _QUARTER = re.compile(r"\b(?:(first|second|third|fourth|1st|2nd|3rd|4th)[\s-]+quarter|Q([1-4])(?![\d]))", re.I)
 _ORDINAL_Q = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 
@@ -212,6 +215,7 @@ class ExtractiveAnswerer:
         out = []
         period_terms = {x for t in query.terms if t.stems & _PERIOD_WORDS for x in t.stems}
         asked_q = _quarters(query.text) if query.wants_figure else set()
+        asked_year = query.wants_figure and not asked_q and bool(_FULL_YEAR_Q.search(query.text))
         top = max((h.score for h in hits), default=1.0) or 1.0
         for rank, hit in enumerate(hits):
             c = hit.chunk
@@ -236,6 +240,14 @@ class ExtractiveAnswerer:
             # the text itself names the year asked, not with its own period's figures
             other_period = bool(query.numbers and query.wants_figure and doc_years and
                                 not doc_years & set(query.numbers))
+            # a quarter's report asked for a full year ("MCDONALDS_2023Q1" and "full-year 2023
+            # operating income") answers only where it speaks of a year, not with the quarter's
+            year_table = None
+            if asked_year and _QUARTERLY_DOC.search(f"{c.title} {file_name}"):
+                cols = _header_columns(c.header or "")
+                year_table = bool(_YEAR_MARK.search(" ".join(
+                    c.text[v.start:v.end] for v in units if v.kind != "row") + " " + (c.header or ""))) or \
+                    (any(q for _, q in cols) and any(q is None for _, q in cols))
             prev_stems: set[str] = set()
             chain: set[str] = set()  # the sentences since the last one that names its own subject
             prev_end = prev_unit_start = 0
@@ -254,6 +266,8 @@ class ExtractiveAnswerer:
                 prev_stems, prev_end = own, u.end
                 if sent.rstrip().endswith("?"):
                     continue  # a question asked on a call is not an answer
+                if year_table is not None and not (year_table if u.kind == "row" else _YEAR_MARK.search(sent)):
+                    continue
                 if asked_q and (said := _quarters(sent)) and not said & asked_q:
                     continue  # "first-quarter 2023 revenue" does not answer for the fourth quarter
                 if other_period and u.kind != "row" and not set(query.numbers) & years_in(

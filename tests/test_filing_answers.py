@@ -186,3 +186,8 @@ def test_a_document_of_another_period_does_not_answer_with_its_own_figures(engin
 def test_the_column_of_the_period_asked_quarter_or_full_year(engine):
     assert lead(engine.ask("What was Robotics revenue for ChipCo's full year 2022?")).startswith("$1.9 billion")
     assert lead(engine.ask("What was ChipCo's Robotics revenue in the fourth quarter of 2022?")).startswith("$565 million")
+
+
+def test_a_quarters_report_does_not_answer_for_the_full_year(engine):
+    assert engine.ask("What were BurgerCo's total revenues for full-year 2023 (in millions)?").abstained
+    assert not engine.ask("What were BurgerCo's total revenues in the first quarter of 2023 (in millions)?").abstained
