@@ -516,6 +516,8 @@ class ExtractiveAnswerer:
                 figs = levels or figs  # "increased $555 million, ... was $1.9 billion": the level
             if query.intent == "percent" and any(f.kind == "percent" for f in figs) and not query.multi:
                 figs = [f for f in figs if f.kind == "percent"]
+                if not query.asks_change:  # "gross margin increased 120 basis points to 46.0%": 46.0%
+                    figs = [f for f in figs if not _DELTA.search(c.hit.chunk.text, max(0, f.start - 20), f.start)] or figs
             picks = _column_pick(query, c.hit.chunk, s, e, figs) or \
                 _nearest(query, c.hit.chunk.text, s, e, [(f.text, f.start, f.end) for f in figs], many=query.multi)
             picks = [p for p in picks if p not in " ".join(leads)]

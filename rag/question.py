@@ -51,6 +51,8 @@ _ATTRIBUTION = re.compile(
     r"mention|use|explain|note|see|want|call|predict|estimate|project|compare)\b")
 RATIO_WORDS = re.compile(r"\b(margins?|rates?|ratios?|share of|percent(age)?|%|yield|growth|grow|grew|increase[sd]?|"
                          r"decrease[sd]?|decline[sd]?|change[sd]?|up|down|reduction|mix|proportion)\b", re.I)
+CHANGE_WORDS = re.compile(r"\b(grow(th|s|n)?|grew|increase[sd]?|decrease[sd]?|decline[sd]?|rise|rose|fell|fall|"
+                          r"drop(ped)?|jump(ed)?|change[sd]?|improve[sd]?|expand(ed)?|shr[iu]nk|by how much|up|down)\b", re.I)
 PER_SHARE = re.compile(r"\bper (?:(?:diluted|basic|common|ordinary|class [ab])\s+)*(?:share|ads)\b|\beps\b", re.I)
 MONEY_WORDS = re.compile(r"\b(rmb|usd|dollars?|yuan|renminbi|euros?|billions?|millions?|in \$|how much money)\b", re.I)
 
@@ -74,6 +76,7 @@ class Query:
     entities: tuple[frozenset[str], ...] = ()
     causal: bool = False  # asks why, or what drove something
     unknown_names: tuple[str, ...] = ()  # names no document uses, under any spelling ("France")
+    asks_change: bool = False  # "how much did it grow", not "what was it": a change is the answer
     per_share: bool = False  # a per-share measure (EPS, dividend per share): no figure in millions
     metrics: tuple[frozenset[str], ...] = ()  # stems of the measures asked for (revenue, GMV, EBITDA)  # stems of each name the question uses ("Cloud Intelligence Group")
 
@@ -170,7 +173,8 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
     # the years a question names ("revenue in 2019") must be in the passage that answers it
     nums = tuple(sorted(years_in(question)))
     multi = bool(re.search(r"\b(and|both|as well as|each|respectively|plus)\b|,", question, re.I)) and \
-        len(_METRIC.findall(question)) + len(re.findall(r"\b(grow(th)?|grew|increase|decline)\b", question, re.I)) >= 2
+        len({m.group(0).lower() for m in _METRIC.finditer(question)}) + \
+        len(re.findall(r"\b(grow(th)?|grew|increase|decline)\b", question, re.I)) >= 2  # "cash and cash equivalents" is one
     entities, unknown = [], []
     for name in _ENTITY.findall(question):
         name = " ".join(w for w in name.split() if not _NOT_ENTITY.fullmatch(w.strip("'’s")))
@@ -190,6 +194,7 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
                  wants_money=intent == "amount" and bool(MONEY_WORDS.search(question)),
                  wants_ratio=bool(RATIO_WORDS.search(question)),
                  per_share=bool(PER_SHARE.search(question)),
+                 asks_change=bool(CHANGE_WORDS.search(question)),
                  causal=bool(re.search(r"\b(why|what drove|what caused|reasons?|drivers?|due to what|explain)\b", question, re.I)))
 
 

@@ -33,6 +33,11 @@ Diluted earnings per common share $ 3.75 $ 3.56 $ 1.60
 
 Employees
 As of May 31, 2022, we had approximately 79,100 employees worldwide.
+
+Cash Flows
+(in millions) 2022 2021 2020
+Net change in cash and cash equivalents (1,055) (1,019) 3,893
+CASH AND CASH EQUIVALENTS END OF YEAR $ 10,203 $ 11,258 $ 12,277
 """
 
 PRESS_RELEASE = """\
@@ -41,6 +46,7 @@ Second Quarter Results
 Revenue was $2.5 billion, up 5% on an as-reported basis.
 Subscription revenue increased $555 million during the quarter, and subscription revenue was $1.9 billion.
 The effective tax rate was 20.3%.
+Gross margin increased 120 basis points to 46.0% for the quarter.
 Forecasting first-quarter 2024 revenue of $2.6 billion to $2.7 billion.
 Earnings per Share: Second quarter GAAP diluted earnings per share was $0.20, and non-GAAP diluted EPS was $1.69.
 Comparable sales increased nearly 13% for the quarter.
@@ -191,3 +197,14 @@ def test_the_column_of_the_period_asked_quarter_or_full_year(engine):
 def test_a_quarters_report_does_not_answer_for_the_full_year(engine):
     assert engine.ask("What were BurgerCo's total revenues for full-year 2023 (in millions)?").abstained
     assert not engine.ask("What were BurgerCo's total revenues in the first quarter of 2023 (in millions)?").abstained
+
+
+def test_a_percentage_level_unless_the_change_is_asked(engine):
+    assert lead(engine.ask("What was WidgetCo's gross margin in the second quarter?")).startswith("46.0%")
+    assert lead(engine.ask("By how much did WidgetCo's gross margin increase?")).startswith("120 basis points")
+
+
+def test_a_measure_named_twice_is_one_figure(engine):
+    # "cash and cash equivalents" asks for one figure, in the column of the year asked
+    ans = engine.ask("How much cash and cash equivalents did ACME have at the end of fiscal 2022?")
+    assert lead(ans) == "$ 10,203 [1]." and len(ans.citations) == 1
