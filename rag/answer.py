@@ -48,7 +48,8 @@ DATE_RE = re.compile(
     rf"(?:next|this|last|coming|following|current)\s+(?:fiscal\s+)?(?:year|quarter|half)|"
     rf"(?:over\s+)?the\s+(?:next|past|last|coming)\s+\d+\s+(?:years|quarters|months)|Q[1-4]\s*(?:FY)?\s*(?:19|20)?\d\d|FY\s?\d{{2,4}})\b",
     re.I)
-NAME_RE = re.compile(r"\b(?:(?:Mr|Ms|Mrs|Dr)\.\s)?[A-Z][a-z]+(?:[ -][A-Z]\.)?(?:\s[A-Z][a-z]+){1,2}\b")
+NAME_RE = re.compile(r"\b(?:(?:Mr|Ms|Mrs|Dr)\.\s)?[A-Z][a-z]+(?:[ -][A-Z]\.)?(?:\s[A-Z][a-z]+){1,2}\b|"
+                     r"\b(?:Mr|Ms|Mrs|Dr)\.\s[A-Z][a-z]+\b")  # "Safra Catz", "Ms. Catz"
 # Capitalised runs that are not people: sentence openers, organisations, titles, calendar words.
 _NOT_NAME_WORDS = frozenset("""
 The This That These Those In On At Our We As For And But So If It Its Next Your Thank Thanks Good Welcome
@@ -58,6 +59,8 @@ Financial Officer Executive Operating Technology Chairman Director Head Investor
 Cloud Intelligence International Digital Commerce Business Segment Services Platform Products Market
 January February March April May June July August September October November December Monday Tuesday
 Wednesday Thursday Friday Saturday Sunday United States America China Europe Asia North South East West
+Name Names Office Offices Exchange Commission Agreement Settlement Statement Statements Section Act Item Part
+Note Notes Table Contents Total Net Sales Revenue Revenues Income Plan Program Court
 """.split())
 
 
@@ -111,6 +114,7 @@ _HEDGED = re.compile(r"\b(?:nearly|approximately|about|almost|roughly|around|ove
 _SCALED = re.compile(_SCALE + r"\s*$", re.I)
 
 
+_PAST_ROLE = re.compile(r"\b(?:until|previously|formerly|former|retired|stepped down)\b|\bfrom \w+ (?:\d{1,2}, )?\d{4} to\b", re.I)
 _FULL_YEAR_Q = re.compile(r"\b(?:full[- ]year|fiscal year|annual|for the year|twelve months|12 months)\b", re.I)
 _YEAR_MARK = re.compile(r"\b(?:full[- ]year|years?|annual|twelve months|12 months)\b", re.I)
 _QUARTERLY_DOC = re.compile(r"(?<![a-z])q[1-4](?!\d)|(?:19|20)\d\dq[1-4]|\b(?:first|second|third|fourth)[ -]quarter", re.I)
@@ -149,6 +153,14 @@ class _Candidate:
     fit: float
     owned: frozenset[int] = frozenset()  # indexes of the query's measures this sentence gives figures for
     score: float = 0.0
+    score_phrase: float = 0.0  # share of the question's adjacent word pairs found adjacent here
+
+
+def _question_bigrams(query: Query) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """Adjacent pairs of the question's terms, as written ("chief executive", "executive officer")."""
+    seq = _stems_of(query.text)
+    by_stem = {x: t.stems for t in query.terms for x in t.stems}
+    return [(by_stem[a], by_stem[b]) for a, b in zip(seq, seq[1:]) if a in by_stem and b in by_stem and a != b]
 
 
 def _stems_of(text: str) -> list[str]:
@@ -214,7 +226,11 @@ class ExtractiveAnswerer:
     def _candidates(self, query: Query, hits: list[Hit]) -> list[_Candidate]:
         out = []
         period_terms = {x for t in query.terms if t.stems & _PERIOD_WORDS for x in t.stems}
+        # a person is named by a title of several words ("Chief Executive Officer", not "Chief
+        # Technology Officer"): for "who" questions the title's words in order count a little
+        bigrams = _question_bigrams(query) if query.intent == "person" else []
         asked_q = _quarters(query.text) if query.wants_figure else set()
+        present = bool(re.search(r"\b(is|are|does|do|currently|now|leads?|heads?|runs?)\b", query.text, re.I))
         asked_year = query.wants_figure and not asked_q and bool(_FULL_YEAR_Q.search(query.text))
         top = max((h.score for h in hits), default=1.0) or 1.0
         for rank, hit in enumerate(hits):
@@ -332,12 +348,18 @@ class ExtractiveAnswerer:
                 if query.entities and query.wants_figure:
                     fit *= 0.3 ** missing_names
                 cand = _Candidate(hit, rank, u.start, u.end, cov, chunk_cov, matched, fit, owned)
-                cand.score = (0.55 * cov + 0.2 * chunk_cov + 0.15 * fit + 0.1 * hit.score / top
+                if bigrams:
+                    seq = _stems_of(sent)
+                    pairs = set(zip(seq, seq[1:]))
+                    cand.score_phrase = sum(1 for a, b in bigrams if any((x, y) in pairs for x in a for y in b)) / len(bigrams)
+                cand.score = (0.55 * cov + 0.2 * chunk_cov + 0.15 * fit + 0.1 * hit.score / top + 0.04 * cand.score_phrase
                               - 0.02 * rank - (0.1 if len(sent) < 25 else 0.0) + own_year + 0.06 * label_fit)
                 if query.wants_figure and _HEDGED.search(sent[:_first_figure_at(c.text, u.start, u.end)][-20:]):
                     cand.score -= 0.03  # "nearly 13%" loses to "12.6%" when both answer
                 if query.intent in ("date", "person", "place"):
-                    cand.score *= 0.6 + 0.4 * fit  # the kind of answer asked for decides among close sentences
+                    cand.score *= 0.6 + 0.4 * fit
+                if query.intent == "person" and present and _PAST_ROLE.search(sent):
+                    cand.score *= 0.9  # "who is the CEO": not the one who "served ... until 2014"  # the kind of answer asked for decides among close sentences
                 if query.intent == "describe" and query.entities and any(
                         ent & set(_stems_of(sent[:40])) for ent in query.entities) and \
                         re.match(r"^\W*(?:(?:Mr|Ms|Mrs|Dr)\.\s)?[A-Z]", sent):

@@ -99,8 +99,9 @@ def classify(question: str) -> str:
     if re.search(r"^\s*(which|what) (firm|bank|broker|house)s?\b", q, re.I) and _ASKED_Q.search(q):
         return "asker"  # "which firm was that analyst from?"
     if _PERSON_Q.search(q):
-        if _WHO_IS_NAMED.search(q) and not re.search(r"\bwho (is|was) (the|our|their|its)\b", q, re.I):
-            return "describe"
+        if _WHO_IS_NAMED.search(q) and not re.search(r"\bwho (is|was) (the|our|their|its)\b", q, re.I) and \
+                not re.search(r"^\s*[Ww]ho (is|was)\s+[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*['’]s?\s", q):
+            return "describe"  # "Who is Eddie Wu?", but not "Who is Oracle's CEO?"
         return "asker" if _ASKED_Q.search(q) else "person"
     if _COUNT_Q.search(q):
         return "count"

@@ -77,6 +77,14 @@ Client Computing $6.6 billion down 36% $31.7 billion down 23%
 Robotics $565 million up 59% $1.9 billion up 35%
 """
 
+OFFICERS = """\
+Information About Our Executive Officers
+
+Mr. Larsen, 77, has been our Chairman of the Board and Chief Technology Officer since September 2014.
+He served as our Chief Executive Officer from June 1977, when he founded Oraco, until September 2014.
+Ms. Kent, 60, has been our Chief Executive Officer since September 2014.
+"""
+
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory) -> Engine:
@@ -87,6 +95,7 @@ def engine(tmp_path_factory) -> Engine:
     (docs / "WIDGETCO_2023Q2_EARNINGS.txt").write_text(PRESS_RELEASE, encoding="utf-8")
     (docs / "BURGERCO_2023Q1_EARNINGS.txt").write_text(INCOME_STATEMENT, encoding="utf-8")
     (docs / "CHIPCO_2022Q4_EARNINGS.txt").write_text(BUSINESS_UNITS, encoding="utf-8")
+    (docs / "ORACO_2022_10K.txt").write_text(OFFICERS, encoding="utf-8")
     settings = Settings.load(index_dir=str(root / "index"), embed_model="hash")
     assert ingest([docs], settings).ok
     return Engine(settings)
@@ -208,3 +217,9 @@ def test_a_measure_named_twice_is_one_figure(engine):
     # "cash and cash equivalents" asks for one figure, in the column of the year asked
     ans = engine.ask("How much cash and cash equivalents did ACME have at the end of fiscal 2022?")
     assert lead(ans) == "$ 10,203 [1]." and len(ans.citations) == 1
+
+
+def test_who_holds_a_title_now(engine):
+    # "Who is X's CEO?" asks for a person (not a description of X); the title's words in order,
+    # and not the one who held it until 2014
+    assert lead(engine.ask("Who is Oraco's Chief Executive Officer?")) == "Ms. Kent [1]."
