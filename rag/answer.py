@@ -14,7 +14,6 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from rag.cite import Answer, Citation, check_grounding
@@ -127,6 +126,11 @@ def _quarters(text: str) -> set[int]:
     return {_ORDINAL_Q[m.group(1).lower()] if m.group(1) else int(m.group(2)) for m in _QUARTER.finditer(text)}
 
 
+def _is_change(passage: str, f: Figure) -> bool:
+    """Whether a figure is a change ("increased $555 million", "up 120 basis points"), not a level."""
+    return bool(_DELTA.search(passage, max(0, f.start - 20), f.start))
+
+
 def _first_figure_at(passage: str, start: int, end: int) -> int:
     """Offset, within passage[start:end], of its first figure that is not a year (or its end)."""
     return next((f.start - start for f in _figures(passage, start, end) if f.kind != "year"), end - start)
@@ -226,6 +230,7 @@ class ExtractiveAnswerer:
     def _candidates(self, query: Query, hits: list[Hit]) -> list[_Candidate]:
         out = []
         period_terms = {x for t in query.terms if t.stems & _PERIOD_WORDS for x in t.stems}
+        asked = {x for t in query.terms for x in t.stems}
         # a person is named by a title of several words ("Chief Executive Officer", not "Chief
         # Technology Officer"): for "who" questions the title's words in order count a little
         bigrams = _question_bigrams(query) if query.intent == "person" else []
@@ -240,7 +245,7 @@ class ExtractiveAnswerer:
             # the file name often names the company and period the title leaves out
             # ("SALESFORCE_2024Q1_EARNINGS.pdf" titled "CRM Q1 FY24 Earnings Press Release"):
             # it says whose figures these are and when, not what they are about
-            file_name = Path(c.source).stem.replace("_", " ")
+            file_name = c.file_name
             file_stems = set(_stems_of(file_name))
             chunk_stems = set(_stems_of(c.text)) | context_stems
             chunk_cov, _ = _coverage(query, chunk_stems)
@@ -261,8 +266,7 @@ class ExtractiveAnswerer:
             year_table = None
             if asked_year and _QUARTERLY_DOC.search(f"{c.title} {file_name}"):
                 cols = _header_columns(c.header or "")
-                year_table = bool(_YEAR_MARK.search(" ".join(
-                    c.text[v.start:v.end] for v in units if v.kind != "row") + " " + (c.header or ""))) or \
+                year_table = bool(_YEAR_MARK.search(_table_text(c, units))) or \
                     (any(q for _, q in cols) and any(q is None for _, q in cols))
             prev_stems: set[str] = set()
             chain: set[str] = set()  # the sentences since the last one that names its own subject
@@ -307,6 +311,7 @@ class ExtractiveAnswerer:
                 cov = max(cov, factor * cov_w)  # `matched` stays this sentence's own
                 if not anaphoric:
                     window_prev = set()
+                missing_names = 0
                 if query.entities and query.wants_figure:
                     # a figure about another company or segment does not answer for this one;
                     # the paragraph's previous sentence may name it ("Revenue from X was...");
@@ -317,21 +322,20 @@ class ExtractiveAnswerer:
                     cov *= 0.6 ** missing_names
                 row = u.kind == "row"
                 label_fit = 0.0
+                first_fig = _first_figure_at(c.text, u.start, u.end) if query.wants_figure else 0
                 if row and query.wants_figure:
                     # a row's label says what its figures are: "Revenues" answers "revenues"
                     # better than "Sales by Company-operated restaurants" does
-                    label = c.text[u.start:u.start + _first_figure_at(c.text, u.start, u.end)]
+                    label = c.text[u.start:u.start + first_fig]
                     # "Other revenues" is not "revenues"; "Total revenues" is
                     label_stems = [stem(w) for w in words(label) if w not in _LABEL_NEUTRAL and w.isalpha()]
-                    asked = {x for t in query.terms for x in t.stems}
                     if label_stems and any(k & set(label_stems) for k in keys):
                         label_fit = sum(1 for x in label_stems if x in asked) / len(label_stems)
                 if query.numbers and period_terms and (label_fit if row else set(query.numbers) <= years_in(sent)):
                     # a table names its periods in its header ("Q4 2022 vs. Q4 2021"), not in
                     # its rows, and a sentence that names the year asked has its time frame:
                     # the question's time-frame words ("first quarter", "fiscal") count as found
-                    cov = max(cov, _coverage(query, sent_stems | period_terms)[0] * (0.6 ** missing_names
-                                                                                    if query.entities and query.wants_figure else 1))
+                    cov = max(cov, _coverage(query, sent_stems | period_terms)[0] * 0.6 ** missing_names)
                 fit = self._fit(query, hit, c.text, u.start, u.end)
                 if row and query.numbers and c.header and query.wants_figure and \
                         not set(query.numbers) <= years_in(c.header):
@@ -354,12 +358,12 @@ class ExtractiveAnswerer:
                     cand.score_phrase = sum(1 for a, b in bigrams if any((x, y) in pairs for x in a for y in b)) / len(bigrams)
                 cand.score = (0.55 * cov + 0.2 * chunk_cov + 0.15 * fit + 0.1 * hit.score / top + 0.04 * cand.score_phrase
                               - 0.02 * rank - (0.1 if len(sent) < 25 else 0.0) + own_year + 0.06 * label_fit)
-                if query.wants_figure and _HEDGED.search(sent[:_first_figure_at(c.text, u.start, u.end)][-20:]):
+                if query.wants_figure and _HEDGED.search(sent[:first_fig][-20:]):
                     cand.score -= 0.03  # "nearly 13%" loses to "12.6%" when both answer
                 if query.intent in ("date", "person", "place"):
-                    cand.score *= 0.6 + 0.4 * fit
+                    cand.score *= 0.6 + 0.4 * fit  # the kind of answer asked for decides among close sentences
                 if query.intent == "person" and present and _PAST_ROLE.search(sent):
-                    cand.score *= 0.9  # "who is the CEO": not the one who "served ... until 2014"  # the kind of answer asked for decides among close sentences
+                    cand.score *= 0.9  # "who is the CEO": not the one who "served ... until 2014"
                 if query.intent == "describe" and query.entities and any(
                         ent & set(_stems_of(sent[:40])) for ent in query.entities) and \
                         re.match(r"^\W*(?:(?:Mr|Ms|Mrs|Dr)\.\s)?[A-Z]", sent):
@@ -396,7 +400,7 @@ class ExtractiveAnswerer:
         figs = _answer_figures(query, passage, start, end)
         kinds = {f.kind for f in figs}
         if query.intent == "amount" and not query.wants_ratio and any(f.kind == "money" for f in figs) and all(
-                _DELTA.search(passage, max(0, f.start - 20), f.start) for f in figs if f.kind == "money"):
+                _is_change(passage, f) for f in figs if f.kind == "money"):
             return 0.5  # "increased $555 million" is a change; "what was X's revenue" asks for a level
         if "number" in kinds and is_table_row(passage[start:end]):
             kinds.add("money")  # a table's plain figures are amounts in its caption's unit
@@ -534,12 +538,12 @@ class ExtractiveAnswerer:
             if (query.wants_money or (query.intent == "amount" and not query.wants_ratio)) and \
                     any(f.kind == "money" for f in figs):
                 figs = [f for f in figs if f.kind == "money"]  # "how much revenue": the amount, not its growth
-                levels = [f for f in figs if not _DELTA.search(c.hit.chunk.text, max(0, f.start - 20), f.start)]
+                levels = [f for f in figs if not _is_change(c.hit.chunk.text, f)]
                 figs = levels or figs  # "increased $555 million, ... was $1.9 billion": the level
             if query.intent == "percent" and any(f.kind == "percent" for f in figs) and not query.multi:
                 figs = [f for f in figs if f.kind == "percent"]
                 if not query.asks_change:  # "gross margin increased 120 basis points to 46.0%": 46.0%
-                    figs = [f for f in figs if not _DELTA.search(c.hit.chunk.text, max(0, f.start - 20), f.start)] or figs
+                    figs = [f for f in figs if not _is_change(c.hit.chunk.text, f)] or figs
             picks = _column_pick(query, c.hit.chunk, s, e, figs) or \
                 _nearest(query, c.hit.chunk.text, s, e, [(f.text, f.start, f.end) for f in figs], many=query.multi)
             picks = [p for p in picks if p not in " ".join(leads)]
@@ -557,7 +561,7 @@ def _label_keys(query: Query, chunk) -> list[frozenset[str]]:
     """What a table row's label must name to be about the question: any word of it but its
     time frame and the names the document's title or file name already gives ("Product
     development" for "eBay's product development expense in the second quarter")."""
-    doc = set(_stems_of(f"{chunk.title} {Path(chunk.source).stem.replace('_', ' ')}"))
+    doc = set(_stems_of(f"{chunk.title} {chunk.file_name}"))
     return [t.stems for t in query.terms if not t.stems & _PERIOD_WORDS and not t.stems & doc]
 
 
@@ -565,8 +569,12 @@ def _table_years(chunk, units: list) -> set[str]:
     """The years a table's figures can be of: its column header and the lines of text around
     it, not the labels of other rows ("BALANCE AT SEPTEMBER 1, 2019" does not make the next
     row a 2019 figure)."""
-    text = " ".join(chunk.text[u.start:u.end] for u in units if u.kind != "row")
-    return years_in(f"{chunk.header or ''} {text}")
+    return years_in(_table_text(chunk, units))
+
+
+def _table_text(chunk, units: list) -> str:
+    """A table's column header and the lines of text around its rows (caption, period lines)."""
+    return " ".join([chunk.header or ""] + [chunk.text[u.start:u.end] for u in units if u.kind != "row"])
 
 
 def row_answers(query: Query, chunk, min_coverage: float = 0.75) -> bool:
@@ -576,15 +584,14 @@ def row_answers(query: Query, chunk, min_coverage: float = 0.75) -> bool:
     or the rarest word the question uses. Dense retrieval reads tables poorly; such a row is strong evidence."""
     if not query.wants_figure or not query.terms:
         return False
-    around = set(_stems_of(" ".join(x for x in (chunk.title, Path(chunk.source).stem.replace("_", " "),
-                                                 chunk.section, chunk.header) if x)))
+    around = set(_stems_of(" ".join(x for x in (chunk.title, chunk.file_name, chunk.section) if x)))
     keys = _label_keys(query, chunk)
     terms = [t for t in query.terms if not t.stems & _PERIOD_WORDS]
     if not terms:
         return False
     units = split_units(chunk.text)
-    # the table's caption ("The following table shows net sales by reportable segment")
-    around |= {x for u in units if u.kind != "row" for x in _stems_of(chunk.text[u.start:u.end])}
+    # the header and the table's caption ("The following table shows net sales by reportable segment")
+    around |= set(_stems_of(_table_text(chunk, units)))
     for u in units:
         if u.kind != "row":
             continue
@@ -593,7 +600,7 @@ def row_answers(query: Query, chunk, min_coverage: float = 0.75) -> bool:
         if not any(k & own for k in keys):
             continue
         if query.numbers and not set(query.numbers) <= _table_years(chunk, units) | years_in(label) | \
-                years_in(Path(chunk.source).stem):
+                years_in(chunk.file_name):
             continue
         # the question's time frame ("full year", "end of fiscal 2022") is the header's business
         got = [t.weight for t in terms if t.stems & (own | around)]

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from rag.text import Unit, count_tokens, split_units
 
@@ -40,6 +41,12 @@ class Chunk:
     doc_hash: str
     index: int
     header: str | None = None  # the column header above a table chunk ("2022 Change 2021 ...")
+
+    @property
+    def file_name(self) -> str:
+        """The source's file name as words ("APPLE_2022_10K.pdf" -> "APPLE 2022 10K"): it often
+        names the company and period that the title leaves out."""
+        return Path(self.source).stem.replace("_", " ")
 
     def embed_text(self) -> str:
         """What the embedder reads: the passage under its document title and section, so a

@@ -63,8 +63,8 @@ class _Idf:
         # a word of a file name ("WIDGETCO_2023Q2_EARNINGS.txt") names that document's chunks,
         # as routing reads it, though BM25 never sees it: such a name is not unknown
         self._file_df: Counter[str] = Counter()
-        for source, ids in retriever.doc_chunks.items():
-            for w in set(re.findall(r"[a-z][a-z&'.-]{2,}", Path(source).stem.lower().replace("_", " "))):
+        for ids in retriever.doc_chunks.values():
+            for w in set(re.findall(r"[a-z][a-z&'.-]{2,}", retriever.chunks[ids[0]].file_name.lower())):
                 self._file_df[stem(w)] += len(ids)
 
     def __call__(self, term: str) -> float:

@@ -14,7 +14,6 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -78,7 +77,7 @@ class HybridRetriever:
         names: dict[str, set[str]] = {}
         for c in self.chunks:
             if c.source not in names:
-                raw = f"{c.title} {Path(c.source).stem}".replace("_", " ")
+                raw = f"{c.title} {c.file_name}".replace("_", " ")
                 names[c.source] = {stem(w) for w in re.findall(r"[A-Za-z][A-Za-z&'.-]{2,}", raw.lower())
                                    if w not in STOPWORDS}
         # words most documents share ("10k", "annual", "report") name none of them

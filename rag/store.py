@@ -113,6 +113,7 @@ class Store:
                                     + (f" --chroma-url {settings.chroma_url}" if settings.chroma_url else ""))
         self.chunks = self._collection(self._chunks_name, cosine=True)
         self.docs = self._collection(self._docs_name, cosine=False)
+        self._lease: dict | None = None  # this writer's lease on a server index, while it holds one
 
     def _collection(self, name: str, cosine: bool):
         config = {"hnsw": {"space": "cosine"}} if cosine else None
@@ -263,13 +264,13 @@ class Store:
         self._lease = mine
 
     def renew_lease(self) -> None:
-        mine = getattr(self, "_lease", None)
+        mine = self._lease
         if mine and time.time() - mine["heartbeat"] >= LEASE_RENEW:
             mine["heartbeat"] = time.time()
             self.docs.update(ids=[LEASE_ID], metadatas=[mine])
 
     def release_lease(self) -> None:
-        mine = self.__dict__.pop("_lease", None)
+        mine, self._lease = self._lease, None
         if mine:
             self.docs.delete(ids=[LEASE_ID], where={"token": mine["token"]})
 
