@@ -79,14 +79,20 @@ class Answer:
     timings_ms: dict = field(default_factory=dict, compare=False)
     unverified: tuple[str, ...] = ()
     notice: str | None = None
+    completed: str | None = None  # the question as answered: a follow-up completed ("and AIDC?" -> ...)
+    explain: dict | None = field(default=None, compare=False)  # the extractive answerer's reasons, when asked
+    explain_asked: bool = field(default=False, compare=False)  # a generative answerer explains nothing: null
 
     def to_dict(self) -> dict:
-        d = {"question": self.question, "answer": self.text, "abstained": self.abstained,
-             "citations": [c.to_dict() for c in self.citations], "timings_ms": dict(self.timings_ms)}
+        d = {"question": self.question, "completed": self.completed or self.question, "answer": self.text,
+             "abstained": self.abstained, "citations": [c.to_dict() for c in self.citations],
+             "timings_ms": dict(self.timings_ms)}
         if self.unverified:
             d["unverified"] = list(self.unverified)
         if self.notice:
             d["notice"] = self.notice
+        if self.explain_asked or self.explain is not None:
+            d["explain"] = self.explain
         return d
 
     def to_json(self) -> str:

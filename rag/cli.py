@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", "--top-k", type=int, help="passages to retrieve (default 5)")
     _answer_options(ask)
     ask.add_argument("--json", action="store_true", help="print JSON (one object per line with -)")
+    ask.add_argument("--explain", action="store_true",
+                     help="also show the candidates scored, those filtered out, and why it answered or abstained")
 
     chat = sub.add_parser("chat", help="chat on the terminal, with follow-up questions")
     _index_options(chat)
@@ -162,8 +164,8 @@ def cmd_ask(args) -> int:
             if not line.strip():
                 continue
             try:
-                ans = engine.ask(line)
-                print(ans.to_json() if args.json else f"{ans}\n")
+                ans = engine.ask(line, explain=args.explain)
+                print(ans.to_json() if args.json else f"{_with_explain(ans)}\n")
             except UsageError as e:
                 status = 2
                 print(json.dumps({"question": line.rstrip("\n"), "error": str(e)}) if args.json
@@ -172,12 +174,23 @@ def cmd_ask(args) -> int:
         return status
     clean_question(args.question)  # a usage error before the model loads
     engine = Engine(_settings(args))
-    if args.json or not _is_terminal():
-        ans = engine.ask(args.question)
-        print(ans.to_json() if args.json else ans)
+    if args.json or args.explain or not _is_terminal():
+        ans = engine.ask(args.question, explain=args.explain)
+        print(ans.to_json() if args.json else _with_explain(ans))
     else:
         print(_stream(engine.stream(args.question)))
     return 0
+
+
+def _with_explain(ans) -> str:
+    """The answer as printed, and after it, when it was asked for, the answerer's explanation."""
+    if not ans.explain_asked:
+        return str(ans)
+    if ans.explain is None:
+        return f"{ans}\n\nExplain: nothing to show (only the extractive answerer explains its answers)"
+    from rag.extractive.answerer import format_explain
+
+    return f"{ans}\n\n{format_explain(ans.explain)}"
 
 
 def _is_terminal() -> bool:

@@ -5,6 +5,7 @@ go through `Engine.ask`: one pipeline.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import threading
@@ -15,9 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.answer import get_answerer, quoted_answer, row_answers
+from rag.answerers import get_answerer
 from rag.cite import Answer
 from rag.errors import IndexMissingError, UsageError
+from rag.extractive import quoted_answer, row_answers
 from rag.followup import complete
 from rag.glossary import Glossary
 from rag.question import analyze, sub_questions
@@ -140,14 +142,19 @@ class Engine:
         return self.retriever.retrieve(self.glossary.expand(q), k or self.settings.top_k)
 
     def ask(self, question: str, history: list[str] | None = None, *, k: int | None = None,
-            answerer: str | None = None) -> Answer:
+            answerer: str | None = None, explain: bool = False) -> Answer:
         """Answer `question` from the index; `history` holds the conversation's earlier
-        questions, used to complete an elliptical follow-up ("and AIDC?")."""
+        questions, used to complete an elliptical follow-up ("and AIDC?"). With `explain`, the
+        extractive answerer says which candidates it scored, which it filtered out and why it
+        answered or abstained (`Answer.explain`; None for the generative answerers)."""
         t0 = time.perf_counter()
         q, impl, query, hits = self._prepare(question, history, k, answerer)
         t1 = time.perf_counter()
-        ans = self._asker_by_order(query) or impl.answer(query, hits)
-        return self._finish(q, ans, t0, t1)
+        ans = self._asker_by_order(query)
+        if ans is None:
+            ans = impl.answer(query, hits, explain=True) if explain and impl.name == "extractive" else \
+                impl.answer(query, hits)
+        return self._finish(q, query.text, ans, t0, t1, explain)
 
     def stream(self, question: str, history: list[str] | None = None, *, k: int | None = None,
                answerer: str | None = None) -> Iterator[str | Answer]:
@@ -166,7 +173,7 @@ class Engine:
                     yield part
         elif ans is None:
             ans = impl.answer(query, hits)
-        yield self._finish(q, ans, t0, t1)
+        yield self._finish(q, query.text, ans, t0, t1)
 
     def _prepare(self, question: str, history: list[str] | None, k: int | None, answerer: str | None):
         q = clean_question(question)
@@ -176,11 +183,12 @@ class Engine:
         return q, impl, query, self._retrieve(query, k or self.settings.top_k)
 
     @staticmethod
-    def _finish(q: str, ans: Answer, t0: float, t1: float) -> Answer:
+    def _finish(q: str, completed: str, ans: Answer, t0: float, t1: float, explain: bool = False) -> Answer:
         t2 = time.perf_counter()
         timings = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2),
                    "total": round((t2 - t0) * 1000, 2)}
-        return Answer(q, ans.text, ans.citations, ans.abstained, timings, ans.unverified, ans.notice)
+        return dataclasses.replace(ans, question=q, completed=completed, timings_ms=timings,
+                                   explain_asked=explain or ans.explain is not None)
 
     def _asker_by_order(self, query) -> Answer | None:
         """"Who asked the first (second, last) question?": the call's questioners in order, from the

@@ -32,9 +32,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from rag.answer import ExtractiveAnswerer, abstain
+from rag.answerers import abstain
 from rag.cite import MARKER_RE, Answer, normalize_markers, verify_generated
 from rag.errors import RagError, UsageError
+from rag.extractive import ExtractiveAnswerer
 from rag.question import Query
 from rag.retrieve import Hit
 from rag.settings import Secret, Settings

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from rag.answer import ANSWERERS, abstain, get_answerer
+from rag.answerers import ANSWERERS, abstain, get_answerer
 from rag.cite import Answer, Citation, check_grounding, figures, grounded
 from rag.engine import Engine
 from rag.errors import UsageError
@@ -82,7 +82,7 @@ def test_abstains_when_the_documents_dont_say(engine, question):
 def test_citation_fields_and_json_shape(engine):
     ans = engine.ask("How much did widget revenue grow?")
     d = ans.to_dict()
-    assert set(d) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert set(d) == {"question", "completed", "answer", "abstained", "citations", "timings_ms"}
     assert set(d["timings_ms"]) == {"retrieve", "answer", "total"}
     c = d["citations"][0]
     assert set(c) == {"n", "source", "title", "page", "section", "speaker", "analyst", "quote", "start", "end",

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import row_answers
 from rag.chunk import Chunk
 from rag.engine import Engine
+from rag.extractive import row_answers
 from rag.indexer import ingest
 from rag.question import analyze
 from rag.settings import Settings

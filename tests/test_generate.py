@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import Reply
 
-from rag.answer import ANSWERERS, get_answerer
+from rag.answerers import ANSWERERS, get_answerer
 from rag.cite import Answer, check_grounding, figures, generated_sentences, normalize_markers
 from rag.engine import Engine
 from rag.errors import UsageError

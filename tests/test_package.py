@@ -19,7 +19,7 @@ def test_import_rag_stays_light():
 
 
 def test_model_clients_load_only_when_a_generative_answerer_answers():
-    code = ("import sys, rag.answer, rag.generate, rag.engine; from rag.answer import ANSWERERS; "
+    code = ("import sys, rag.answerers, rag.extractive, rag.generate, rag.engine; from rag.answerers import ANSWERERS; "
             "print(sorted(ANSWERERS), [m for m in ('openai', 'llama_cpp') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['extractive', 'llama-cpp', 'llm'] []"

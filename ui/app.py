@@ -333,7 +333,7 @@ class WebApp:
     # --- layout ----------------------------------------------------------------------------------
 
     def blocks(self) -> gr.Blocks:
-        from rag.answer import ANSWERERS
+        from rag.answerers import ANSWERERS
 
         settings = self.engine.settings
         # delete_cache: Gradio's own copies of uploads (kept copies live in the documents folder)

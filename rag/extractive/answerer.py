@@ -1,0 +1,109 @@
+"""The extractive answerer: quotes the sentence or two that answer the question and leads with
+the figure, name or date asked for. Offline, deterministic, no model beyond the embedder that
+retrieval already used.
+
+Its stages, one module each: `vocab` (word lists), `context` (the question's, passage's and
+sentence's contexts, built once), `filters` (named predicates that rule a sentence out, with a
+reason), `features` (named features, their weights and the rules that adjust them), `select`
+(whether the best answers, and a second sentence), `compose` (the lead, the quotes, the
+grounding check); `tables` reads text tables. What it deliberately does not do: paraphrase,
+combine figures arithmetically, or reason across documents; for that, use a generative answerer
+(rag/generate.py, whose numbers are checked the same way).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from rag.answerers import abstain
+from rag.cite import Answer
+from rag.extractive import select
+from rag.extractive.compose import compose
+from rag.extractive.context import Frame, PassageContext, sentence_contexts
+from rag.extractive.features import Candidate, evaluate
+from rag.extractive.filters import PASSAGE_FILTERS, rejects
+from rag.extractive.terms import coverage
+from rag.question import Query
+from rag.retrieve import Hit
+
+EXPLAIN_TOP = 5
+
+
+class ExtractiveAnswerer:
+    """Quotes the best sentence (and a second where it adds what the first lacks) and leads with
+    the short answer. Abstains when no sentence covers the question well enough. `off` names
+    features, filters or rules switched off (`rag eval --ablate`)."""
+
+    name = "extractive"
+
+    def __init__(self, off: frozenset[str] | set[str] = frozenset()) -> None:
+        self.off = frozenset(off)
+
+    def answer(self, query: Query, hits: list[Hit], explain: bool = False) -> Answer:
+        frame = Frame.of(query, hits, self.off)
+        cands, rejected = self.candidates(frame, hits, explain)
+        cands.sort(key=lambda c: -c.score)
+        best, why = select.pick_best(query, cands)
+        ans = None
+        if best is not None:
+            chosen = [best]
+            second = select.second(query, best, cands)
+            if second is not None:
+                chosen.append(second)
+            ans = compose(query, chosen)
+            if ans is None:
+                why = "abstained: no figure of the answer is in its quote"
+        ans = ans or abstain(query.text)
+        if explain:
+            ans = dataclasses.replace(ans, explain=_explain(cands, rejected, why))
+        return ans
+
+    def candidates(self, frame: Frame, hits: list[Hit], explain: bool = False) -> tuple[list[Candidate], list[dict]]:
+        """Every sentence of every passage that no filter rules out, scored; and (when asked to
+        explain) those ruled out, with the filter and its reason."""
+        out: list[Candidate] = []
+        rejected: list[dict] = []
+        for rank, hit in enumerate(hits):
+            p = PassageContext.of(frame, hit, rank)
+            reason = next(((n, r) for n, f in PASSAGE_FILTERS.items() if frame.on(n) and (r := f(frame, p))), None)
+            if reason:
+                if explain:
+                    rejected.append(_rejected(frame, hit, 0, len(hit.chunk.text), reason))
+                continue
+            for s in sentence_contexts(p):
+                if reason := rejects(frame, s):
+                    if explain:
+                        rejected.append(_rejected(frame, hit, s.unit.start, s.unit.end, reason, s.own))
+                    continue
+                out.append(evaluate(frame, s))
+        return out, rejected
+
+
+def _rejected(frame: Frame, hit: Hit, start: int, end: int, reason: tuple[str, str], stems=None) -> dict:
+    quote = " ".join(hit.chunk.text[start:end].split())
+    cov = coverage(frame.query, stems)[0] if stems is not None else 0.0
+    return {"quote": quote[:300], "source": hit.chunk.source, "page": hit.chunk.page,
+            "filter": reason[0], "reason": reason[1], "coverage": round(cov, 4)}
+
+
+def _explain(cands: list[Candidate], rejected: list[dict], why: str) -> dict:
+    """The top candidates with each feature's value and their score, the top filtered out (by
+    their coverage of the question), and why the answerer answered or abstained."""
+    top = [{"quote": " ".join(c.hit.chunk.text[c.start:c.end].split())[:300], "source": c.hit.chunk.source,
+            "page": c.hit.chunk.page, "features": {k: round(v, 4) for k, v in c.features.items()},
+            "score": round(c.score, 4)} for c in cands[:EXPLAIN_TOP]]
+    filtered = sorted(rejected, key=lambda r: -r["coverage"])[:EXPLAIN_TOP]
+    return {"candidates": top, "filtered": filtered, "decision": why}
+
+
+def format_explain(explain: dict) -> str:
+    """The explanation as text: the decision, then the candidates with their features, then the
+    sentences filtered out."""
+    lines = [f"Explain: {explain['decision']}", "Candidates (score: features):"]
+    for c in explain["candidates"]:
+        feats = ", ".join(f"{k} {v:g}" for k, v in c["features"].items() if v)
+        lines += [f"  {c['score']:.3f}  {c['quote'][:120]}", f"         [{c['source']}, p. {c['page']}] {feats}"]
+    if explain["filtered"]:
+        lines.append("Filtered out:")
+        lines += [f"  {r['filter']}: {r['reason']}: {r['quote'][:100]}" for r in explain["filtered"]]
+    return "\n".join(lines)

@@ -1,0 +1,163 @@
+"""Composition: the answer's lead (the figure, date or name asked for), its quotes cut to the
+clauses that matter, and the numeric grounding check over the whole."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from rag.cite import Answer, Citation, check_grounding
+from rag.extractive.features import Candidate
+from rag.extractive.figures import answer_figures, figures, is_change, names
+from rag.extractive.tables import column_pick
+from rag.extractive.terms import term_positions
+from rag.extractive.vocab import CLAUSE, DATE_RE, PERIOD_WORDS
+from rag.question import Query
+from rag.text import stem
+
+MAX_CHARS = 600
+MAX_QUOTE = 330  # a longer sentence is cut to the clauses around its figure
+
+
+def compose(query: Query, chosen: list[Candidate]) -> Answer | None:
+    """The answer quoting the chosen sentences, led by the short answer; None when nothing
+    grounded is left."""
+    citations, parts = [], []
+    for n, c in enumerate(chosen, 1):
+        s, e = trim(query, c.hit.chunk.text, c.start, c.end)
+        citations.append(Citation.of_chunk(n, c.hit.chunk, s, e, c.hit.score))
+        parts.append((c, s, e))
+    lead = short_answer(query, parts)
+    body = " ".join(f"{quote_for_text(ct.quote)} [{ct.n}]" for ct in citations)
+    text = f"{lead}\n{body}" if lead else body
+    if len(text) > MAX_CHARS and len(citations) > 1:
+        citations = citations[:1]
+        body = f"{quote_for_text(citations[0].quote)} [1]"
+        lead = short_answer(query, parts[:1])
+        text = f"{lead}\n{body}" if lead else body
+    kept, _ = check_grounding(text, citations)
+    text = "\n".join(kept)
+    if not text.strip():
+        return None
+    return Answer(query.text, text, tuple(citations), abstained=False)
+
+
+def _figure_lead(query: Query, c: Candidate, s: int, e: int) -> list[str]:
+    """The figures of one quoted sentence that answer: an amount, not its growth, for "how
+    much"; a level, not its change, unless a change is asked; the column of the period asked."""
+    passage = c.hit.chunk.text
+    figs = [f for f in answer_figures(query, passage, s, e) if f.kind != "year"]
+    if (query.wants_money or (query.intent == "amount" and not query.wants_ratio)) and \
+            any(f.kind == "money" for f in figs):
+        figs = [f for f in figs if f.kind == "money"]  # "how much revenue": the amount, not its growth
+        levels = [f for f in figs if not is_change(passage, f)]
+        figs = levels or figs  # "increased $555 million, ... was $1.9 billion": the level
+    if query.intent == "percent" and any(f.kind == "percent" for f in figs) and not query.multi:
+        figs = [f for f in figs if f.kind == "percent"]
+        if not query.asks_change:  # "gross margin increased 120 basis points to 46.0%": 46.0%
+            figs = [f for f in figs if not is_change(passage, f)] or figs
+    return column_pick(query, c.hit.chunk, s, e, figs) or \
+        nearest(query, passage, s, e, [(f.text, f.start, f.end) for f in figs], many=query.multi)
+
+
+def short_answer(query: Query, parts: list[tuple[Candidate, int, int]]) -> str | None:
+    """The figure, date or name asked for, with the marker of the quote it comes from."""
+    if query.intent in ("describe", "place"):
+        return None
+    c, s, e = parts[0]
+    passage = c.hit.chunk.text
+    if query.intent == "asker" and c.hit.chunk.analyst:
+        return f"{c.hit.chunk.analyst} [1]."
+    if query.intent == "person":
+        picks = nearest(query, passage, s, e, names(passage, s, e))
+        return f"{picks[0]} [1]." if picks else None
+    if query.intent == "date":
+        picks = nearest(query, passage, s, e, [(m.group(0), m.start(), m.end()) for m in DATE_RE.finditer(passage, s, e)])
+        return f"{picks[0]} [1]." if picks else None
+    leads: list[str] = []
+    for n, (c, s, e) in enumerate(parts, 1):
+        picks = [p for p in _figure_lead(query, c, s, e) if p not in " ".join(leads)]
+        if picks:
+            leads.append(f"{', '.join(picks)} [{n}]")
+        if not query.multi:
+            break
+    return ("; ".join(leads) + ".") if leads else None
+
+
+def _closeness(query: Query, passage: str, s: int, e: int, pos: list, starts: list[int], many: bool):
+    """How close an item (figure, date) is to the question's terms, each term's weight decaying
+    with distance and discounted when another figure or clause stands between."""
+    def score(it: tuple[str, int, int]) -> float:
+        mid = (it[1] + it[2]) / 2
+        total = 0.0
+        for p, w, word in pos:
+            if not many:
+                if stem(word) in PERIOD_WORDS:
+                    w *= 0.25  # "first quarter" frames the whole sentence, not one figure
+                if p < it[1]:
+                    if any(p < a < it[1] for a in starts):
+                        w *= 0.3  # another figure stands between: the words are its label
+                    elif CLAUSE.search(passage, p, it[1]):
+                        w *= 0.6  # "share count, combined with USD 10 billion": another clause
+                elif any(a > p for a in starts) and CLAUSE.search(passage, it[2], p):
+                    w *= 0.3  # "$0.20, and non-GAAP diluted EPS was $1.69": the next figure's label
+            total += w * math.exp(-abs(p - mid) / 60.0)
+        return total + 1e-6 * (e - it[1])
+    return score
+
+
+def nearest(query: Query, passage: str, s: int, e: int, items: list[tuple[str, int, int]],
+            many: bool = False) -> list[str]:
+    """Items (figures, dates) ordered by closeness to the question's terms in the sentence;
+    one, or for a multi-part question all that score within 60% of the best (at most 4)."""
+    if not items:
+        return []
+    score = _closeness(query, passage, s, e, term_positions(query, passage, s, e), sorted(it[1] for it in items), many)
+    ranked = sorted(items, key=score, reverse=True)
+    if not many:
+        return [ranked[0][0]]
+    top = score(ranked[0])
+    keep = [it for it in ranked if score(it) >= 0.6 * top][:4]
+    keep.sort(key=lambda it: it[1])
+    seen, out = set(), []
+    for t, _, _ in keep:
+        if t not in seen:
+            seen.add(t)
+            out.append(t)
+    return out
+
+
+def trim(query: Query, passage: str, s: int, e: int) -> tuple[int, int]:
+    """Cut an over-long sentence to the clauses around its best figure or terms (still an exact
+    substring of the passage)."""
+    if e - s <= MAX_QUOTE:
+        return s, e
+    cuts = sorted({s, e} | {s + m.end() for m in re.finditer(r"[,;:]\s+|\s+(?=(?:and|but|while|which)\b)",
+                                                          passage[s:e])})
+    pos = term_positions(query, passage, s, e)
+    figs = [(f.start + f.end) / 2 for f in figures(passage, s, e)]
+    best, best_score = (s, min(e, s + MAX_QUOTE)), -1.0
+    for i, a in enumerate(cuts):
+        for b in cuts[i + 1:]:
+            if b - a > MAX_QUOTE:
+                break
+            sc = sum(w for p, w, _ in pos if a <= p < b) + (0.5 if any(a <= f < b for f in figs) else 0) + (b - a) / 10000
+            if sc > best_score:
+                best, best_score = (a, b), sc
+    a, b = best
+    while a < b and passage[a] in " ,;:":
+        a += 1
+    while b > a and passage[b - 1] in " ,;:":
+        b -= 1
+    return a, b
+
+
+def quote_for_text(quote: str) -> str:
+    return " ".join(quote.split())
+
+
+def quoted_answer(question: str, chunk, start: int, end: int, lead: str | None, score: float) -> Answer:
+    """An answer resting on one quote, chunk.text[start:end], led by `lead` (which cites [1])."""
+    citation = Citation.of_chunk(1, chunk, start, end, score)
+    body = f"{quote_for_text(citation.quote)} [1]"
+    return Answer(question, f"{lead}\n{body}" if lead else body, (citation,), abstained=False)

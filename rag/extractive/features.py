@@ -1,0 +1,254 @@
+"""Features: what makes a sentence the answer, each a named function of its contexts with a
+value in [0, 1] (or a rank), and the rules that adjust them. `score` weighs them with
+`WEIGHTS` (one table); `--ablate NAME` switches a feature or a rule off; `--explain` shows
+each candidate's values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rag.extractive.context import Frame, SentenceContext
+from rag.extractive.figures import answer_figures, figures, first_figure_at, is_change, names, proper_nouns
+from rag.extractive.terms import coverage, stems_of
+from rag.extractive.vocab import CAUSAL, CLAUSE_END, DATE_RE, HEDGED, LABEL_NEUTRAL, OPENS_WITH_NAME, PAST_ROLE
+from rag.question import Query
+from rag.retrieve import Hit
+from rag.text import is_table_row, stem, words, years_in
+
+# The weight of each feature in a candidate's score, in the order they are added. Hand-set
+# until `make fit` (rag/extractive/fit.py) fits them.
+WEIGHTS: dict[str, float] = {
+    "coverage": 0.55,
+    "chunk_coverage": 0.2,
+    "answer_fit": 0.15,
+    "retrieval": 0.1,
+    "title_phrase": 0.04,
+    "rank": -0.02,
+    "short_sentence": -0.1,
+    "own_year_document": 0.03,
+    "row_label_fit": 0.06,
+    "hedged_figure": -0.03,
+    "introduces_subject": 0.05,
+}
+
+FEATURE_DOCS: dict[str, str] = {
+    "coverage": "share of the question's (IDF-weighted) terms in the sentence, its passage's title, section and "
+                "header, and the sentence it leans on; less for each name asked that is missing",
+    "chunk_coverage": "share of the question's terms anywhere in the passage",
+    "answer_fit": "how well the sentence holds the kind of answer asked (a percentage, an amount, a date, a name); "
+                  "less when the figure is of another measure or another company",
+    "retrieval": "the passage's fused retrieval score, relative to the best",
+    "title_phrase": "who-questions: share of the title's adjacent word pairs found in order ('chief executive')",
+    "rank": "the passage's retrieval rank (0 = first)",
+    "short_sentence": "1 for a fragment under 25 characters",
+    "own_year_document": "1 when the document's title or file name names the year asked",
+    "row_label_fit": "a table row's label: share of its words that the question asks",
+    "hedged_figure": "1 when the figure is hedged ('nearly 13%'): an exact one wins",
+    "introduces_subject": "describe-questions: 1 when the sentence opens with the name asked about",
+}
+
+# Rules that change a feature's value or the score, switchable by name like the features.
+RULE_DOCS: dict[str, str] = {
+    "cause_not_subject": "figure questions: the words of a cause clause ('driven by iPhone') do not count as the "
+                         "sentence's subject",
+    "leans_on_previous": "coverage also counts the sentence before (0.75) or, for a pronoun, the run back to the "
+                         "sentence naming the subject (0.9)",
+    "entity_missing": "figure questions: each company or segment asked that is not named nearby multiplies coverage "
+                      "by 0.6 and fit by 0.3",
+    "period_in_header": "a table row, or a sentence naming the year asked, counts the question's time-frame words "
+                        "as found",
+    "header_lacks_year": "a table whose header lacks the year asked has no figure for it (fit 0)",
+    "measure_missing": "figure questions: fit x0.3 for each measure asked (revenue, GMV) the figure is not of",
+    "kind_gate": "date, person and place questions: score x(0.6 + 0.4 fit)",
+    "past_role": "'who is': score x0.9 for a sentence about a past holder ('until 2014')",
+}
+
+
+@dataclass
+class Candidate:
+    hit: Hit
+    rank: int
+    start: int  # offsets in the chunk text
+    end: int
+    sent_cov: float
+    chunk_cov: float
+    matched: frozenset[str]
+    fit: float
+    owned: frozenset[int] = frozenset()  # indexes of the query's measures this sentence gives figures for
+    features: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+
+
+def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> float:
+    """How well the sentence holds the kind of answer asked for (1 = exactly)."""
+    if query.intent == "describe":
+        return 1.0
+    if query.intent == "place":
+        return 1.0 if proper_nouns(query, passage, start, end) else 0.3
+    if query.intent == "asker":
+        return 1.0 if hit.chunk.analyst else 0.0
+    if query.intent == "date":
+        return 1.0 if DATE_RE.search(passage, start, end) else 0.0
+    if query.intent == "person":
+        return 1.0 if names(passage, start, end) else 0.3
+    figs = answer_figures(query, passage, start, end)
+    kinds = {f.kind for f in figs}
+    if query.intent == "amount" and not query.wants_ratio and any(f.kind == "money" for f in figs) and all(
+            is_change(passage, f) for f in figs if f.kind == "money"):
+        return 0.5  # "increased $555 million" is a change; "what was X's revenue" asks for a level
+    if "number" in kinds and is_table_row(passage[start:end]):
+        kinds.add("money")  # a table's plain figures are amounts in its caption's unit
+    if query.intent == "percent":
+        return 1.0 if "percent" in kinds else 0.4 if kinds & {"money", "number"} else 0.0
+    if query.intent == "count":
+        return 1.0 if kinds & {"number", "money"} else 0.3 if "percent" in kinds else 0.0
+    if query.wants_money:
+        return 1.0 if "money" in kinds else 0.0
+    if "money" in kinds or ("percent" in kinds and query.wants_ratio):
+        return 1.0
+    # "what was total GMV?" asks for an amount: a growth rate alone is a weak answer
+    return 0.5 if kinds & {"percent", "number"} else 0.0
+
+
+def owned_metrics(query: Query, passage: str, start: int, end: int, prev: set[str]) -> frozenset[int]:
+    """The measures the sentence's first figure is about: those named before it (or just
+    after: "RMB 70.9 billion of operating cash flow"), or in the sentence before when this one
+    opens with a pronoun."""
+    if not query.metrics:
+        return frozenset()
+    figs = [f for f in figures(passage, start, end) if f.kind != "year"]
+    # "RMB 70.9 billion of operating cash flow": a measure just after the figure, but not
+    # past the next figure, which the words after it belong to
+    head_end = min(end, figs[0].end + 45, figs[1].start if len(figs) > 1 else end) if figs else end
+    stems = set(stems_of(passage[start:head_end])) | prev
+    return frozenset(i for i, m in enumerate(query.metrics) if m & stems)
+
+
+def subject_stems(frame: Frame, s: SentenceContext) -> set[str]:
+    """The sentence's stems, less a cause clause for figure questions: "Total net sales increased
+    8% ..., driven by higher net sales of iPhone" gives no figure of iPhone's. The cause runs to
+    the next clause: "..., while adjusted EBITDA was ..."."""
+    cause = CAUSAL.search(s.text) if frame.query.wants_figure and frame.on("cause_not_subject") else None
+    if not cause:
+        return s.own
+    after = CLAUSE_END.search(s.text, cause.end())
+    return set(stems_of(s.text[:cause.start()] + " " + (s.text[after.start():] if after else "")))
+
+
+def row_label_fit(frame: Frame, s: SentenceContext, first_fig: int) -> float:
+    """A row's label says what its figures are: "Revenues" answers "revenues" better than "Sales
+    by Company-operated restaurants" does; "Other revenues" is not "revenues", "Total revenues" is."""
+    if not (s.row and frame.query.wants_figure):
+        return 0.0
+    label = s.p.chunk.text[s.unit.start:s.unit.start + first_fig]
+    label_stems = [stem(w) for w in words(label) if w not in LABEL_NEUTRAL and w.isalpha()]
+    if label_stems and any(k & set(label_stems) for k in s.p.keys):
+        return sum(1 for x in label_stems if x in frame.asked) / len(label_stems)
+    return 0.0
+
+
+def title_phrase(frame: Frame, s: SentenceContext) -> float:
+    """Who-questions: the share of the title's adjacent word pairs found in order."""
+    if not frame.bigrams:
+        return 0.0
+    seq = stems_of(s.text)
+    pairs = set(zip(seq, seq[1:]))
+    return sum(1 for a, b in frame.bigrams if any((x, y) in pairs for x in a for y in b)) / len(frame.bigrams)
+
+
+def introduces_subject(frame: Frame, s: SentenceContext) -> float:
+    """"Hong Xu is ...": the sentence that introduces the subject of a describe-question."""
+    query = frame.query
+    if query.intent == "describe" and query.entities and any(
+            ent & set(stems_of(s.text[:40])) for ent in query.entities) and OPENS_WITH_NAME.match(s.text):
+        return 1.0
+    return 0.0
+
+
+def _coverages(frame: Frame, s: SentenceContext, sent_stems: set[str]) -> tuple[float, frozenset[str], set[str]]:
+    """The sentence's coverage (leaning on the sentence before), the terms it matches itself, and
+    the window of earlier sentences its subject may be in (empty unless it opens with a pronoun)."""
+    query = frame.query
+    cov, matched = coverage(query, sent_stems)
+    if frame.on("leans_on_previous"):
+        # "These transactions will...", "It has...": the subject is in the sentence before;
+        # the sentence before counts less, unless this one points back to it
+        factor = 0.9 if s.anaphoric else 0.75
+        cov_w, _ = coverage(query, sent_stems | s.before)
+        cov = max(cov, factor * cov_w)  # `matched` stays this sentence's own
+    return cov, matched, s.before if s.anaphoric else set()
+
+
+def _missing_names(frame: Frame, s: SentenceContext, sent_stems: set[str], window: set[str]) -> int:
+    """Names asked (a company, a segment) that neither the sentence, the one before, its
+    paragraph's previous sentence, the file name nor (for a row) its table's caption names."""
+    query = frame.query
+    if not (query.entities and query.wants_figure):
+        return 0
+    around = sent_stems | window | s.prev_names | s.p.file_stems | (s.p.chunk_stems if s.row else set())
+    return sum(1 for ent in query.entities if not ent & around)
+
+
+def evaluate(frame: Frame, s: SentenceContext) -> Candidate:
+    """The candidate a sentence makes: its features, the rules applied to them, and its score."""
+    query, p, u = frame.query, s.p, s.unit
+    c = p.chunk
+    sent_stems = subject_stems(frame, s) | p.context_stems
+    cov, matched, window = _coverages(frame, s, sent_stems)
+    missing_names = _missing_names(frame, s, sent_stems, window)
+    name_penalty = 0.6 ** missing_names if frame.on("entity_missing") else 1.0
+    cov *= name_penalty
+    first_fig = first_figure_at(c.text, u.start, u.end) if query.wants_figure else 0
+    label_fit = row_label_fit(frame, s, first_fig)
+    if frame.on("period_in_header") and query.numbers and frame.period_terms and \
+            (label_fit if s.row else set(query.numbers) <= years_in(s.text)):
+        # a table names its periods in its header ("Q4 2022 vs. Q4 2021"), not in its rows, and
+        # a sentence that names the year asked has its time frame
+        cov = max(cov, coverage(query, sent_stems | frame.period_terms)[0] * name_penalty)
+    fit = _fit(frame, s, window, missing_names)
+    cand = Candidate(p.hit, p.rank, u.start, u.end, cov, p.chunk_cov, matched, fit[0], fit[1])
+    cand.features = {
+        "coverage": cov, "chunk_coverage": p.chunk_cov, "answer_fit": fit[0],
+        "retrieval": p.hit.score / frame.top, "title_phrase": title_phrase(frame, s), "rank": float(p.rank),
+        "short_sentence": 1.0 if len(s.text) < 25 else 0.0, "own_year_document": 1.0 if p.own_year else 0.0,
+        "row_label_fit": label_fit,
+        "hedged_figure": 1.0 if query.wants_figure and HEDGED.search(s.text[:first_fig][-20:]) else 0.0,
+        "introduces_subject": introduces_subject(frame, s),
+    }
+    cand.score = score(frame, s, cand)
+    return cand
+
+
+def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int) -> tuple[float, frozenset[int]]:
+    """answer_fit with the rules on the figure's period, measure and company; and the measures
+    the sentence's figure is of."""
+    query, c, u = frame.query, s.p.chunk, s.unit
+    fit = answer_fit(query, s.p.hit, c.text, u.start, u.end)
+    if frame.on("header_lacks_year") and s.row and query.numbers and c.header and query.wants_figure and \
+            not set(query.numbers) <= years_in(c.header):
+        fit = 0.0  # a table of 2022, 2021 and 2020 has no figure for 2019
+    if s.row:
+        window = window | s.p.chunk_stems  # a table row's measure and subject are in its caption and header
+    owned = owned_metrics(query, c.text, u.start, u.end, window)
+    if frame.on("measure_missing") and query.metrics and query.wants_figure:
+        # revenue is not GMV: the figure must be the figure of a measure asked for
+        missing = len(query.metrics) - len(owned) if not query.multi else (0 if owned else 1)
+        fit *= 0.3 ** missing
+    if frame.on("entity_missing") and query.entities and query.wants_figure:
+        fit *= 0.3 ** missing_names
+    return fit, owned
+
+
+def score(frame: Frame, s: SentenceContext, cand: Candidate) -> float:
+    """The weighted sum of the features (those switched off count 0), then the adjustments."""
+    total = 0.0
+    for name, w in WEIGHTS.items():
+        if frame.on(name):
+            total += w * cand.features[name]
+    query = frame.query
+    if frame.on("kind_gate") and query.intent in ("date", "person", "place"):
+        total *= 0.6 + 0.4 * cand.fit  # the kind of answer asked for decides among close sentences
+    if frame.on("past_role") and query.intent == "person" and frame.present and PAST_ROLE.search(s.text):
+        total *= 0.9  # "who is the CEO": not the one who "served ... until 2014"
+    return total

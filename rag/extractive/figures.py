@@ -1,0 +1,108 @@
+"""What a sentence holds that can answer: figures (with their kind), dates, people's names,
+other proper nouns, and the quarters it names. Offsets are in the passage (chunk) text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.extractive.vocab import (
+    CURRENCY,
+    DELTA,
+    FIGURE_RE,
+    MONTH_BEFORE,
+    NAME_RE,
+    NOT_NAME_WORDS,
+    ORDINAL_Q,
+    QUARTER,
+    RETRACTION,
+    SCALE,
+    SCALED,
+    YEAR,
+)
+from rag.question import Query
+from rag.text import NUMBER_RE
+
+
+@dataclass(frozen=True)
+class Figure:
+    text: str  # as written: "RMB 280.2 billion", "13%"
+    start: int  # offsets in the passage (chunk) text
+    end: int
+    kind: str  # percent | money | count | year | number
+
+
+def _kind(raw: str, digits: str) -> str:
+    low = raw.lower()
+    if "%" in low or "percent" in low or "point" in low or "bps" in low:
+        return "percent"
+    if re.search(CURRENCY, raw) or re.search(SCALE, low):
+        return "money"
+    if YEAR.match(digits) and "," not in raw:
+        return "year"
+    return "number"
+
+
+def figures(passage: str, start: int, end: int) -> list[Figure]:
+    """Figures in passage[start:end]: not years of dates alone, not numbers the speaker took back."""
+    out = []
+    for m in FIGURE_RE.finditer(passage, start, end):
+        raw = m.group(0).strip()
+        digits = re.sub(r"[^\d.]", "", raw)
+        if not digits or not re.search(r"\d", raw):
+            continue
+        if MONTH_BEFORE.search(passage, max(0, m.start() - 12), m.start()) and len(digits) <= 2:
+            continue  # "January 31": a day of a date, not a figure
+        after = passage[m.end():m.end() + 60]
+        if RETRACTION.match(after) and NUMBER_RE.search(after):
+            continue  # "USD 2.07 billion. pardon me, USD 20.7 billion": the first was taken back
+        if re.fullmatch(r"\(\d\)", raw) and re.search(r"[A-Za-z*]\s?$", passage[max(0, m.start() - 2):m.start()]):
+            continue  # "Active Buyers (1) 132": a footnote marker after a label
+        out.append(Figure(raw.strip("()"), m.start(), m.start() + len(raw), _kind(raw, digits)))
+    return out
+
+
+def is_change(passage: str, f: Figure) -> bool:
+    """Whether a figure is a change ("increased $555 million", "up 120 basis points"), not a level."""
+    return bool(DELTA.search(passage, max(0, f.start - 20), f.start))
+
+
+def first_figure_at(passage: str, start: int, end: int) -> int:
+    """Offset, within passage[start:end], of its first figure that is not a year (or its end)."""
+    return next((f.start - start for f in figures(passage, start, end) if f.kind != "year"), end - start)
+
+
+def answer_figures(query: Query, passage: str, start: int, end: int) -> list[Figure]:
+    """The figures of passage[start:end] that can answer the question: for a per-share measure
+    (EPS, dividends per share), not the ones in millions or billions (share counts, totals)."""
+    figs = figures(passage, start, end)
+    if query.per_share:
+        figs = [f for f in figs if not SCALED.search(f.text)]
+    return figs
+
+
+def quarters(text: str) -> set[int]:
+    """The quarters a text names: "fourth-quarter", "Q4", "third quarter" -> {4, 3}."""
+    return {ORDINAL_Q[m.group(1).lower()] if m.group(1) else int(m.group(2)) for m in QUARTER.finditer(text)}
+
+
+def names(passage: str, start: int, end: int) -> list[tuple[str, int, int]]:
+    """Person-like names in passage[start:end] with their offsets: "Safra Catz", "Ms. Catz"."""
+    out = []
+    for m in NAME_RE.finditer(passage, start, end):
+        parts = [w.rstrip(".") for w in m.group(0).split()]
+        if not any(w in NOT_NAME_WORDS for w in parts):
+            out.append((m.group(0), m.start(), m.end()))
+    return out
+
+
+def proper_nouns(query: Query, passage: str, start: int, end: int) -> list[str]:
+    """Capitalised names in the sentence that the question does not already use: where
+    someone worked or studied, where something is."""
+    asked = {w.lower() for w in re.findall(r"[A-Za-z]+", query.text)}
+    out = []
+    for m in re.finditer(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z&'-]+(?:\s+[A-Z][A-Za-z&'-]+)*", passage[start:end]):
+        words_ = [re.sub(r"['’]s$", "", w) for w in m.group(0).split()]
+        if any(w.lower() not in asked and w not in NOT_NAME_WORDS for w in words_):
+            out.append(m.group(0))
+    return out

@@ -1,0 +1,102 @@
+"""Selection: whether the best candidate answers at all, and the second sentence that adds what
+the first lacks."""
+
+from __future__ import annotations
+
+from rag.extractive.features import Candidate
+from rag.extractive.vocab import ANAPHOR, CAUSAL
+from rag.question import Query
+from rag.text import is_table_row
+
+# Thresholds on the scale of the features (`make fit` refits those that depend on the weights)
+MIN_COVERAGE = 0.4  # share of the question's (IDF-weighted) terms the evidence must contain
+MIN_SENTENCE_COVERAGE = 0.4  # ... and the sentence holding a figure, date or name
+MIN_FIT = 0.5  # a figure or date question: how well the sentence must hold the kind of answer
+RUNNER_UP = 0.85  # how close to the best sentence's score another must be to answer in its place
+SECOND_GAIN = 0.12  # what a second sentence must add to be quoted too
+
+
+def answers(query: Query, best: Candidate, min_coverage: float = MIN_COVERAGE,
+            min_sentence_coverage: float = MIN_SENTENCE_COVERAGE) -> str | None:
+    """Why `best` does not answer the question (None when it does)."""
+    if query.unknown_names:
+        return f"no document names {', '.join(query.unknown_names)}"
+    coverage = 0.7 * best.sent_cov + 0.3 * best.chunk_cov
+    if coverage < min_coverage:
+        return f"it covers {coverage:.2f} of the question's terms (minimum {min_coverage})"
+    if query.wants_figure or query.intent == "date":
+        # the figure must sit in a sentence about the question, not merely in its passage
+        if best.fit < MIN_FIT:
+            return f"it does not hold the kind of answer asked (fit {best.fit:.2f})"
+        if best.sent_cov < min_sentence_coverage:
+            return f"the sentence itself covers {best.sent_cov:.2f} of the question (minimum {min_sentence_coverage})"
+    return None
+
+
+def pick_best(query: Query, cands: list[Candidate], runner_up: float = RUNNER_UP, **limits) -> tuple[Candidate | None, str]:
+    """The answering candidate: the best, or a close runner-up that holds the figure asked when the
+    best lacks it ("the computations of diluted EPS excluded..." vs "Diluted EPS $ 3.75"); with
+    why the best (or, when none answers, the best) was chosen or refused."""
+    if not cands:
+        return None, "no candidate sentence"
+    for c in cands:
+        if c.score < runner_up * cands[0].score:
+            break
+        if answers(query, c, **limits) is None:
+            return c, "the best candidate answers" if c is cands[0] else "a close runner-up holds what is asked"
+    return None, f"abstained: {answers(query, cands[0], **limits)}"
+
+
+def _overlaps(best: Candidate, c: Candidate) -> bool:
+    return c.hit.chunk.source == best.hit.chunk.source and c.hit.chunk.page == best.hit.chunk.page and \
+        c.hit.chunk.start + c.start < best.hit.chunk.start + best.end and \
+        best.hit.chunk.start + best.start < c.hit.chunk.start + c.end
+
+
+def _next_sentence(best: Candidate, cands: list[Candidate], min_ratio: float, anaphoric: bool) -> Candidate | None:
+    """The sentence right after `best` in its passage, when it is as much on topic."""
+    nxt = [c for c in cands if c is not best and not _overlaps(best, c) and c.hit.chunk.id == best.hit.chunk.id
+           and 0 <= c.start - best.end < 3 and c.score >= min_ratio * best.score
+           and (not anaphoric or ANAPHOR.match(c.hit.chunk.text[c.start:c.end]))]
+    return nxt[0] if nxt else None
+
+
+def _gain(query: Query, best: Candidate, c: Candidate, missing: set[str]) -> float:
+    """What candidate `c` adds to `best`: the question's terms it covers that best lacks, a
+    measure's figure for a several-measure question, the reason for a why-question."""
+    gain = sum(t.weight for t in query.terms if t.word in (c.matched & missing)) / query.total_weight
+    near = c.hit.chunk.id == best.hit.chunk.id and min(abs(c.start - best.end), abs(best.start - c.end)) < 200
+    if query.multi and query.wants_figure and c.fit >= 1.0 and c.sent_cov >= 0.5 * best.sent_cov:
+        # "revenue and EBITDA": the figure of a measure the first sentence lacks
+        gain += (0.3 if c.owned - best.owned else 0.0) + (0.1 if near else 0.0)
+    if query.causal and near and c.start >= best.start and CAUSAL.search(c.hit.chunk.text, c.start, c.end):
+        gain += 0.25  # "why": the sentence after the fact that gives its reason
+    if near and gain > 0:
+        gain += 0.08  # a neighbouring sentence reads as one answer
+    return gain * (c.score / best.score if best.score > 0 else 0)
+
+
+def second(query: Query, best: Candidate, cands: list[Candidate]) -> Candidate | None:
+    """A second sentence when it covers question terms (or figures, for a multi-part question)
+    that the first lacks."""
+    if query.intent in ("describe", "place"):
+        # "He was a Vice Chairman there...": the next sentence goes on about the same subject
+        nxt = _next_sentence(best, cands, 0.8, anaphoric=True)
+        if nxt:
+            return nxt
+    missing = {t.word for t in query.terms} - best.matched
+    best_gain, pick = 0.0, None
+    for c in cands:
+        if c is best or _overlaps(best, c) or c.fit < 0.4:
+            continue
+        if query.wants_figure and not query.multi and is_table_row(c.hit.chunk.text[c.start:c.end]):
+            continue  # another row is another figure: it adds a number, not context
+        gain = _gain(query, best, c, missing)
+        if gain > best_gain:
+            best_gain, pick = gain, c
+    if best_gain >= SECOND_GAIN:
+        return pick
+    if query.intent in ("describe", "place"):
+        # a description reads on: the next sentence, when it is as much on topic
+        return _next_sentence(best, cands, 0.85, anaphoric=False)
+    return None

@@ -1,0 +1,47 @@
+"""The question's terms in a text: stems, coverage (the share of the question's IDF weight a
+text holds), term positions and the question's adjacent word pairs."""
+
+from __future__ import annotations
+
+import re
+
+from rag.question import Query
+from rag.text import split_compound, stem, words
+
+
+def stems_of(text: str) -> list[str]:
+    """The stems of a text's words; "December-quarter" also counts as its parts, as the
+    question's words do."""
+    out = []
+    for w in words(text):
+        out.append(stem(w))
+        parts = split_compound(w)
+        if parts != [w]:
+            out += [stem(p) for p in parts if len(p) > 1]
+    return out
+
+
+def coverage(query: Query, stems: set[str]) -> tuple[float, frozenset[str]]:
+    """The share of the question's term weight found in `stems`, and the terms found."""
+    matched = frozenset(t.word for t in query.terms if t.stems & stems)
+    got = sum(t.weight for t in query.terms if t.word in matched)
+    return got / query.total_weight, matched
+
+
+def term_positions(query: Query, passage: str, start: int, end: int) -> list[tuple[int, float, str]]:
+    """(offset, weight, term) of each question term's occurrences in passage[start:end]."""
+    pos = []
+    for m in re.finditer(r"[A-Za-z0-9][A-Za-z0-9'&-]*", passage[start:end]):
+        w = m.group(0).lower()
+        forms = {stem(w)} | {stem(p) for p in split_compound(w)}  # "non-GAAP" is "nongaap"
+        for t in query.terms:
+            if forms & t.stems:
+                pos.append((start + m.start(), t.weight, t.word))
+    return pos
+
+
+def question_bigrams(query: Query) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """Adjacent pairs of the question's terms, as written ("chief executive", "executive officer")."""
+    seq = stems_of(query.text)
+    by_stem = {x: t.stems for t in query.terms for x in t.stems}
+    return [(by_stem[a], by_stem[b]) for a, b in zip(seq, seq[1:]) if a in by_stem and b in by_stem and a != b]

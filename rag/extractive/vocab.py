@@ -1,0 +1,89 @@
+"""Every word list and regex fragment the extractive answerer reads text with, once, each with
+an example of what it matches. General financial and English vocabulary: no company's names."""
+
+from __future__ import annotations
+
+import re
+
+from rag.text import stem
+
+# --- figures ----------------------------------------------------------------------------------
+
+CURRENCY = r"(?:RMB|CNY|USD|US\$|HK\$|HKD|EUR|GBP|JPY|\$|€|£|¥)"  # "RMB 280.2 billion", "$1.3 billion"
+SCALE = r"(?:trillion|billion|million|thousand|bn|mn|basis points|bps|percentage points?)"  # "120 basis points"
+# a figure as written: "RMB 280.2 billion", "13%", "(1,084)", "12 percent", "1,577"
+FIGURE_RE = re.compile(
+    rf"(?:{CURRENCY}\s?)?(?<![\w.])\(?\d(?:[\d,]*\d)?(?:\.\d+)?\)?(?:\s?%|\s?percent\b)?(?:\s{SCALE}\b)?", re.I)
+# "USD 2.07 billion. pardon me, USD 20.7 billion": words that take the figure before them back
+RETRACTION = re.compile(r"^[\s.,;:—–-]*(?:pardon me|sorry|excuse me|i mean|i'm sorry|correction|rather|"
+                        r"let me correct|i should say)\b", re.I)
+YEAR = re.compile(r"^(19|20)\d\d$")  # "2024": a year, not an amount
+# "nearly 13%": a hedged figure, which loses to an exact one
+HEDGED = re.compile(r"\b(?:nearly|approximately|about|almost|roughly|around|over|more than|less than|some)\s*$", re.I)
+SCALED = re.compile(SCALE + r"\s*$", re.I)  # "2.1 billion": not a per-share amount
+# "increased $555 million", "up 120 basis points": the words before a figure that make it a change
+DELTA = re.compile(r"\b(?:increased|decreased|grew|rose|fell|declined|up|down|higher|lower)(?:\s+by)?\s*$", re.I)
+
+# --- dates and periods ------------------------------------------------------------------------
+
+MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+# "January 31": the day of a date, not a figure ("Jan. 31" too)
+MONTH_BEFORE = re.compile(rf"(?:{MONTHS}|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s+$")
+# "March 31, 2024", "fiscal 2023", "the fourth quarter of 2024", "next year", "Q3 FY24"
+DATE_RE = re.compile(
+    rf"\b(?:{MONTHS}\s+(?:\d{{1,2}},\s+)?(?:19|20)\d\d|{MONTHS}\s+\d{{1,2}}|(?:fiscal(?: year)?\s+)?(?:19|20)\d\d|"
+    rf"(?:the\s+)?(?:{MONTHS}|first|second|third|fourth)\s+(?:quarter|half)(?:\s+of\s+(?:fiscal\s+)?(?:19|20)\d\d)?|"
+    rf"(?:next|this|last|coming|following|current)\s+(?:fiscal\s+)?(?:year|quarter|half)|"
+    rf"(?:over\s+)?the\s+(?:next|past|last|coming)\s+\d+\s+(?:years|quarters|months)|Q[1-4]\s*(?:FY)?\s*(?:19|20)?\d\d|FY\s?\d{{2,4}})\b",
+    re.I)
+# "full-year 2023 operating income": the question asks for a year, not a quarter
+FULL_YEAR_Q = re.compile(r"\b(?:full[- ]year|fiscal year|annual|for the year|twelve months|12 months)\b", re.I)
+# "Year Ended May 31", "twelve months ended": a text that speaks of a year
+YEAR_MARK = re.compile(r"\b(?:full[- ]year|years?|annual|twelve months|12 months)\b", re.I)
+# "MCDONALDS_2023Q1", "Q2 FY24 Earnings", "first-quarter results": a quarter's report
+QUARTERLY_DOC = re.compile(r"(?<![a-z])q[1-4](?!\d)|(?:19|20)\d\dq[1-4]|\b(?:first|second|third|fourth)[ -]quarter", re.I)
+QUARTER = re.compile(r"\b(?:(first|second|third|fourth|1st|2nd|3rd|4th)[\s-]+quarter|Q([1-4])(?![\d]))", re.I)
+ORDINAL_Q = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+# Words of a time frame ("first quarter", "fiscal 2022") frame a whole sentence, not one figure.
+PERIOD_WORDS = frozenset(stem(w) for w in "first second third fourth quarter quarters fiscal year years month "
+                         "months ended ending end full half annual".split())
+
+# --- sentences and clauses --------------------------------------------------------------------
+
+# "driven primarily by", "due to", "reflecting": a clause that gives a cause, not the subject
+CAUSAL = re.compile(r"\b(due (?:\w+ly )?to|because|driven (?:\w+ly )?by|attributed to|attributable to|as a result|"
+                    r"reflect(s|ed|ing)?|owing to|primarily from|mainly from|caused by|led by|thanks to)\b", re.I)
+# "..., while adjusted EBITDA was ...": where a cause clause ends
+CLAUSE_END = re.compile(r",?\s+(?:while|whereas|but|although)\b|;|,\s+and\s+(?:its|the|our)\b")
+CLAUSE = re.compile(r"[,;]\s")  # "share count, combined with USD 10 billion": another clause
+# "It has 170 million DAUs", "These transactions will...": a sentence whose subject is in the one before
+ANAPHOR = re.compile(r"^\W*(?:\[\w+\]\s*)?(?:(?:later|then|also|previously|since|currently|today|now|there|here|"
+                     r"in addition|additionally|however|meanwhile|moreover|as such|in (?:19|20)\d\d),?\s+)?"
+                     r"(?:it|its|this|these|that|those|they|their|such|he|she|his|her|"
+                     r"the (?:decrease|increase|growth|decline|transactions?|company|segment|business|deal|figure))\b", re.I)
+# "Total" and the small words of a row label say nothing of what the row is: "Total net revenues"
+LABEL_NEUTRAL = frozenset("total of and the by for in from to a an on at".split())
+
+# --- people -----------------------------------------------------------------------------------
+
+HONORIFIC = r"(?:Mr|Ms|Mrs|Dr)"  # "Ms. Catz"
+NAME_RE = re.compile(rf"\b(?:{HONORIFIC}\.\s)?[A-Z][a-z]+(?:[ -][A-Z]\.)?(?:\s[A-Z][a-z]+){{1,2}}\b|"
+                     rf"\b{HONORIFIC}\.\s[A-Z][a-z]+\b")  # "Safra Catz", "Ms. Catz"
+# "who is the CEO": asked in the present
+PRESENT = re.compile(r"\b(is|are|does|do|currently|now|leads?|heads?|runs?)\b", re.I)
+# "served as CEO until 2014": a past holder of a role
+PAST_ROLE = re.compile(r"\b(?:until|previously|formerly|former|retired|stepped down)\b|\bfrom \w+ (?:\d{1,2}, )?\d{4} to\b", re.I)
+# "Hong Xu is ...": a sentence that opens with a name introduces its subject
+OPENS_WITH_NAME = re.compile(rf"^\W*(?:{HONORIFIC}\.\s)?[A-Z]")
+# Capitalised runs that are not people: sentence openers, organisations, titles, calendar words.
+NOT_NAME_WORDS = frozenset("""
+The This That These Those In On At Our We As For And But So If It Its Next Your Thank Thanks Good Welcome
+Group Holding Holdings Inc Ltd Limited Corp Corporation Company Co Bank Securities Capital Partners Fund
+Call Conference Results Earnings Quarter Fiscal Year Annual Report Form Chief Vice President Deputy
+Financial Officer Executive Operating Technology Chairman Director Head Investor Relations Board Committee
+Cloud Intelligence International Digital Commerce Business Segment Services Platform Products Market
+January February March April May June July August September October November December Monday Tuesday
+Wednesday Thursday Friday Saturday Sunday United States America China Europe Asia North South East West
+Name Names Office Offices Exchange Commission Agreement Settlement Statement Statements Section Act Item Part
+Note Notes Table Contents Total Net Sales Revenue Revenues Income Plan Program Court
+""".split())
