@@ -26,7 +26,7 @@ from rag.chunk import Chunk
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError, RagError
 from rag.settings import Settings
 
-SCHEMA_VERSION = 3  # 2: chunks embedded under title and section; 3: PDFium text, table headers
+SCHEMA_VERSION = 4  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript speakers, analysts and firms in common layouts
 GLOSSARY_PREFIX = "glossary::"
 LEASE_ID = "lease::ingest"  # a server index's writer lease, in the docs collection
 LEASE_TTL = 120.0  # seconds without a heartbeat after which a lease counts as abandoned
