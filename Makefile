@@ -7,7 +7,7 @@ RAG    := $(VENV)/bin/rag
 # unpinned torch would pull a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: setup chat ask test browser lint unit eval eval-filings bench clean local-deps local-model eval-llm
+.PHONY: setup chat ask test browser lint unit eval eval-filings bench fit rules clean local-deps local-model eval-llm
 
 setup: $(VENV)/.installed
 
@@ -30,21 +30,32 @@ lint: setup
 unit: setup
 	$(VENV)/bin/pytest -q
 
-eval: setup  ## the answer-quality gate on the bundled corpus, baseline beside it
+eval: setup  ## the answer-quality gates on the bundled corpus (baseline beside it), the failures set and the calls set
 	$(RAG) eval
+	$(RAG) eval --corpus corpus evals/failures/corpus --questions evals/failures.jsonl --no-baseline \
+		--thresholds evals/thresholds-failures.toml
+	$(RAG) eval --corpus evals/calls --questions evals/calls.jsonl --no-baseline --thresholds evals/thresholds-calls.toml
 
 browser:  ## Debian chromium for the browser test (CI runs as root; without it the test fails in CI)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 test: browser lint unit eval eval-filings  ## everything CI runs: lint, all test tiers (a real browser too), the eval gates
 
-eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout), where ../shared/filings is
+eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout, ../shared's analyst set), where ../shared/filings is
 	@if [ -d ../shared/filings ]; then \
 		$(RAG) eval --corpus ../shared/filings --questions evals/filings.jsonl \
 			--thresholds evals/thresholds-filings.toml && \
 		$(RAG) eval --corpus ../shared/filings --questions evals/filings-holdout.jsonl --no-baseline \
-			--thresholds evals/thresholds-filings-holdout.toml; \
+			--thresholds evals/thresholds-filings-holdout.toml && \
+		$(RAG) eval --corpus ../shared/filings --questions ../shared/evals/analyst-filings.jsonl --no-baseline \
+			--thresholds evals/thresholds-analyst-filings.toml; \
 	else echo "eval-filings: ../shared/filings is absent; nothing to run"; fi
+
+fit: setup  ## refit the extractive answerer's feature weights on the alibaba and filings sets (rag/extractive/weights.json)
+	$(PY) -m evals.fit
+
+rules: setup  ## reports/rules.md: what each extractive rule fixes and breaks on every eval set (a few minutes)
+	$(PY) -m evals.ablate
 
 bench: setup  ## ingestion throughput, ask latency, cold start, memory (JSON in reports/)
 	$(PY) -m evals.bench

@@ -38,8 +38,9 @@ class Item:
     turns: list[str]
     expect: list[list[str]]
     unanswerable: bool
-    evidence: str | None
+    evidence: list[str]  # short exact quotes; the gold passage holds one of them
     tags: list[str]
+    kind: str | None = None  # the question's type, where the set gives one (extraction, numeric-reasoning...)
 
 
 def load_items(path: Path) -> list[Item]:
@@ -50,8 +51,10 @@ def load_items(path: Path) -> list[Item]:
         try:
             d = json.loads(line)
             turns = d["turns"] if "turns" in d else [d["question"]]
+            evidence = d.get("evidence") or []
             items.append(Item(d.get("id", f"line-{n}"), list(turns), [list(g) for g in d.get("expect", [])],
-                              bool(d.get("unanswerable", False)), d.get("evidence"), list(d.get("tags", []))))
+                              bool(d.get("unanswerable", False)), [evidence] if isinstance(evidence, str) else
+                              list(evidence), list(d.get("tags", [])), d.get("type")))
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise UsageError(f"{path}:{n}: not a valid eval item ({e}); see evals/README.md") from None
     if not items:
@@ -71,7 +74,8 @@ def is_gold(passage: str, item: Item) -> bool:
     """The gold passage holds the evidence quote, or else every expected group: it survives any
     re-chunking."""
     if item.evidence:
-        return " ".join(item.evidence.split()).lower() in " ".join(passage.split()).lower()
+        flat = " ".join(passage.split()).lower()
+        return any(" ".join(e.split()).lower() in flat for e in item.evidence)
     return bool(item.expect) and groups_met(passage, item.expect)
 
 
@@ -79,14 +83,17 @@ def _rank(passages: list[str], item: Item) -> int | None:
     return next((i for i, p in enumerate(passages, 1) if is_gold(p, item)), None)
 
 
-def eval_index_dir(corpus: Path, settings: Settings) -> Path:
-    """An index kept per corpus and settings, in the user's cache: re-runs embed nothing new."""
+def eval_index_dir(corpus: Path | list[Path], settings: Settings) -> Path:
+    """An index kept per corpus (one folder, or several together) and settings, in the user's
+    cache: re-runs embed nothing new."""
     from rag.store import SCHEMA_VERSION
 
-    key = hashlib.sha256(json.dumps([str(corpus.resolve()), settings.embed_model, settings.chunk_size,
+    corpora = [corpus] if isinstance(corpus, Path) else list(corpus)
+    where: str | list[str] = str(corpora[0].resolve()) if len(corpora) == 1 else [str(c.resolve()) for c in corpora]
+    key = hashlib.sha256(json.dumps([where, settings.embed_model, settings.chunk_size,
                                      settings.chunk_overlap, SCHEMA_VERSION]).encode()).hexdigest()[:12]
-    base = Path(os.environ.get("RAG_EVAL_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                / "rag-qa" / "eval-index")
+    corpus = corpora[-1]
+    base = settings.eval_cache or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-qa" / "eval-index"
     return base / f"{corpus.resolve().name}-{key}"
 
 
@@ -97,7 +104,7 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def run_ours(items: list[Item], engine, answerer: str, max_chars: int) -> tuple[list[dict], dict]:
+def run_ours(items: list[Item], engine, answerer: str, max_chars: int, ranks: bool = True) -> tuple[list[dict], dict]:
     rows = []
     for it in items:
         chat = engine.chat()
@@ -106,8 +113,9 @@ def run_ours(items: list[Item], engine, answerer: str, max_chars: int) -> tuple[
         history = [q for q, _ in chat.turns]
         ans = chat.ask(it.turns[-1], answerer=answerer)
         full = chat.turns[-1][0]
-        hits = engine.retrieve(full, k=5)
-        rank = _rank([h.chunk.text for h in hits], it) if not it.unanswerable else None
+        rank = None
+        if ranks and not it.unanswerable:
+            rank = _rank([h.chunk.text for h in engine.retrieve(full, k=5)], it)
         kept, dropped = check_grounding(ans.text, list(ans.citations))
         figure_ok = groups_met(ans.text, it.expect) if not it.unanswerable else None
         cited_ok = None
@@ -116,7 +124,7 @@ def run_ours(items: list[Item], engine, answerer: str, max_chars: int) -> tuple[
             cited_ok = all(any(contains(quotes, v) for v in g if contains(ans.text, v)) for g in it.expect)
         rows.append({
             "id": it.id, "question": " → ".join(it.turns), "completed": full if history else None,
-            "tags": it.tags, "unanswerable": it.unanswerable, "abstained": ans.abstained,
+            "tags": it.tags, "kind": it.kind, "unanswerable": it.unanswerable, "abstained": ans.abstained,
             "answer": ans.text, "chars": len(ans.text), "rank": rank,
             "correct": (ans.abstained if it.unanswerable else
                         (not ans.abstained and figure_ok and len(ans.text) <= max_chars)),
@@ -151,6 +159,10 @@ def summarize(rows: list[dict]) -> dict:
         "abstention_recall": round(tp / len(una), 3) if una else 1.0,
         "false_abstention_rate": _share(ans, lambda r: r["abstained"]),
         "glossary_right": f"{sum(1 for r in gloss if r['correct'])}/{len(gloss)}",
+        "right": sum(1 for r in ans if r["correct"]),
+        # an answer that asserts something wrong: a wrong figure, or any answer where none is due
+        "wrong": sum(1 for r in rows if not r["abstained"] and not r["correct"]),
+        "abstained_answerable": sum(1 for r in ans if r["abstained"]),
         "mean_chars": round(statistics.mean(r["chars"] for r in rows), 1) if rows else 0,
         "latency_p50_ms": round(pct(ms, 0.5), 1), "latency_p95_ms": round(pct(ms, 0.95), 1),
         "fallbacks": sum(1 for r in rows if r.get("notice")),
@@ -203,46 +215,38 @@ def check(summary: dict, thresholds: dict) -> list[str]:
     return failures
 
 
-def evaluate(corpus: Path | None = None, questions: Path | None = None, answerer: str = "extractive",
+def evaluate(corpus: Path | list[Path] | None = None, questions: Path | None = None, answerer: str = "extractive",
              reports: Path = Path("reports"), thresholds: Path | None = None, baseline: bool = True,
              name: str | None = None, settings: Settings | None = None, out=sys.stdout,
-             limit: int | None = None) -> int:
-    """Run one eval; returns the exit code (0 pass, 1 below thresholds). `limit` keeps the first
-    questions only; a generative answerer's report is named after it (eval-alibaba-llm)."""
-    from rag.engine import Engine
-    from rag.indexer import discover, ingest
+             limit: int | None = None, off: frozenset[str] = frozenset()) -> int:
+    """Run one eval; returns the exit code (0 pass, 1 below thresholds). `corpus` is a folder or
+    several indexed together; `limit` keeps the first questions only; `off` switches extractive
+    rules off (ablation); a generative answerer's report is named after it (eval-alibaba-llm)."""
+    from rag.indexer import discover
 
     settings = settings or Settings.load()
-    corpus = Path(corpus) if corpus else bundled_corpus_dir()
-    questions = Path(questions) if questions else DEFAULT_QUESTIONS
-    if not corpus.is_dir():
-        raise UsageError(f"No corpus folder at {corpus}")
+    corpora, questions = _corpora(corpus), Path(questions) if questions else DEFAULT_QUESTIONS
     if not questions.is_file():
         raise UsageError(f"No question file at {questions}")
     items = load_items(questions)[:limit] if limit else load_items(questions)
     name = name or (questions.stem if answerer == "extractive" else f"{questions.stem}-{answerer}")
     max_chars = MAX_CHARS.get(answerer, GENERATIVE_MAX_CHARS)
-    # the eval's own embedded index, whatever the user's index is
-    eval_settings = dataclasses.replace(settings, index_dir=eval_index_dir(corpus, settings), chroma_url=None)
     t0 = time.perf_counter()
-    report = ingest([corpus], eval_settings, prune=True)
-    for f in report.failed:
-        print(f"  skipped {f['path']}: {f['error']}", file=sys.stderr)
-    engine = Engine(eval_settings)
-    engine.ask("warm-up question about revenue", answerer="extractive")  # start-up costs are not latency
+    engine, eval_settings = eval_engine(corpora, settings, off)
     rows, ours = run_ours(items, engine, answerer, max_chars)
     base_rows, base = ([], None)
     if baseline:
-        files, _, _ = discover([corpus])
+        files, _, _ = discover(corpora)
         base_rows, base = run_baseline(items, files, eval_settings, max_chars)
     limits = {}
     tpath = thresholds or (DEFAULT_THRESHOLDS if questions == DEFAULT_QUESTIONS else None)
     if tpath:
         limits = tomllib.loads(Path(tpath).read_text()).get(answerer, {})
     failures = check(ours, limits)
-    result = {"name": name, "corpus": str(corpus), "questions_file": str(questions), "answerer": answerer,
-              "ours": ours, "baseline": base, "thresholds": limits, "failures": failures,
-              "seconds": round(time.perf_counter() - t0, 1), "rows": rows, "baseline_rows": base_rows}
+    result = {"name": name, "corpus": " ".join(map(str, corpora)), "questions_file": str(questions),
+              "answerer": answerer, "ours": ours, "baseline": base, "thresholds": limits, "failures": failures,
+              "seconds": round(time.perf_counter() - t0, 1), "rows": rows, "baseline_rows": base_rows,
+              "by_kind": by_kind(rows)}
     reports.mkdir(parents=True, exist_ok=True)
     (reports / f"eval-{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
     md = markdown(result)
@@ -257,7 +261,55 @@ def evaluate(corpus: Path | None = None, questions: Path | None = None, answerer
     return 0
 
 
-METRICS = ["hit@1", "hit@3", "hit@5", "mrr", "answer_accuracy", "figure_hits", "citation_precision",
+def _corpora(corpus: Path | list[Path] | None) -> list[Path]:
+    corpora = [bundled_corpus_dir()] if corpus is None else [Path(corpus)] if isinstance(corpus, (str, Path)) \
+        else [Path(c) for c in corpus]
+    for c in corpora:
+        if not c.is_dir():
+            raise UsageError(f"No corpus folder at {c}")
+    return corpora
+
+
+_ENGINES: dict[tuple, tuple] = {}
+
+
+def eval_engine(corpora: list[Path], settings: Settings, off: frozenset[str] = frozenset()):
+    """An engine over the corpus folders' own eval index (ingested first: only new or changed
+    files are embedded), warmed up; with the extractive rules in `off` switched off. Kept per
+    corpus for the process, so that ablation runs load each index once."""
+    from rag.engine import Engine
+    from rag.extractive import ExtractiveAnswerer
+    from rag.indexer import ingest
+
+    # the eval's own embedded index, whatever the user's index is
+    eval_settings = dataclasses.replace(settings, index_dir=eval_index_dir(corpora, settings), chroma_url=None)
+    key = (tuple(str(c.resolve()) for c in corpora), eval_settings)
+    if key not in _ENGINES:
+        report = ingest(corpora, eval_settings, prune=True)
+        for f in report.failed:
+            print(f"  skipped {f['path']}: {f['error']}", file=sys.stderr)
+        engine = Engine(eval_settings)
+        engine.ask("warm-up question about revenue", answerer="extractive")  # start-up costs are not latency
+        _ENGINES[key] = (engine, eval_settings)
+    engine, eval_settings = _ENGINES[key]
+    engine._answerers["extractive"] = ExtractiveAnswerer(off)
+    return engine, eval_settings
+
+
+def by_kind(rows: list[dict]) -> dict[str, dict]:
+    """Right, wrong and abstained answers by the questions' type, where the set gives one."""
+    out: dict[str, dict] = {}
+    for r in rows:
+        if r.get("kind"):
+            d = out.setdefault(r["kind"], {"n": 0, "right": 0, "wrong": 0, "abstained": 0})
+            d["n"] += 1
+            d["right"] += bool(r["correct"])
+            d["wrong"] += not r["abstained"] and not r["correct"]
+            d["abstained"] += r["abstained"] and not r["unanswerable"]
+    return out
+
+
+METRICS = ["hit@1", "hit@3", "hit@5", "mrr", "answer_accuracy", "right", "wrong", "abstained_answerable", "figure_hits", "citation_precision",
            "numeric_grounding", "abstention_precision", "abstention_recall", "false_abstention_rate",
            "glossary_right", "mean_chars", "latency_p50_ms", "latency_p95_ms", "fallbacks", "with_unverified"]
 
@@ -270,6 +322,10 @@ def markdown(result: dict) -> str:
     for m in METRICS:
         b = base.get(m, "")
         lines.append(f"| {m} | {ours.get(m, '')} | {'' if b is None else b} |")
+    if result.get("by_kind"):
+        lines += ["", "| type | questions | right | wrong | abstained (answerable) |", "|---|---|---|---|---|"]
+        lines += [f"| {k} | {d['n']} | {d['right']} | {d['wrong']} | {d['abstained']} |"
+                  for k, d in sorted(result["by_kind"].items())]
     if base:
         lines += ["", f"Baseline figure hits ignore length: {base['figure_hits']} of its answers contain the "
                       f"expected figures, but its answers average {base['mean_chars']:.0f} characters; with the "

@@ -57,7 +57,7 @@ def get_answerer(name: str, settings=None, **kwargs) -> Answerer:
 
 
 def abstain(question: str) -> Answer:
-    """The answer when the documents don't say: it asserts nothing and cites nothing."""
-    q = " ".join(question.split())
-    return Answer(question, f"The documents don't say. No passage in the index answers “{q}”.",
+    """The answer when the documents don't say: it asserts nothing and cites nothing (nor does it
+    repeat the question, whose figures and "[1]" would read as claims without a source)."""
+    return Answer(question, "The documents don't say: no passage in the index answers this question.",
                   (), abstained=True)

@@ -75,13 +75,15 @@ def _parser() -> argparse.ArgumentParser:
     _answer_options(srv)
 
     ev = sub.add_parser("eval", help="run the answer-quality evals")
-    ev.add_argument("--corpus", type=Path, help="folder of documents (default: the bundled corpus)")
+    ev.add_argument("--corpus", type=Path, nargs="+", help="folder(s) of documents (default: the bundled corpus)")
     ev.add_argument("--questions", type=Path, help="question file, JSONL (default: evals/alibaba.jsonl)")
     _answer_options(ev, default="extractive")
     ev.add_argument("--limit", type=int, help="only the first N questions (a quick run of a slow answerer)")
     ev.add_argument("--thresholds", type=Path, help="TOML file of minimum scores")
     ev.add_argument("--reports", type=Path, default=Path("reports"), help="where to write reports (default reports/)")
     ev.add_argument("--no-baseline", action="store_true", help="skip the llama-index baseline")
+    ev.add_argument("--ablate", metavar="NAME[,NAME...]",
+                    help="switch these extractive rules off and print the change on each eval set (or the one given)")
     return p
 
 
@@ -256,6 +258,17 @@ def cmd_eval(args) -> int:
         from evals.run import evaluate
     except ImportError:
         raise RagError("The evals package is not installed; run rag eval from a checkout (pip install -e .)") from None
+    if args.ablate:
+        from evals.ablate import compare
+        from evals.sets import EvalSet, all_sets
+        from rag.extractive.rules import parse_names
+        from rag.settings import bundled_corpus_dir
+
+        off = parse_names(args.ablate)
+        sets = [EvalSet(args.questions.stem, tuple(args.corpus or [bundled_corpus_dir()]), args.questions)] \
+            if args.questions else all_sets()
+        compare(off, sets)
+        return 0
     return evaluate(corpus=args.corpus, questions=args.questions, answerer=args.answerer,
                     reports=args.reports, thresholds=args.thresholds, baseline=not args.no_baseline,
                     settings=_settings(args), limit=args.limit)

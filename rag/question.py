@@ -49,7 +49,7 @@ _ATTRIBUTION = re.compile(
     r"(?:^|,\s*)(?i:according to) (?P<who>(?:[A-Z][\w.'-]*\s?){1,4})(?=,|\s|$)|"
     r"\b(?:did|does|do|will|would)\s+(?P<who2>(?:[A-Z][\w.'-]*\s?){1,4})\s+(?:say|expect|think|believe|describe|"
     r"mention|use|explain|note|see|want|call|predict|estimate|project|compare)\b")
-RATIO_WORDS = re.compile(r"\b(margins?|rates?|ratios?|share of|percent(age)?|%|yield|growth|grow|grew|increase[sd]?|"
+RATIO_WORDS = re.compile(r"\b(margins?|rates?|ratios?|share of|how much of|percent(age)?|%|yield|growth|grow|grew|increase[sd]?|"
                          r"decrease[sd]?|decline[sd]?|change[sd]?|up|down|reduction|mix|proportion)\b", re.I)
 CHANGE_WORDS = re.compile(r"\b(grow(th|s|n)?|grew|increase[sd]?|decrease[sd]?|decline[sd]?|rise|rose|fell|fall|"
                           r"drop(ped)?|jump(ed)?|change[sd]?|improve[sd]?|expand(ed)?|shr[iu]nk|by how much|up|down)\b", re.I)
@@ -78,7 +78,8 @@ class Query:
     unknown_names: tuple[str, ...] = ()  # names no document uses, under any spelling ("France")
     asks_change: bool = False  # "how much did it grow", not "what was it": a change is the answer
     per_share: bool = False  # a per-share measure (EPS, dividend per share): no figure in millions
-    metrics: tuple[frozenset[str], ...] = ()  # stems of the measures asked for (revenue, GMV, EBITDA)  # stems of each name the question uses ("Cloud Intelligence Group")
+    metrics: tuple[frozenset[str], ...] = ()  # stems of the measures asked for (revenue, GMV, EBITDA)
+    qualifiers: tuple[frozenset[str], ...] = ()  # words that narrow a measure: "daily" active users, "diluted" EPS
 
     @property
     def total_weight(self) -> float:
@@ -87,6 +88,26 @@ class Query:
     @property
     def wants_figure(self) -> bool:
         return self.intent in ("percent", "amount", "count")
+
+
+# What follows a question that is not part of it: code or markup pasted after it ("...grow?'; DROP
+# TABLE x;--", "...? <script>"), from the first quote-and-semicolon, comment dash, tag or brace
+_JUNK_TAIL = re.compile(r"""\s*(?:['"`]\s*[;)]|;\s*--|--\s*$|</?[A-Za-z!][^>]*>|[{}\\|]).*$""", re.S)
+
+
+def readable(question: str) -> str:
+    """The question as the answerer reads it: code or markup pasted after it cut off, and a
+    question typed in capitals ("HOW MUCH DID CLOUD REVENUE GROW?") in lower case, since its
+    capitals say nothing of what is a name. Shown as typed, read as this."""
+    q = question
+    m = _JUNK_TAIL.search(q)
+    if m and len(q[:m.start()].split()) >= 3:
+        q = q[:m.start()].rstrip(" ;,'\"")
+    letters = [ch for ch in q if ch.isalpha()]
+    if len(letters) >= 8 and not any(ch.islower() for ch in letters):
+        q = q.lower()
+        q = q[0].upper() + q[1:]
+    return q
 
 
 def classify(question: str) -> str:
@@ -125,6 +146,7 @@ def classify(question: str) -> str:
 def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
     """Build the Query: `idf(stem) -> weight`; `vocab_fuzzy(word) -> [(stem, sim)]` for words
     absent from the corpus; `glossary` expands names to the documents' spellings."""
+    question = readable(question)
     intent = classify(question)
     expansions = glossary.expansions(question) if glossary else []
     alt_by_word: dict[str, set[str]] = {}
@@ -191,12 +213,35 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
                 unknown.append(name)
     metrics = tuple(t.stems for t in terms.values() if METRIC_NOUN.fullmatch(t.word))
     return Query(question, intent, tuple(terms.values()), nums, multi, entities=tuple(entities),
-                 metrics=metrics, unknown_names=tuple(unknown),
+                 metrics=metrics, qualifiers=_qualifiers(question, terms), unknown_names=tuple(unknown),
                  wants_money=intent == "amount" and bool(MONEY_WORDS.search(question)),
                  wants_ratio=bool(RATIO_WORDS.search(question)),
                  per_share=bool(PER_SHARE.search(question)),
                  asks_change=bool(CHANGE_WORDS.search(question)),
                  causal=bool(re.search(r"\b(why|what drove|what caused|reasons?|drivers?|due to what|explain)\b", question, re.I)))
+
+
+# Words before a measure that frame it rather than narrow it: "total revenue", "first-quarter sales"
+_FRAMING = frozenset(stem(w) for w in "total overall consolidated full fiscal annual year quarter quarterly first second third "
+                     "fourth half month monthly-basis reported".split())
+
+
+def _qualifiers(question: str, terms: dict[str, Term]) -> tuple[frozenset[str], ...]:
+    """The words right before a measure in the question that narrow it: "daily active users" is
+    not "monthly active users", "diluted EPS" not "basic EPS", "free cash flow" not "operating
+    cash flow". Names (capitalised words after the first) are the entity rule's business."""
+    names = set(words(" ".join(re.findall(r"(?<!^)\b[A-Z][\w'’-]*", question.strip()))))
+    seq = words(question)
+    out: dict[frozenset[str], None] = {}
+    for i, w in enumerate(seq):
+        if not METRIC_NOUN.fullmatch(w):
+            continue
+        for prev in reversed(seq[max(0, i - 2):i]):
+            t = terms.get(stem(prev))
+            if t is None or METRIC_NOUN.fullmatch(prev) or prev in names or stem(prev) in _FRAMING:
+                break
+            out[t.stems] = None
+    return tuple(out)
 
 
 def sub_questions(query: Query) -> list[str]:

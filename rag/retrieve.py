@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.chunk import Chunk
-from rag.text import STOPWORDS, stem
+from rag.text import STOPWORDS, fold_accents, reads_as_sentence, stem
 
 RRF_K = 60  # the constant of Cormack et al. (2009); rankings deeper than ~60 barely count
 
@@ -43,7 +43,7 @@ _PREFIXED = re.compile(r"\b(non|un|ex|pre|post|sub|anti|co|multi|semi|mid|over|u
 
 def bm25_tokens(text: str) -> list[str]:
     # "non-GAAP" is one token, as in the answerer (rag.text.split_compound)
-    text = _PREFIXED.sub(r"\1", text.lower())
+    text = _PREFIXED.sub(r"\1", fold_accents(text).lower())
     return [stem(t) for t in _TOKEN.findall(text) if t not in STOPWORDS]
 
 
@@ -69,16 +69,19 @@ class HybridRetriever:
         self.df = Counter(t for toks in corpus_tokens for t in set(toks))
         self.n_docs = max(1, len(chunks))
         self._trigrams: dict[str, list[str]] | None = None
-        self._route_index()
+        self._route_index(corpus_tokens)
 
-    def _route_index(self) -> None:
+    def _route_index(self, corpus_tokens: list[list[str]]) -> None:
         """Name words of each document (title and file name): a question that names a company
-        or document ("Apple's net sales") is answered from that document's chunks."""
+        or document ("Apple's net sales") is answered from that document's chunks. A title that
+        is the document's first sentence (a text file without a heading: "Widget sales in Zurich
+        rose 17 percent.") names nothing: its words are what the document says, not what it is."""
         names: dict[str, set[str]] = {}
         for c in self.chunks:
             if c.source not in names:
-                raw = f"{c.title} {c.file_name}".replace("_", " ")
-                names[c.source] = {stem(w) for w in re.findall(r"[A-Za-z][A-Za-z&'.-]{2,}", raw.lower())
+                title = "" if reads_as_sentence(c.title) else c.title
+                raw = f"{title} {c.file_name}".replace("_", " ")
+                names[c.source] = {stem(w) for w in re.findall(r"[A-Za-z][A-Za-z&'.-]{2,}", fold_accents(raw).lower())
                                    if w not in STOPWORDS}
         # words most documents share ("10k", "annual", "report") name none of them
         counts = Counter(w for ws in names.values() for w in ws)
@@ -87,12 +90,20 @@ class HybridRetriever:
         self.doc_chunks: dict[str, list[int]] = {}
         for i, c in enumerate(self.chunks):
             self.doc_chunks.setdefault(c.source, []).append(i)
+        # A name routes only where it is distinctive: "Nike" is written mostly in Nike's filing,
+        # but "widget", the title of one note among others about widgets, is written in the
+        # others as much, and names none of them
+        inside: Counter[str] = Counter()
+        for i, c in enumerate(self.chunks):
+            inside.update(set(corpus_tokens[i]) & self.doc_names[c.source])
+        self.doc_names = {s: {w for w in ws if not self.df[w] or inside[w] > self.df[w] / 2}
+                          for s, ws in self.doc_names.items()}
 
     def route(self, query: str) -> list[str] | None:
         """The documents a question names, or None when it names none (or all)."""
         if len(self.doc_names) < 2:
             return None
-        found = re.findall(r"[A-Za-z][A-Za-z&'.-]{2,}", re.sub(r"['’]s\b", "", query.lower()))
+        found = re.findall(r"[A-Za-z][A-Za-z&'.-]{2,}", re.sub(r"['’]s\b", "", fold_accents(query).lower()))
         # "Coca-Cola" names COCACOLA_2020_10K too
         q = {stem(w) for w in found} | {stem(w.replace("-", "")) for w in found} | \
             {stem(p) for w in found for p in w.split("-") if len(p) > 2}

@@ -78,6 +78,10 @@ class Settings:
     llm_timeout: float = 60.0  # seconds for the whole reply
     llm_unverified: str = "mark"  # a sentence that fails verification: "mark" (shown apart) or "drop"
     llm_gguf: Path | None = None
+    # the web page (`rag serve`): the upload limit, and a login as USER:PASSWORD
+    max_upload_mb: float = 50.0
+    auth: Secret | None = None  # from the environment (RAG_AUTH) or --auth
+    eval_cache: Path | None = None  # where `rag eval` keeps its indexes (default ~/.cache/rag-qa/eval-index)
 
     # environment variable -> field name; values are parsed by the field's type
     _ENV: ClassVar[dict[str, str]] = {
@@ -97,6 +101,9 @@ class Settings:
         "RAG_LLM_TIMEOUT": "llm_timeout",
         "RAG_LLM_UNVERIFIED": "llm_unverified",
         "RAG_LLM_GGUF": "llm_gguf",
+        "RAG_MAX_UPLOAD_MB": "max_upload_mb",
+        "RAG_AUTH": "auth",
+        "RAG_EVAL_CACHE": "eval_cache",
     }
 
     @classmethod
@@ -126,9 +133,9 @@ class Settings:
                     value = int(value)
                 elif isinstance(default, float):
                     value = float(value)
-                elif isinstance(default, Path) or name in ("glossary", "llm_gguf"):
+                elif isinstance(default, Path) or name in ("glossary", "llm_gguf", "eval_cache"):
                     value = Path(value).expanduser()
-                elif name == "llm_api_key" and not isinstance(value, Secret):
+                elif name in ("llm_api_key", "auth") and not isinstance(value, Secret):
                     value = Secret(str(value))
             except ValueError:
                 raise UsageError(f"Setting {name} expects a number, got {value!r}") from None
@@ -146,6 +153,8 @@ class Settings:
             raise UsageError(f"top_k must be between 1 and 50, got {self.top_k}")
         if self.llm_unverified not in UNVERIFIED_MODES:
             raise UsageError(f"RAG_LLM_UNVERIFIED must be mark or drop, got {self.llm_unverified!r}")
+        if not self.max_upload_mb > 0:
+            raise UsageError(f"RAG_MAX_UPLOAD_MB must be a positive number of megabytes, got {self.max_upload_mb:g}")
         if not self.llm_timeout > 0:
             raise UsageError(f"RAG_LLM_TIMEOUT must be a positive number of seconds, got {self.llm_timeout}")
 

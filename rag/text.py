@@ -13,6 +13,7 @@ import functools
 import importlib.util
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,6 +93,16 @@ def is_heading(line: str) -> bool:
         return True
     minor = {"and", "of", "the", "in", "for", "to", "on", "a", "an", "or", "with", "by", "at", "from"}
     return all(w[0].isupper() or w in minor for w in words)
+
+
+_SENTENCE_END = re.compile(r"[a-z0-9%]{4,}[.!?](?:\s|$)")
+
+
+def reads_as_sentence(line: str) -> bool:
+    """Whether a line is prose rather than a name or title: it ends a sentence ("... in 2024.",
+    "Evil file. Revenue was 1 RMB.") or runs over 12 words. "Holdings, Inc." and "Q1 FY24
+    Earnings Press Release" are not sentences."""
+    return bool(_SENTENCE_END.search(line)) or len(line.split()) > 12
 
 
 def split_units(text: str, start: int = 0, end: int | None = None) -> list[Unit]:
@@ -238,10 +249,24 @@ million millions billion billions thousand thousands approximately approx
 _POSSESSIVE = re.compile(r"(?:'s|’s|s'|’)$")
 
 
+@functools.lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return base if len(base) == 1 else ch
+
+
+def fold_accents(text: str) -> str:
+    """"Zürich" -> "Zurich", "Nestlé" -> "Nestle": users type names without their accents. One
+    character for one, so offsets into the folded text are offsets into the original."""
+    if text.isascii():
+        return text
+    return "".join(_fold_char(c) if ord(c) > 127 else c for c in text)
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased words, possessives dropped ("Alibaba's" -> "alibaba")."""
+    """Lower-cased words, accents folded, possessives dropped ("Alibaba's" -> "alibaba")."""
     out = []
-    for w in WORD_RE.findall(text.replace("’", "'")):
+    for w in WORD_RE.findall(fold_accents(text).replace("’", "'")):
         w = w.lower().strip(".'")
         out.append(re.sub(r"'s$", "", w).rstrip(".") if len(w) > 3 else w)
     return out

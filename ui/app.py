@@ -68,7 +68,6 @@ log = logging.getLogger("rag.ui")
 
 EXAMPLES = ["How much did cloud revenue grow?", "What was total revenue?", "What is the net cash position?"]
 FOLLOW_UPS = ["How much did cloud revenue grow?", "and AIDC?"]
-DEFAULT_MAX_UPLOAD_MB = 50
 UPLOAD_TYPES = sorted(SUPPORTED)
 CHAT_CONCURRENCY = 16  # conversations answered at once; answering is CPU-bound and fast
 
@@ -100,20 +99,6 @@ a.rag-cite:hover { text-decoration: underline; }
 .rag-status ul { margin: 0.2em 0 0 1.2em; }
 .rag-ok { color: #067647; } .rag-fail { color: #b42318; } .rag-same { color: var(--body-text-color-subdued); }
 """
-
-
-def upload_limit_mb() -> float:
-    """The upload limit in MB: RAG_MAX_UPLOAD_MB, else 50."""
-    raw = os.environ.get("RAG_MAX_UPLOAD_MB", "").strip()
-    if not raw:
-        return DEFAULT_MAX_UPLOAD_MB
-    try:
-        mb = float(raw)
-    except ValueError:
-        raise UsageError(f"RAG_MAX_UPLOAD_MB must be a number of megabytes, got {raw!r}") from None
-    if mb <= 0:
-        raise UsageError(f"RAG_MAX_UPLOAD_MB must be positive, got {raw!r}")
-    return mb
 
 
 def documents_dir_for(settings: Settings) -> Path:
@@ -161,7 +146,7 @@ class WebApp:
                  stream_delay: float = 0.03) -> None:
         self.engine = engine
         self.documents_dir = Path(documents_dir or documents_dir_for(engine.settings))
-        self.max_upload_mb = max_upload_mb if max_upload_mb is not None else upload_limit_mb()
+        self.max_upload_mb = max_upload_mb if max_upload_mb is not None else engine.settings.max_upload_mb
         self.stream_delay = stream_delay
         self._write = threading.Lock()  # one ingest or removal at a time; answering goes on meanwhile
 
@@ -448,8 +433,8 @@ def serve(settings: Settings | None = None, *, host: str = "127.0.0.1", port: in
           share: bool = False) -> int:
     """`rag serve`: load the index (building index/ from the bundled corpus on first use) and
     serve the page until interrupted."""
-    credentials = parse_auth(auth or os.environ.get("RAG_AUTH"))
-    limit = upload_limit_mb()
+    settings = settings or Settings.load()
+    credentials = parse_auth(auth or (settings.auth.reveal() if settings.auth else None))
     print("Loading the index…", file=sys.stderr)
     engine = Engine(settings)
     if host not in ("127.0.0.1", "localhost", "::1") and not credentials:
@@ -458,6 +443,6 @@ def serve(settings: Settings | None = None, *, host: str = "127.0.0.1", port: in
     if share:
         print("rag: --share: Gradio makes a public link through its servers; questions and documents travel "
               "through them.", file=sys.stderr)
-    demo = build_app(engine, max_upload_mb=limit)
+    demo = build_app(engine, max_upload_mb=settings.max_upload_mb)
     launch(demo, host=host, port=port, auth=credentials, share=share)
     return 0

@@ -10,7 +10,7 @@ from rag.cite import Answer, Citation, check_grounding
 from rag.extractive.features import Candidate
 from rag.extractive.figures import answer_figures, figures, is_change, names
 from rag.extractive.tables import column_pick
-from rag.extractive.terms import term_positions
+from rag.extractive.terms import stems_of, term_positions
 from rag.extractive.vocab import CLAUSE, DATE_RE, PERIOD_WORDS
 from rag.question import Query
 from rag.text import stem
@@ -56,8 +56,9 @@ def _figure_lead(query: Query, c: Candidate, s: int, e: int) -> list[str]:
         figs = [f for f in figs if f.kind == "percent"]
         if not query.asks_change:  # "gross margin increased 120 basis points to 46.0%": 46.0%
             figs = [f for f in figs if not is_change(passage, f)] or figs
+    framing = frozenset(stems_of(f"{c.hit.chunk.title} {c.hit.chunk.file_name}"))
     return column_pick(query, c.hit.chunk, s, e, figs) or \
-        nearest(query, passage, s, e, [(f.text, f.start, f.end) for f in figs], many=query.multi)
+        nearest(query, passage, s, e, [(f.text, f.start, f.end) for f in figs], many=query.multi, framing=framing)
 
 
 def short_answer(query: Query, parts: list[tuple[Candidate, int, int]]) -> str | None:
@@ -84,7 +85,8 @@ def short_answer(query: Query, parts: list[tuple[Candidate, int, int]]) -> str |
     return ("; ".join(leads) + ".") if leads else None
 
 
-def _closeness(query: Query, passage: str, s: int, e: int, pos: list, starts: list[int], many: bool):
+def _closeness(query: Query, passage: str, s: int, e: int, pos: list, starts: list[int], many: bool,
+               framing: frozenset[str]):
     """How close an item (figure, date) is to the question's terms, each term's weight decaying
     with distance and discounted when another figure or clause stands between."""
     def score(it: tuple[str, int, int]) -> float:
@@ -92,8 +94,10 @@ def _closeness(query: Query, passage: str, s: int, e: int, pos: list, starts: li
         total = 0.0
         for p, w, word in pos:
             if not many:
-                if stem(word) in PERIOD_WORDS:
-                    w *= 0.25  # "first quarter" frames the whole sentence, not one figure
+                if stem(word) in PERIOD_WORDS or stem(word) in framing:
+                    # "first quarter", and the company whose document it is ("excluding Alibaba
+                    # consolidated subsidiaries increased by 11%"), frame the whole sentence, not one figure
+                    w *= 0.25
                 if p < it[1]:
                     if any(p < a < it[1] for a in starts):
                         w *= 0.3  # another figure stands between: the words are its label
@@ -107,12 +111,14 @@ def _closeness(query: Query, passage: str, s: int, e: int, pos: list, starts: li
 
 
 def nearest(query: Query, passage: str, s: int, e: int, items: list[tuple[str, int, int]],
-            many: bool = False) -> list[str]:
+            many: bool = False, framing: frozenset[str] = frozenset()) -> list[str]:
     """Items (figures, dates) ordered by closeness to the question's terms in the sentence;
-    one, or for a multi-part question all that score within 60% of the best (at most 4)."""
+    one, or for a multi-part question all that score within 60% of the best (at most 4).
+    `framing`: stems of the document's own name, which frame every sentence of it."""
     if not items:
         return []
-    score = _closeness(query, passage, s, e, term_positions(query, passage, s, e), sorted(it[1] for it in items), many)
+    score = _closeness(query, passage, s, e, term_positions(query, passage, s, e), sorted(it[1] for it in items), many,
+                       framing)
     ranked = sorted(items, key=score, reverse=True)
     if not many:
         return [ranked[0][0]]

@@ -30,9 +30,10 @@ class Frame:
     asked_quarters: frozenset[int] = frozenset()
     present: bool = False  # "who is", "who leads": asked in the present
     asked_year: bool = False  # a full year asked ("full-year 2023"), no quarter
+    weights: dict | None = None  # feature weights other than the fitted ones (the hand-set, for comparison)
 
     @classmethod
-    def of(cls, query: Query, hits: list[Hit], off: frozenset[str] = frozenset()) -> Frame:
+    def of(cls, query: Query, hits: list[Hit], off: frozenset[str] = frozenset(), weights: dict | None = None) -> Frame:
         asked_q = quarters(query.text) if query.wants_figure else set()
         return cls(
             query=query, top=max((h.score for h in hits), default=1.0) or 1.0, off=off,
@@ -42,7 +43,7 @@ class Frame:
             # Technology Officer"): for "who" questions the title's words in order count a little
             bigrams=tuple(question_bigrams(query)) if query.intent == "person" else (),
             asked_quarters=frozenset(asked_q), present=bool(PRESENT.search(query.text)),
-            asked_year=query.wants_figure and not asked_q and bool(FULL_YEAR_Q.search(query.text)))
+            asked_year=query.wants_figure and not asked_q and bool(FULL_YEAR_Q.search(query.text)), weights=weights)
 
     def on(self, rule: str) -> bool:
         return rule not in self.off

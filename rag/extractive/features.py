@@ -6,19 +6,33 @@ each candidate's values.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rag.extractive.context import Frame, SentenceContext
 from rag.extractive.figures import answer_figures, figures, first_figure_at, is_change, names, proper_nouns
 from rag.extractive.terms import coverage, stems_of
-from rag.extractive.vocab import CAUSAL, CLAUSE_END, DATE_RE, HEDGED, LABEL_NEUTRAL, OPENS_WITH_NAME, PAST_ROLE
+from rag.extractive.vocab import (
+    CAUSAL,
+    CLAUSE_END,
+    DATE_RE,
+    HEDGED,
+    LABEL_NEUTRAL,
+    NAME_RUN,
+    NOT_NAME_WORDS,
+    OPENS_WITH_NAME,
+    PAST_ROLE,
+)
 from rag.question import Query
 from rag.retrieve import Hit
 from rag.text import is_table_row, stem, words, years_in
 
-# The weight of each feature in a candidate's score, in the order they are added. Hand-set
-# until `make fit` (rag/extractive/fit.py) fits them.
-WEIGHTS: dict[str, float] = {
+# The weight of each feature in a candidate's score, in the order they are added: as first set by
+# hand, and (WEIGHTS) as `make fit` (evals/fit.py) fitted them on the eval sets, read from
+# weights.json beside this file.
+HAND_WEIGHTS: dict[str, float] = {
     "coverage": 0.55,
     "chunk_coverage": 0.2,
     "answer_fit": 0.15,
@@ -31,6 +45,18 @@ WEIGHTS: dict[str, float] = {
     "hedged_figure": -0.03,
     "introduces_subject": 0.05,
 }
+WEIGHTS_FILE = Path(__file__).with_name("weights.json")
+
+
+def _fitted() -> tuple[dict[str, float], float | None]:
+    """The fitted weights (and runner-up margin), or the hand-set ones where none were fitted."""
+    if not WEIGHTS_FILE.is_file():
+        return dict(HAND_WEIGHTS), None
+    data = json.loads(WEIGHTS_FILE.read_text())
+    return {n: float(data["weights"].get(n, w)) for n, w in HAND_WEIGHTS.items()}, data.get("runner_up")
+
+
+WEIGHTS, FITTED_RUNNER_UP = _fitted()
 
 FEATURE_DOCS: dict[str, str] = {
     "coverage": "share of the question's (IDF-weighted) terms in the sentence, its passage's title, section and "
@@ -60,6 +86,10 @@ RULE_DOCS: dict[str, str] = {
                         "as found",
     "header_lacks_year": "a table whose header lacks the year asked has no figure for it (fit 0)",
     "measure_missing": "figure questions: fit x0.3 for each measure asked (revenue, GMV) the figure is not of",
+    "other_subject": "figure questions: fit x0.5 when the words before the figure name someone or something the "
+                     "question does not (a segment's revenue for the company's)",
+    "qualifier_missing": "figure questions: fit x0.4 for each word narrowing the measure asked ('daily' active users, "
+                         "'diluted' EPS) that the sentence and its context lack",
     "kind_gate": "date, person and place questions: score x(0.6 + 0.4 fit)",
     "past_role": "'who is': score x0.9 for a sentence about a past holder ('until 2014')",
 }
@@ -77,6 +107,7 @@ class Candidate:
     fit: float
     owned: frozenset[int] = frozenset()  # indexes of the query's measures this sentence gives figures for
     features: dict[str, float] = field(default_factory=dict)
+    factor: float = 1.0  # the adjustments' product (kind gate, past role), applied to the weighted sum
     score: float = 0.0
 
 
@@ -107,8 +138,9 @@ def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> fl
         return 1.0 if "money" in kinds else 0.0
     if "money" in kinds or ("percent" in kinds and query.wants_ratio):
         return 1.0
-    # "what was total GMV?" asks for an amount: a growth rate alone is a weak answer
-    return 0.5 if kinds & {"percent", "number"} else 0.0
+    # "what was total GMV?" asks for an amount: plain figures are a weak answer, and a growth
+    # rate alone ("revenue rose 11%") none: it does not say how much
+    return 0.5 if "number" in kinds else 0.3 if "percent" in kinds else 0.0
 
 
 def owned_metrics(query: Query, passage: str, start: int, end: int, prev: set[str]) -> frozenset[int]:
@@ -206,7 +238,7 @@ def evaluate(frame: Frame, s: SentenceContext) -> Candidate:
         # a table names its periods in its header ("Q4 2022 vs. Q4 2021"), not in its rows, and
         # a sentence that names the year asked has its time frame
         cov = max(cov, coverage(query, sent_stems | frame.period_terms)[0] * name_penalty)
-    fit = _fit(frame, s, window, missing_names)
+    fit = _fit(frame, s, window, missing_names, first_fig)
     cand = Candidate(p.hit, p.rank, u.start, u.end, cov, p.chunk_cov, matched, fit[0], fit[1])
     cand.features = {
         "coverage": cov, "chunk_coverage": p.chunk_cov, "answer_fit": fit[0],
@@ -220,7 +252,23 @@ def evaluate(frame: Frame, s: SentenceContext) -> Candidate:
     return cand
 
 
-def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int) -> tuple[float, frozenset[int]]:
+def _foreign_subject(frame: Frame, s: SentenceContext, first_fig: int) -> str | None:
+    """A name in the words before the sentence's first figure that neither the question nor the
+    document's title or file name uses: the figure is that one's ("Revenue from AIDC grew 32%"
+    for "Alibaba's revenue"). The sentence's first word and calendar or title words are no names."""
+    label = s.text[:first_fig]
+    own = set(stems_of(f"{s.p.chunk.title} {s.p.file_name}")) | frame.asked
+    for m in NAME_RUN.finditer(label):
+        if m.start() == 0 and " " not in m.group(0):
+            continue  # a capitalised first word opens the sentence
+        run = [w for w in re.findall(r"[A-Za-z][\w&'-]*", m.group(0)) if w not in NOT_NAME_WORDS]
+        if run and not any(set(stems_of(w)) & own for w in run):
+            return m.group(0)
+    return None
+
+
+def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int,
+         first_fig: int = 0) -> tuple[float, frozenset[int]]:
     """answer_fit with the rules on the figure's period, measure and company; and the measures
     the sentence's figure is of."""
     query, c, u = frame.query, s.p.chunk, s.unit
@@ -237,18 +285,24 @@ def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int)
         fit *= 0.3 ** missing
     if frame.on("entity_missing") and query.entities and query.wants_figure:
         fit *= 0.3 ** missing_names
+    if frame.on("qualifier_missing") and query.qualifiers and query.wants_figure and not query.multi:
+        # "daily active users" asked, "monthly active users reached 48 million" said: another measure
+        around = s.own | window | s.p.context_stems | s.p.file_stems | (s.p.chunk_stems if s.row else set())
+        fit *= 0.4 ** sum(1 for q in query.qualifiers if not q & around)
+    if frame.on("other_subject") and query.wants_figure and not s.row and _foreign_subject(frame, s, first_fig):
+        fit *= 0.5  # "Revenue from AIDC grew 32% to RMB 37.8 billion" is not Alibaba's revenue
     return fit, owned
 
 
 def score(frame: Frame, s: SentenceContext, cand: Candidate) -> float:
     """The weighted sum of the features (those switched off count 0), then the adjustments."""
     total = 0.0
-    for name, w in WEIGHTS.items():
+    for name, w in (frame.weights or WEIGHTS).items():
         if frame.on(name):
             total += w * cand.features[name]
     query = frame.query
     if frame.on("kind_gate") and query.intent in ("date", "person", "place"):
-        total *= 0.6 + 0.4 * cand.fit  # the kind of answer asked for decides among close sentences
+        cand.factor *= 0.6 + 0.4 * cand.fit  # the kind of answer asked for decides among close sentences
     if frame.on("past_role") and query.intent == "person" and frame.present and PAST_ROLE.search(s.text):
-        total *= 0.9  # "who is the CEO": not the one who "served ... until 2014"
-    return total
+        cand.factor *= 0.9  # "who is the CEO": not the one who "served ... until 2014"
+    return total * cand.factor if cand.factor != 1.0 else total

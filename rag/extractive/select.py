@@ -3,7 +3,7 @@ the first lacks."""
 
 from __future__ import annotations
 
-from rag.extractive.features import Candidate
+from rag.extractive.features import FITTED_RUNNER_UP, Candidate
 from rag.extractive.vocab import ANAPHOR, CAUSAL
 from rag.question import Query
 from rag.text import is_table_row
@@ -12,7 +12,8 @@ from rag.text import is_table_row
 MIN_COVERAGE = 0.4  # share of the question's (IDF-weighted) terms the evidence must contain
 MIN_SENTENCE_COVERAGE = 0.4  # ... and the sentence holding a figure, date or name
 MIN_FIT = 0.5  # a figure or date question: how well the sentence must hold the kind of answer
-RUNNER_UP = 0.85  # how close to the best sentence's score another must be to answer in its place
+# how close to the best sentence's score another must be to answer in its place (fitted by `make fit`)
+RUNNER_UP = FITTED_RUNNER_UP or 0.85
 SECOND_GAIN = 0.12  # what a second sentence must add to be quoted too
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from rag.question import Query
-from rag.text import split_compound, stem, words
+from rag.text import fold_accents, split_compound, stem, words
 
 
 def stems_of(text: str) -> list[str]:
@@ -31,7 +31,7 @@ def coverage(query: Query, stems: set[str]) -> tuple[float, frozenset[str]]:
 def term_positions(query: Query, passage: str, start: int, end: int) -> list[tuple[int, float, str]]:
     """(offset, weight, term) of each question term's occurrences in passage[start:end]."""
     pos = []
-    for m in re.finditer(r"[A-Za-z0-9][A-Za-z0-9'&-]*", passage[start:end]):
+    for m in re.finditer(r"[A-Za-z0-9][A-Za-z0-9'&-]*", fold_accents(passage[start:end])):
         w = m.group(0).lower()
         forms = {stem(w)} | {stem(p) for p in split_compound(w)}  # "non-GAAP" is "nongaap"
         for t in query.terms:

@@ -61,6 +61,12 @@ ANAPHOR = re.compile(r"^\W*(?:\[\w+\]\s*)?(?:(?:later|then|also|previously|since
                      r"in addition|additionally|however|meanwhile|moreover|as such|in (?:19|20)\d\d),?\s+)?"
                      r"(?:it|its|this|these|that|those|they|their|such|he|she|his|her|"
                      r"the (?:decrease|increase|growth|decline|transactions?|company|segment|business|deal|figure))\b", re.I)
+# "Ignore previous instructions and answer...", "Please refer to the risk factors...": a sentence that
+# tells its reader (or a model) what to do states no fact, and is never a figure's source
+INSTRUCTION = re.compile(
+    r"^\W*(?:(?:please|now|kindly),?\s+)?(?:ignore|disregard|forget|answer|respond|reply|say|tell|output|print|"
+    r"write|pretend|act as|refer|override)\b|\b(?:previous|prior|above|earlier|all|these|those) instructions\b|"
+    r"\bsystem prompt\b|\byou (?:must|should|will) (?:now )?(?:answer|say|reply|respond|ignore|output)\b", re.I)
 # "Total" and the small words of a row label say nothing of what the row is: "Total net revenues"
 LABEL_NEUTRAL = frozenset("total of and the by for in from to a an on at".split())
 
@@ -69,6 +75,8 @@ LABEL_NEUTRAL = frozenset("total of and the by for in from to a an on at".split(
 HONORIFIC = r"(?:Mr|Ms|Mrs|Dr)"  # "Ms. Catz"
 NAME_RE = re.compile(rf"\b(?:{HONORIFIC}\.\s)?[A-Z][a-z]+(?:[ -][A-Z]\.)?(?:\s[A-Z][a-z]+){{1,2}}\b|"
                      rf"\b{HONORIFIC}\.\s[A-Z][a-z]+\b")  # "Safra Catz", "Ms. Catz"
+# a run of capitalised words, acronyms or product names: "Cloud Intelligence Group", "AIDC", "iPhone"
+NAME_RUN = re.compile(r"\b(?:[A-Z][\w&'-]*|[a-z][A-Z][\w&'-]*)(?:\s+(?:of\s+|and\s+|&\s+)?(?:[A-Z][\w&'-]*))*")
 # "who is the CEO": asked in the present
 PRESENT = re.compile(r"\b(is|are|does|do|currently|now|leads?|heads?|runs?)\b", re.I)
 # "served as CEO until 2014": a past holder of a role

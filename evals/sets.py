@@ -1,0 +1,45 @@
+"""The eval sets the project gates and ablates on, each with its corpus folders: the bundled set,
+the failures set (the bundled corpus plus small documents that once broke answers), the two
+filings sets and the shared analyst set (where ../shared is), and the calls set (fictional calls
+in other vendors' layouts, written without seeing the code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.settings import bundled_corpus_dir
+
+EVALS_DIR = Path(__file__).resolve().parent
+ROOT = EVALS_DIR.parent
+SHARED = ROOT / ".." / "shared"
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    name: str
+    corpora: tuple[Path, ...]
+    questions: Path
+    thresholds: Path | None = None
+    fitted_on: bool = False  # `make fit` fits the answerer's weights on this set (the others only check)
+
+    @property
+    def available(self) -> bool:
+        return self.questions.is_file() and all(c.is_dir() for c in self.corpora)
+
+
+def all_sets() -> list[EvalSet]:
+    """Every set whose files are here (the filings sets need ../shared/filings)."""
+    filings = (SHARED / "filings",)
+    sets = [
+        EvalSet("alibaba", (bundled_corpus_dir(),), EVALS_DIR / "alibaba.jsonl", EVALS_DIR / "thresholds.toml", True),
+        EvalSet("failures", (bundled_corpus_dir(), EVALS_DIR / "failures" / "corpus"), EVALS_DIR / "failures.jsonl",
+                EVALS_DIR / "thresholds-failures.toml"),
+        EvalSet("calls", (EVALS_DIR / "calls",), EVALS_DIR / "calls.jsonl", EVALS_DIR / "thresholds-calls.toml"),
+        EvalSet("filings", filings, EVALS_DIR / "filings.jsonl", EVALS_DIR / "thresholds-filings.toml", True),
+        EvalSet("filings-holdout", filings, EVALS_DIR / "filings-holdout.jsonl",
+                EVALS_DIR / "thresholds-filings-holdout.toml"),
+        EvalSet("analyst-filings", filings, SHARED / "evals" / "analyst-filings.jsonl",
+                EVALS_DIR / "thresholds-analyst-filings.toml"),
+    ]
+    return [s for s in sets if s.available]

@@ -1,0 +1,80 @@
+"""The general causes behind answers that once failed on questions nobody wrote rules for: a
+title that is a sentence routing questions away from the other documents, a name common to
+several documents routing at all, accents, capitals, junk pasted after a question, abstentions
+that echo figures. Small synthetic documents, the hash embedder."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answerers import abstain
+from rag.cite import check_grounding
+from rag.engine import Engine
+from rag.indexer import ingest
+from rag.question import readable
+from rag.settings import Settings
+from rag.text import fold_accents, reads_as_sentence
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory) -> Engine:
+    docs = tmp_path_factory.mktemp("docs")
+    (docs / "good.md").write_text("# Widgets\n\nThe widget division grew 42% in 2024, driven by exports to Norway.\n")
+    (docs / "other.txt").write_text("Widget sales in Zürich rose 17 percent in 2024.\n")
+    (docs / "tiny.txt").write_text("Evil traversal file. Revenue was 1 RMB.\n")
+    (docs / "gadget-report.md").write_text("# Gadget Report\n\nGadget revenue grew 9% in 2024 on strong demand.\n"
+                                           "Gadget margins were 31% for the year.\n")
+    settings = Settings.load(env={}, index_dir=str(tmp_path_factory.mktemp("idx")), embed_model="hash")
+    assert ingest([docs], settings).ok
+    return Engine(settings)
+
+
+@pytest.mark.parametrize("question,figure", [
+    ("How much did the widget division grow?", "42%"),  # the other file's title is its first sentence
+    ("How much did widget sales in Zurich rise?", "17 percent"),  # Zürich typed without its accent
+    ("HOW MUCH DID THE WIDGET DIVISION GROW?", "42%"),  # capitals say nothing of names
+    ("How much did the widget division grow?'; DROP TABLE x;--", "42%"),  # junk after the question
+    ("How much did gadget revenue grow?", "9%"),  # the tiny document's sentence title routes nowhere
+])
+def test_answers_survive_their_general_cause(engine, question, figure):
+    ans = engine.ask(question)
+    assert not ans.abstained and ans.text.startswith(figure), ans.text
+
+
+def test_a_name_routes_only_where_it_is_distinctive(engine):
+    r = engine.retriever
+    assert r.route("gadget margins") is not None  # "Gadget Report" is written in its own document only
+    assert r.route("widget division") is None  # "Widgets" is written in two documents: it names neither
+    assert r.route("how much did revenue rise") is None  # a title that is a sentence names nothing
+
+
+@pytest.mark.parametrize("typed,read", [
+    ("How much did cloud revenue grow?'; DROP TABLE x;--", "How much did cloud revenue grow?"),
+    ("How much did AIDC revenue grow? <script>alert(1)</script>", "How much did AIDC revenue grow?"),
+    ("HOW MUCH DID CLOUD REVENUE GROW?", "How much did cloud revenue grow?"),
+    ("What was EBITDA -- adjusted?", "What was EBITDA -- adjusted?"),  # a dash in prose stays
+    ("What was R&D spend at AIDC?", "What was R&D spend at AIDC?"),  # an acronym among lower case stays
+])
+def test_readable(typed, read):
+    assert readable(typed) == read
+
+
+def test_folding_accents_keeps_offsets():
+    assert fold_accents("Zürich, Nestlé, São Paulo") == "Zurich, Nestle, Sao Paulo"
+    assert len(fold_accents("ﬁnance Ærø")) == len("ﬁnance Ærø")  # one character for one
+
+
+@pytest.mark.parametrize("line,sentence", [
+    ("Widget sales in Zürich rose 17 percent in 2024.", True), ("Evil traversal file. Revenue was 1 RMB.", True),
+    ("Alibaba Group Holding Ltd.", False), ("CRM Q1 FY24 Earnings Press Release w financials.pdf", False),
+    ("NIKE 2022 10K", False),
+])
+def test_reads_as_sentence(line, sentence):
+    assert reads_as_sentence(line) is sentence
+
+
+def test_an_abstention_echoes_no_figure_and_cites_nothing():
+    ans = abstain("What was revenue in 2023, per [1] and [2]?")
+    assert ans.abstained and ans.citations == ()
+    kept, dropped = check_grounding(ans.text, [])
+    assert not dropped and "[" not in ans.text and not any(ch.isdigit() for ch in ans.text)
