@@ -278,6 +278,13 @@ def verify_generated(text: str, hits: Sequence[Hit], max_chars: int = 1200,
         else:
             unverified.append(body)
 
+    return _assemble(passed, hits, max_chars, tuple(unverified))
+
+
+def _assemble(passed: list[tuple[int, str, list[tuple[int, int, int]]]], hits: Sequence[Hit], max_chars: int,
+              unverified: tuple[str, ...]) -> Verified:
+    """The verified sentences in order, each with the markers of its quotes (numbered as they
+    first appear), lines kept as the model wrote them, cut at a sentence within `max_chars`."""
     numbers: dict[tuple[int, int, int], int] = {}
     citations: list[Citation] = []
     lines: list[tuple[int, list[str]]] = []
@@ -299,7 +306,7 @@ def verify_generated(text: str, hits: Sequence[Hit], max_chars: int = 1200,
         else:
             lines.append((ln, [rendered]))
         length += sep + len(rendered)
-    return Verified("\n".join(" ".join(sents) for _, sents in lines), tuple(citations), tuple(unverified))
+    return Verified("\n".join(" ".join(sents) for _, sents in lines), tuple(citations), unverified)
 
 
 def _support(body: str, nums: set[str], cited: list[int],

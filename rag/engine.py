@@ -248,7 +248,7 @@ class Chat:
     def ask(self, question: str, **kwargs) -> Answer:
         history = [q for q, _ in self.turns]
         ans = self.engine.ask(question, history, **kwargs)
-        self.turns.append((complete_question(question, history), ans))
+        self.turns.append((ans.completed or question, ans))
         return ans
 
     def stream(self, question: str, **kwargs) -> Iterator[str | Answer]:
@@ -256,7 +256,7 @@ class Chat:
         history = [q for q, _ in self.turns]
         for part in self.engine.stream(question, history, **kwargs):
             if isinstance(part, Answer):
-                self.turns.append((complete_question(question, history), part))
+                self.turns.append((part.completed or question, part))
             yield part
 
     def reset(self) -> None:

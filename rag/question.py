@@ -148,9 +148,28 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
     absent from the corpus; `glossary` expands names to the documents' spellings."""
     question = readable(question)
     intent = classify(question)
-    expansions = glossary.expansions(question) if glossary else []
+    terms = _terms(question, intent, _alternatives(question, idf, glossary), idf, vocab_fuzzy)
+    # the years a question names ("revenue in 2019") must be in the passage that answers it
+    nums = tuple(sorted(years_in(question)))
+    multi = bool(re.search(r"\b(and|both|as well as|each|respectively|plus)\b|,", question, re.I)) and \
+        len({m.group(0).lower() for m in _METRIC.finditer(question)}) + \
+        len(re.findall(r"\b(grow(th)?|grew|increase|decline)\b", question, re.I)) >= 2  # "cash and cash equivalents" is one
+    entities, unknown = _entities(question, terms, idf)
+    metrics = tuple(t.stems for t in terms.values() if METRIC_NOUN.fullmatch(t.word))
+    return Query(question, intent, tuple(terms.values()), nums, multi, entities=tuple(entities),
+                 metrics=metrics, qualifiers=_qualifiers(question, terms), unknown_names=tuple(unknown),
+                 wants_money=intent == "amount" and bool(MONEY_WORDS.search(question)),
+                 wants_ratio=bool(RATIO_WORDS.search(question)),
+                 per_share=bool(PER_SHARE.search(question)),
+                 asks_change=bool(CHANGE_WORDS.search(question)),
+                 causal=bool(re.search(r"\b(why|what drove|what caused|reasons?|drivers?|due to what|explain)\b", question, re.I)))
+
+
+def _alternatives(question: str, idf, glossary) -> dict[str, set[str]]:
+    """Other stems each word of the question may be written as: the glossary's spellings, an
+    abbreviation the question defines, a hyphenated name written joined."""
     alt_by_word: dict[str, set[str]] = {}
-    for key, spellings in expansions:
+    for key, spellings in (glossary.expansions(question) if glossary else []):
         key_words = content_words(key) or words(key)
         key_stems = {stem(w) for w in key_words}
         alt_stems = set()
@@ -167,6 +186,19 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
         abbr = stem(m.group(2).lower())
         for w in content_words(m.group(1)):
             alt_by_word.setdefault(w, set()).add(abbr)
+    # "Coca-Cola" is also written "CocaCola" (a file name): each part may match the joined word
+    for compound in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)+", question):
+        parts = split_compound(compound.lower())
+        if len(parts) > 1:  # not "non-GAAP", which split_compound keeps whole
+            joined = stem("".join(parts))
+            for part in parts:
+                alt_by_word.setdefault(part, set()).add(joined)
+    return alt_by_word
+
+
+def _terms(question: str, intent: str, alt_by_word: dict[str, set[str]], idf, vocab_fuzzy) -> dict[str, Term]:
+    """The question's content words as weighted terms, by stem: filler and the words of its
+    intent left out, a speaker's name left out, alternative spellings added."""
     terms: dict[str, Term] = {}
     skip = QUESTION_FILLER | _INTENT_WORDS.get(intent, frozenset())
     # "According to Toby Xu, ..." / "what did Eddie Wu say": who said it is rarely written beside
@@ -176,13 +208,6 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
     # a name made of common words ("All Others") is still a name: keep its words
     name_words = [w for name in _ENTITY.findall(question) if len(name.split()) > 1
                   for w in words(name) if not content_words(w) and len(w) > 2 and w not in ("and", "the", "for")]
-    # "Coca-Cola" is also written "CocaCola" (a file name): each part may match the joined word
-    for compound in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)+", question):
-        parts = split_compound(compound.lower())
-        if len(parts) > 1:  # not "non-GAAP", which split_compound keeps whole
-            joined = stem("".join(parts))
-            for part in parts:
-                alt_by_word.setdefault(part, set()).add(joined)
     for w in content_words(question) + name_words:
         s = stem(w)
         if s in terms or w in skip or s in skip:
@@ -193,32 +218,24 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
         # a word the corpus never uses is worth what its best-known spelling is worth
         weight = idf(s) if idf(s) < idf.max else min(idf(x) for x in stems)
         terms[s] = Term(w, frozenset(stems), weight)
-    # the years a question names ("revenue in 2019") must be in the passage that answers it
-    nums = tuple(sorted(years_in(question)))
-    multi = bool(re.search(r"\b(and|both|as well as|each|respectively|plus)\b|,", question, re.I)) and \
-        len({m.group(0).lower() for m in _METRIC.finditer(question)}) + \
-        len(re.findall(r"\b(grow(th)?|grew|increase|decline)\b", question, re.I)) >= 2  # "cash and cash equivalents" is one
+    return terms
+
+
+def _entities(question: str, terms: dict[str, Term], idf) -> tuple[list[frozenset[str]], list[str]]:
+    """The names the question uses (each by the stems of its rarest word), and those no
+    document uses under any spelling ("France")."""
     entities, unknown = [], []
+    by_word = {t.word: t for t in terms.values()}
     for name in _ENTITY.findall(question):
         name = " ".join(w for w in name.split() if not _NOT_ENTITY.fullmatch(w.strip("'’s")))
-        if not name:
-            continue
-        stems = {t.word: t for t in terms.values()}
-        ent = [stems[w] for w in content_words(name) if w in stems]
+        ent = [by_word[w] for w in content_words(name) if w in by_word] if name else []
         if ent:
             # the name is present when its rarest word (or an alias of it) is
             key = max(ent, key=lambda t: t.weight)
             entities.append(key.stems)
             if all(idf(x) >= idf.max for t in ent for x in t.stems):
                 unknown.append(name)
-    metrics = tuple(t.stems for t in terms.values() if METRIC_NOUN.fullmatch(t.word))
-    return Query(question, intent, tuple(terms.values()), nums, multi, entities=tuple(entities),
-                 metrics=metrics, qualifiers=_qualifiers(question, terms), unknown_names=tuple(unknown),
-                 wants_money=intent == "amount" and bool(MONEY_WORDS.search(question)),
-                 wants_ratio=bool(RATIO_WORDS.search(question)),
-                 per_share=bool(PER_SHARE.search(question)),
-                 asks_change=bool(CHANGE_WORDS.search(question)),
-                 causal=bool(re.search(r"\b(why|what drove|what caused|reasons?|drivers?|due to what|explain)\b", question, re.I)))
+    return entities, unknown
 
 
 # Words before a measure that frame it rather than narrow it: "total revenue", "first-quarter sales"
