@@ -326,14 +326,15 @@ def test_remove_a_document_and_its_uploaded_copy(app, tmp_path):
 
 
 def test_retrieval_view_shows_dense_bm25_ranks_and_fused_score(app):
-    rows, msg = app.retrieval("How much did widget revenue grow?", 4)
+    rows, msg, explain = app.retrieval("How much did widget revenue grow?", 4)
     assert msg == "" and 1 <= len(rows) <= 4
+    assert "Decision:" in explain and "coverage" in explain  # how the answerer scored the sentences
     assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
     assert all(isinstance(r[3], int) or r[3] == "-" for r in rows)
     assert any(isinstance(r[4], int) for r in rows)
     assert [r[5] for r in rows] == sorted((r[5] for r in rows), reverse=True)
-    rows, msg = app.retrieval("   ")
-    assert rows == [] and "rag-error" in msg
+    rows, msg, explain = app.retrieval("   ")
+    assert rows == [] and "rag-error" in msg and explain == ""
 
 
 # --- the served app: gradio_client -----------------------------------------------------------------

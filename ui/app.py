@@ -57,6 +57,7 @@ from ui.format import (  # noqa: E402
     draft_html,
     error_html,
     esc,
+    explain_html,
     resolved_questions,
     retrieval_rows,
     safe_filename,
@@ -194,16 +195,19 @@ class WebApp:
 
     # --- retrieval view --------------------------------------------------------------------------
 
-    def retrieval(self, question: str, top_k: float | None = None) -> tuple[list[list], str]:
-        """(rows, message) for the retrieval view."""
+    def retrieval(self, question: str, top_k: float | None = None) -> tuple[list[list], str, str]:
+        """(rows, message, explanation) for the retrieval view: the passages retrieved, and how the
+        extractive answerer scored their sentences and why it answered or abstained."""
+        k = int(top_k) if top_k else None
         try:
-            hits = self.engine.retrieve(question, int(top_k) if top_k else None)
+            hits = self.engine.retrieve(question, k)
+            ans = self.engine.ask(question, k=k, answerer="extractive", explain=True)
         except RagError as e:
-            return [], error_html(str(e))
+            return [], error_html(str(e)), ""
         except Exception as e:
             log.exception("retrieving %r failed", question)
-            return [], error_html(f"Retrieval failed ({type(e).__name__}); the details are in the server's log.")
-        return retrieval_rows(hits), ""
+            return [], error_html(f"Retrieval failed ({type(e).__name__}); the details are in the server's log."), ""
+        return retrieval_rows(hits), "", explain_html(ans.explain)
 
     # --- documents -------------------------------------------------------------------------------
 
@@ -348,7 +352,9 @@ class WebApp:
                         answerer = gr.Dropdown(sorted(ANSWERERS), value=settings.answerer, label="Answerer")
                     gr.Markdown("These apply to your session's chat. **Retrieval view**: the passages a question "
                                 "retrieves, with their rank in dense (embedding) search, their BM25 rank and the "
-                                "fused (reciprocal-rank) score.")
+                                "fused (reciprocal-rank) score; below them, how the extractive answerer scored their "
+                                "sentences (each feature's value) and which it filtered out, and why it answered "
+                                "or abstained.")
                     with gr.Row():
                         rq = gr.Textbox(label="Question", placeholder="How much did cloud revenue grow?", scale=4)
                         rbtn = gr.Button("Retrieve", scale=1)
@@ -356,6 +362,7 @@ class WebApp:
                     rtable = gr.Dataframe(headers=RETRIEVAL_HEADERS, interactive=False, wrap=True,
                                           label="Retrieved passages", elem_id="rag-retrieval",
                                           column_widths=["4%", "16%", "13%", "7%", "7%", "8%", "45%"])
+                    rexplain = gr.HTML(label="How the answer was chosen", elem_id="rag-explain")
             with chat_tab:
                 # latex_delimiters=[]: "$1.3 billion ... $10 billion" is money, not math
                 chatbot = gr.Chatbot(height=560, latex_delimiters=[], label="Chat", show_label=False,
@@ -400,7 +407,7 @@ class WebApp:
             remove_btn.click(lambda source: (self.remove_document(source), *refresh()), [pick],
                              [removed, table, pick, summary],
                              concurrency_id="index-write", concurrency_limit=1, api_name="remove")
-            gr.on([rbtn.click, rq.submit], self.retrieval, [rq, top_k], [rtable, rmsg], api_name="retrieve")
+            gr.on([rbtn.click, rq.submit], self.retrieval, [rq, top_k], [rtable, rmsg, rexplain], api_name="retrieve")
             demo.load(refresh, None, [table, pick, summary], queue=False, api_visibility="undocumented")
         return demo
 

@@ -205,6 +205,26 @@ def retrieval_rows(hits) -> list[list]:
     return rows
 
 
+def explain_html(explain: dict | None) -> str:
+    """The extractive answerer's explanation (`Answer.explain`) for the retrieval view: its
+    decision, the top candidates with each feature's value and their score, and the sentences
+    filtered out with the filter and its reason."""
+    if not explain:
+        return ""
+    out = [f'<div class="rag-explain"><p><b>Decision:</b> {esc(explain["decision"])}</p>',
+           "<p><b>Top candidates</b> (score: features)</p><ol>"]
+    for c in explain["candidates"]:
+        feats = ", ".join(f"{esc(k)} {v:g}" for k, v in c["features"].items() if v)
+        out.append(f"<li><b>{c['score']:.3f}</b> {esc(_clip(c['quote'], 200))}<br><small>{feats}</small></li>")
+    out.append("</ol>")
+    if explain["filtered"]:
+        out.append("<p><b>Filtered out</b></p><ul>")
+        out += [f"<li><code>{esc(r['filter'])}</code>: {esc(r['reason'])}: {esc(_clip(r['quote'], 160))}</li>"
+                for r in explain["filtered"]]
+        out.append("</ul>")
+    return "".join(out) + "</div>"
+
+
 DOCUMENT_HEADERS = ["file", "title", "chunks", "pages", "ingested", "source"]
 
 
