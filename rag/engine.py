@@ -19,19 +19,17 @@ from pathlib import Path
 from rag.answerers import get_answerer
 from rag.cite import Answer
 from rag.errors import IndexMissingError, UsageError
-from rag.extractive import quoted_answer, row_answers
+from rag.extractive import row_answers
+from rag.extractive.vocab import ASKER_ORDINAL
 from rag.followup import complete
 from rag.glossary import Glossary
 from rag.question import analyze, sub_questions
 from rag.retrieve import Hit, HybridRetriever
 from rag.settings import Settings, bundled_corpus_dir
-from rag.text import split_units, stem
+from rag.text import stem
 
 MAX_QUESTION_CHARS = 2000
 DEEP_ROWS = 3  # a figure question also looks this many times deeper for a table row that names it
-_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
-_ORDINAL_Q = re.compile(r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|last|final)\s+"
-                        r"(?:question|questioner|analyst)", re.I)
 
 
 def clean_question(question: str) -> str:
@@ -150,10 +148,8 @@ class Engine:
         t0 = time.perf_counter()
         q, impl, query, hits = self._prepare(question, history, k, answerer)
         t1 = time.perf_counter()
-        ans = self._asker_by_order(query)
-        if ans is None:
-            ans = impl.answer(query, hits, explain=True) if explain and impl.name == "extractive" else \
-                impl.answer(query, hits)
+        ans = impl.answer(query, hits, explain=True) if explain and impl.name == "extractive" else \
+            impl.answer(query, hits)
         return self._finish(q, query.text, ans, t0, t1, explain)
 
     def stream(self, question: str, history: list[str] | None = None, *, k: int | None = None,
@@ -164,14 +160,14 @@ class Engine:
         t0 = time.perf_counter()
         q, impl, query, hits = self._prepare(question, history, k, answerer)
         t1 = time.perf_counter()
-        ans = self._asker_by_order(query)
-        if ans is None and hasattr(impl, "stream"):
+        ans = None
+        if hasattr(impl, "stream"):
             for part in impl.stream(query, hits):
                 if isinstance(part, Answer):
                     ans = part
                 else:
                     yield part
-        elif ans is None:
+        else:
             ans = impl.answer(query, hits)
         yield self._finish(q, query.text, ans, t0, t1)
 
@@ -190,12 +186,26 @@ class Engine:
         return dataclasses.replace(ans, question=q, completed=completed, timings_ms=timings,
                                    explain_asked=explain or ans.explain is not None)
 
-    def _asker_by_order(self, query) -> Answer | None:
-        """"Who asked the first (second, last) question?": the call's questioners in order, from the
-        transcript's structure rather than from word overlap. None when that does not apply."""
-        m = _ORDINAL_Q.search(query.text)
-        if query.intent != "asker" or not m:
-            return None
+    def _retrieve(self, query, k: int) -> list[Hit]:
+        """Hits for the question, plus for each measure of a several-measure question, plus
+        (for a figure) deeper hits holding a table row labelled with what is asked, plus (for
+        "who asked the first question?") the call's question turns."""
+        deep = self.retriever.retrieve(self.glossary.expand(query.text), DEEP_ROWS * k if query.wants_figure else k)
+        hits = deep[:k] + [h for h in deep[k:] if row_answers(query, h.chunk)][:k] + self._turns(query)
+        seen = {h.chunk.id for h in hits}
+        for part in sub_questions(query):
+            for h in self.retriever.retrieve(self.glossary.expand(part), k):
+                if h.chunk.id not in seen:
+                    seen.add(h.chunk.id)
+                    hits.append(h)
+        return hits
+
+    def _turns(self, query) -> list[Hit]:
+        """"Who asked the first (second, last) question?": the opening chunk of each question turn
+        of the call the question is about, in the call's order, for the answerer's asker_by_order
+        rule; none when no single call is meant."""
+        if query.intent != "asker" or not ASKER_ORDINAL.search(query.text):
+            return []
         sources = self.retriever.route(query.text)
         firsts: dict[str, list] = {}
         for c in self.chunks:  # in document order
@@ -204,30 +214,8 @@ class Engine:
                 if not turns or turns[-1].analyst != c.analyst:
                     turns.append(c)
         if len(firsts) != 1:
-            return None  # no transcript, or several: which call is meant is not clear
-        turns = next(iter(firsts.values()))
-        word = m.group(1).lower()
-        i = -1 if word in ("last", "final") else _ORDINALS.index(word)
-        if i >= len(turns):
-            return None
-        chunk = turns[i]
-        unit = next((u for u in split_units(chunk.text) if u.kind != "heading"), None)
-        if unit is None:
-            return None
-        return quoted_answer(query.text, chunk, unit.start, unit.end, f"{chunk.analyst} [1].", 1.0)
-
-    def _retrieve(self, query, k: int) -> list[Hit]:
-        """Hits for the question, plus for each measure of a several-measure question, plus
-        (for a figure) deeper hits holding a table row labelled with what is asked."""
-        deep = self.retriever.retrieve(self.glossary.expand(query.text), DEEP_ROWS * k if query.wants_figure else k)
-        hits = deep[:k] + [h for h in deep[k:] if row_answers(query, h.chunk)][:k]
-        seen = {h.chunk.id for h in hits}
-        for part in sub_questions(query):
-            for h in self.retriever.retrieve(self.glossary.expand(part), k):
-                if h.chunk.id not in seen:
-                    seen.add(h.chunk.id)
-                    hits.append(h)
-        return hits
+            return []  # no transcript, or several: which call is meant is not clear
+        return [Hit(c, 0.0, None, None, None) for c in next(iter(firsts.values()))]
 
     def chat(self) -> Chat:
         return Chat(self)

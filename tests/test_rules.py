@@ -173,9 +173,29 @@ def test_rule(name, question, text, chunk, sentence, what, lowers):
         assert value(on[sentence]) > value(off[sentence])
 
 
+def test_asker_by_order():
+    """The call's questioners in their order, whatever order retrieval gave the turns in."""
+    def turn(i: int, analyst: str, text: str) -> Hit:
+        c = Chunk(id=f"t{i}", text=text, source="/docs/call.txt", title="Q3 call", page=None, section=None,
+                  segment="Q&A", speaker=None, analyst=analyst, start=100 * i, end=100 * i + len(text),
+                  doc_hash="h", index=i, header=None)
+        return Hit(c, 0.0, None, None, None)
+    hits = [turn(3, "Bo Chan (Citi)", "Thanks. On margins, how should we think about next year?"),
+            turn(1, "Ann Lee (UBS)", "Hi, thanks. Could you talk about cloud growth?"),
+            turn(2, "Ann Lee (UBS)", "And a follow-up on pricing."),
+            turn(5, "Cy Dou (Nomura)", "One on buybacks, please.")]
+    ask = lambda q, off=frozenset(): ExtractiveAnswerer(off).answer(analyze(q, _Idf()), hits)  # noqa: E731
+    assert ask("Who asked the first question?").text.startswith("Ann Lee (UBS) [1].")
+    assert ask("Who asked the second question?").text.startswith("Bo Chan (Citi) [1].")
+    assert ask("Which analyst asked the last question?").text.startswith("Cy Dou (Nomura) [1].")
+    assert ask("Who asked the eighth question?").abstained or not ask("Who asked the eighth question?").text.startswith(
+        ("Ann", "Bo", "Cy"))
+    assert not ask("Who asked the first question?", frozenset({"asker_by_order"})).text.startswith("Ann Lee (UBS) [1].")
+
+
 def test_every_rule_is_tested_and_documented():
     tested = {f[0] for f in FILTERS} | {f[0] for f in FEATURES} | {r[0] for r in RULES} | \
-        {"own_year_document", "retrieval", "rank", "chunk_coverage"}
+        {"own_year_document", "retrieval", "rank", "chunk_coverage", "asker_by_order"}
     names = set(all_rules())
     assert names == set(FEATURE_DOCS) | set(RULE_DOCS) | set(PASSAGE_FILTERS) | set(SENTENCE_FILTERS)
     assert names <= tested, f"untested rules: {sorted(names - tested)}"

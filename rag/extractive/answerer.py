@@ -18,13 +18,15 @@ import dataclasses
 from rag.answerers import abstain
 from rag.cite import Answer
 from rag.extractive import select
-from rag.extractive.compose import compose
+from rag.extractive.compose import compose, quoted_answer
 from rag.extractive.context import Frame, PassageContext, sentence_contexts
 from rag.extractive.features import Candidate, evaluate
 from rag.extractive.filters import PASSAGE_FILTERS, rejects
 from rag.extractive.terms import coverage
+from rag.extractive.vocab import ASKER_ORDINAL, ORDINALS
 from rag.question import Query
 from rag.retrieve import Hit
+from rag.text import split_units
 
 EXPLAIN_TOP = 5
 
@@ -41,6 +43,11 @@ class ExtractiveAnswerer:
 
     def answer(self, query: Query, hits: list[Hit], explain: bool = False) -> Answer:
         frame = Frame.of(query, hits, self.off)
+        if frame.on("asker_by_order") and (ans := by_order(query, hits)) is not None:
+            if explain:
+                ans = dataclasses.replace(ans, explain={"candidates": [], "filtered": [],
+                                                        "decision": "asker_by_order: the call's question turns in order"})
+            return ans
         cands, rejected = self.candidates(frame, hits, explain)
         cands.sort(key=lambda c: -c.score)
         best, why = select.pick_best(query, cands)
@@ -77,6 +84,28 @@ class ExtractiveAnswerer:
                     continue
                 out.append(evaluate(frame, s))
         return out, rejected
+
+
+def by_order(query: Query, hits: list[Hit]) -> Answer | None:
+    """"Who asked the first (second, last) question?": the call's questioners in order, from the
+    transcript's structure (the turns the engine retrieves for it) rather than from word overlap.
+    None when that does not apply."""
+    m = ASKER_ORDINAL.search(query.text)
+    if query.intent != "asker" or not m:
+        return None
+    chunks = sorted({h.chunk.id: h.chunk for h in hits if h.chunk.analyst}.values(), key=lambda c: (c.source, c.index))
+    if len({c.source for c in chunks}) != 1:
+        return None
+    turns = [c for i, c in enumerate(chunks) if i == 0 or chunks[i - 1].analyst != c.analyst]
+    word = m.group(1).lower()
+    i = -1 if word in ("last", "final") else ORDINALS.index(word)
+    if i >= len(turns):
+        return None
+    chunk = turns[i]
+    unit = next((u for u in split_units(chunk.text) if u.kind != "heading"), None)
+    if unit is None:
+        return None
+    return quoted_answer(query.text, chunk, unit.start, unit.end, f"{chunk.analyst} [1].", 1.0)
 
 
 def _rejected(frame: Frame, hit: Hit, start: int, end: int, reason: tuple[str, str], stems=None) -> dict:

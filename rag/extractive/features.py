@@ -90,6 +90,8 @@ RULE_DOCS: dict[str, str] = {
                      "question does not (a segment's revenue for the company's)",
     "qualifier_missing": "figure questions: fit x0.4 for each word narrowing the measure asked ('daily' active users, "
                          "'diluted' EPS) that the sentence and its context lack",
+    "asker_by_order": "'who asked the first (second, last) question?': the call's questioners in order, from the "
+                      "transcript's turns, not from word overlap",
     "kind_gate": "date, person and place questions: score x(0.6 + 0.4 fit)",
     "past_role": "'who is': score x0.9 for a sentence about a past holder ('until 2014')",
 }

@@ -77,6 +77,10 @@ NAME_RE = re.compile(rf"\b(?:{HONORIFIC}\.\s)?[A-Z][a-z]+(?:[ -][A-Z]\.)?(?:\s[A
                      rf"\b{HONORIFIC}\.\s[A-Z][a-z]+\b")  # "Safra Catz", "Ms. Catz"
 # a run of capitalised words, acronyms or product names: "Cloud Intelligence Group", "AIDC", "iPhone"
 NAME_RUN = re.compile(r"\b(?:[A-Z][\w&'-]*|[a-z][A-Z][\w&'-]*)(?:\s+(?:of\s+|and\s+|&\s+)?(?:[A-Z][\w&'-]*))*")
+# "who asked the first question?", "the last analyst": a question turn by its place in the call
+ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
+ASKER_ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|last|final)\s+"
+                           r"(?:question|questioner|analyst)", re.I)
 # "who is the CEO": asked in the present
 PRESENT = re.compile(r"\b(is|are|does|do|currently|now|leads?|heads?|runs?)\b", re.I)
 # "served as CEO until 2014": a past holder of a role
