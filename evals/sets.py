@@ -21,7 +21,8 @@ class EvalSet:
     corpora: tuple[Path, ...]
     questions: Path
     thresholds: Path | None = None
-    fitted_on: bool = False  # `make fit` fits the answerer's weights on this set (the others only check)
+    fitted_on: bool = False  # `make fit` fits the answerer's weights on this set (the others only check):
+    # the bundled set, the failures set (each item a cause the answerer must keep handling) and filings
 
     @property
     def available(self) -> bool:
@@ -34,7 +35,7 @@ def all_sets() -> list[EvalSet]:
     sets = [
         EvalSet("alibaba", (bundled_corpus_dir(),), EVALS_DIR / "alibaba.jsonl", EVALS_DIR / "thresholds.toml", True),
         EvalSet("failures", (bundled_corpus_dir(), EVALS_DIR / "failures" / "corpus"), EVALS_DIR / "failures.jsonl",
-                EVALS_DIR / "thresholds-failures.toml"),
+                EVALS_DIR / "thresholds-failures.toml", True),
         EvalSet("calls", (EVALS_DIR / "calls",), EVALS_DIR / "calls.jsonl", EVALS_DIR / "thresholds-calls.toml"),
         EvalSet("filings", filings, EVALS_DIR / "filings.jsonl", EVALS_DIR / "thresholds-filings.toml", True),
         EvalSet("filings-holdout", filings, EVALS_DIR / "filings-holdout.jsonl",
