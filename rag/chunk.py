@@ -286,7 +286,9 @@ def roster_blocks(text: str) -> list[tuple[int, int, list[Person]]]:
                 continue
             sub = _ROSTER_HEAD.fullmatch(raw)
             label = None if sub else _read_label(raw)
-            listed = bool(sub or (label and label[2] is None and label[0] != "Operator"))
+            # "Sam Poe, Acme - CEO [3]": a turn's number marks a speaker's label, never a listing
+            listed = bool(sub or (label and label[2] is None and label[0] != "Operator"
+                                  and not _TURN_NUMBER.search(raw)))
             if pending and (listed or gap):  # a name alone in the list
                 people.append(_listed(pending[0], [], role))
                 end = pending[2]
@@ -505,14 +507,21 @@ def _cut_at(text: str, units: list[Unit], cuts: list[int]) -> list[Unit]:
     return out
 
 
-def _transcript_layout(text: str, cast: Cast) -> tuple[list[tuple[int, str, object]], list[tuple[int, int]]]:
-    """A transcript page's events in order, (offset, "marker", (segment, analyst)) and (offset,
-    "turn", speaker), and the spans whose heading-like lines are text (speaker labels, list entries)."""
-    turns = speaker_turns(text, cast)
-    markers = transcript_markers(text, cast, turns)
+def _layout(text: str, cast: Cast | None) -> tuple[list[tuple[int, str, object]], list[tuple[int, int]]]:
+    """A page's events in order, (offset, "marker", (segment, analyst)) and (offset, "turn",
+    speaker), and the spans whose heading-like lines are text (speaker labels, list entries).
+    A participants list is read in any document (`cast` None: not read as a call): who holds
+    which title answers "Who is the CFO?", however short the list and whatever surrounds it."""
+    lists = [(s, e) for s, e, _ in roster_blocks(text)]
+    if cast is None:
+        turns: list[Turn] = []
+        markers = [(at, None, None) for s, e in lists for at in (s, min(e + 1, len(text)))]
+    else:
+        turns = speaker_turns(text, cast)
+        markers = transcript_markers(text, cast, turns)
     events = [(at, "marker", (seg, who)) for at, seg, who in markers] + [(t.start, "turn", t.name) for t in turns]
     events.sort(key=lambda ev: ev[0])  # stable: markers at one offset keep their order
-    return events, [(t.start, t.body) for t in turns] + [(s, e) for s, e, _ in roster_blocks(text)]
+    return events, [(t.start, t.body) for t in turns] + lists
 
 
 def _page_units(text: str, size: int, cuts: list[int], plain: list[tuple[int, int]]) -> list[tuple[Unit, int]]:
@@ -566,7 +575,7 @@ def chunk_document(pages: list[Page], *, source: str, title: str, doc_hash: str,
            "transcript": cast is not None}
     for page in pages:
         text = page.text
-        events, plain = _transcript_layout(text, cast) if cast is not None else ([], [])
+        events, plain = _layout(text, cast)
         units = _page_units(text, size, [ev[0] for ev in events], plain)
         buf: list[tuple[Unit, int]] = []
         ei = 0

@@ -142,10 +142,11 @@ def _bare(n: str) -> str:
 
 
 def grounded(sentence: str, quotes: list[str]) -> bool:
-    """True when every number in `sentence` appears in one of `quotes` (13% matches 13%)."""
+    """True when every number in `sentence` appears in one of `quotes` (13% matches 13%). A quote is
+    the document's text: a "[2]" in it is a number it states, not a citation marker."""
     have = set()
     for q in quotes:
-        for n in figures(q):
+        for n, _, _ in numbers_in(q):
             have.add(n)
             have.add(_bare(n))
     return all(n in have or _bare(n) in have for n in figures(sentence))

@@ -79,6 +79,8 @@ FINANCE_ALIASES = """
 "making money" = ["profitable"]
 "staff" = ["employees"]
 "workforce" = ["employees"]
+"employ" = ["employees"]
+"employs" = ["employees"]
 """
 
 

@@ -24,6 +24,12 @@ def engine(tmp_path_factory) -> Engine:
     (docs / "tiny.txt").write_text("Evil traversal file. Revenue was 1 RMB.\n")
     (docs / "gadget-report.md").write_text("# Gadget Report\n\nGadget revenue grew 9% in 2024 on strong demand.\n"
                                            "Gadget margins were 31% for the year.\n")
+    (docs / "acme-call.txt").write_text(
+        "Acme Robotics Q3 2024 Earnings Call\n\nThis transcript was prepared for our investors and analysts.\n\n"
+        "Corporate Participants\n\nJane Roe - Chief Financial Officer\nSam Poe - Chief Executive Officer\n\n"
+        "Sam Poe, Acme Robotics, Inc. - CEO [3]\n\n"
+        "We repurchased $40 million of stock, and the finance team kept costs flat.\n"
+        "Acme Robotics remains committed to returning capital, as noted in item [2] of our release.\n")
     settings = Settings.load(env={}, index_dir=str(tmp_path_factory.mktemp("idx")), embed_model="hash")
     assert ingest([docs], settings).ok
     return Engine(settings)
@@ -39,6 +45,25 @@ def engine(tmp_path_factory) -> Engine:
 def test_answers_survive_their_general_cause(engine, question, figure):
     ans = engine.ask(question)
     assert not ans.abstained and ans.text.startswith(figure), ans.text
+
+
+def test_a_who_question_is_answered_by_a_person_from_a_participants_list(engine):
+    # "Name - Title" lines read as headings; for a who-question they are the answer, and the
+    # person is not a name the question already says ("Acme Robotics")
+    ans = engine.ask("Who is the Chief Financial Officer of Acme Robotics?")
+    assert ans.text.startswith("Jane Roe [1]."), ans.text
+
+
+def test_a_who_question_without_a_person_in_any_sentence_abstains(engine):
+    assert engine.ask("Who led the stock repurchases at Acme Robotics?").abstained
+
+
+def test_a_bracketed_number_in_a_quote_never_reads_as_a_citation(engine):
+    from rag.cite import MARKER_RE
+
+    ans = engine.ask("What does Acme Robotics say about returning capital?")
+    assert not ans.abstained
+    assert {int(n) for n in MARKER_RE.findall(ans.text)} <= {c.n for c in ans.citations}
 
 
 def test_a_name_routes_only_where_it_is_distinctive(engine):

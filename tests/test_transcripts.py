@@ -175,3 +175,26 @@ def test_a_pdf_s_pages_share_the_participants_list(name):
         assert at(chunks, words).analyst == who, words
     for words, (executive, who) in expected.answers.items():
         assert (at(chunks, words).speaker, at(chunks, words).analyst) == (executive, who), words
+
+
+SHORT_LIST = ("Corporate Participants\n\nJane Roe - Chief Financial Officer\nSam Poe, Acme Robotics\n\n"
+              "Sam Poe, Acme Robotics, Inc. - CEO [3]\n\n"
+              "We repurchased $40 million of stock, and the finance team kept costs flat.\n")
+
+
+@pytest.mark.parametrize("opening", [
+    "This transcript was prepared for our investors and analysts.",  # not read as a call
+    "Good morning, and welcome to the Acme Robotics earnings call.",  # read as a call
+], ids=["document", "call"])
+def test_a_short_participants_list_is_chunk_text(opening):
+    """Two entries under a participants heading look like headings, yet say who holds which title
+    ("Who is the CFO?"): they are chunk text, not a section label, not dropped and not a turn."""
+    text = f"Acme Robotics Q3 2024 Earnings Call\n\n{opening}\n\n{SHORT_LIST}"
+    chunks = chunk_document([Page(text)], source="acme-call.txt", title="Acme", doc_hash="h", size=180, overlap=30)
+    for c in chunks:
+        assert text[c.start:c.end] == c.text
+    for line in ("Corporate Participants", "Jane Roe - Chief Financial Officer", "Sam Poe, Acme Robotics"):
+        listing = at(chunks, line)
+        assert (listing.segment, listing.speaker, listing.analyst) == (None, None, None), line
+    assert "Jane Roe" not in at(chunks, "We repurchased").text  # the list ends where a turn's label begins
+    assert not any(c.section and "Jane Roe" in c.section for c in chunks)

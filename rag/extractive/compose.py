@@ -8,7 +8,7 @@ import re
 
 from rag.cite import Answer, Citation, check_grounding
 from rag.extractive.features import Candidate
-from rag.extractive.figures import answer_figures, figures, is_change, names
+from rag.extractive.figures import answer_figures, figures, is_change, new_names
 from rag.extractive.tables import column_pick
 from rag.extractive.terms import stems_of, term_positions
 from rag.extractive.vocab import CLAUSE, DATE_RE, PERIOD_WORDS
@@ -25,6 +25,8 @@ def compose(query: Query, chosen: list[Candidate]) -> Answer | None:
     citations, parts = [], []
     for n, c in enumerate(chosen, 1):
         s, e = trim(query, c.hit.chunk.text, c.start, c.end)
+        if m := _TRAILING_MARK.search(c.hit.chunk.text, s, e):
+            e = m.start()  # "... - CFO [24]": a transcript's label number, which would read as a citation
         citations.append(Citation.of_chunk(n, c.hit.chunk, s, e, c.hit.score))
         parts.append((c, s, e))
     lead = short_answer(query, parts)
@@ -70,7 +72,7 @@ def short_answer(query: Query, parts: list[tuple[Candidate, int, int]]) -> str |
     if query.intent == "asker" and c.hit.chunk.analyst:
         return f"{c.hit.chunk.analyst} [1]."
     if query.intent == "person":
-        picks = nearest(query, passage, s, e, names(passage, s, e))
+        picks = nearest(query, passage, s, e, new_names(query, passage, s, e))
         return f"{picks[0]} [1]." if picks else None
     if query.intent == "date":
         picks = nearest(query, passage, s, e, [(m.group(0), m.start(), m.end()) for m in DATE_RE.finditer(passage, s, e)])
@@ -158,8 +160,13 @@ def trim(query: Query, passage: str, s: int, e: int) -> tuple[int, int]:
     return a, b
 
 
+_TRAILING_MARK = re.compile(r"\s*\[\d{1,3}\]$")
+
+
 def quote_for_text(quote: str) -> str:
-    return " ".join(quote.split())
+    """A quote as the answer's text shows it: one line, and a bracketed number inside it ("as
+    described in note [3]") written "(3)", so that it never reads as a citation marker."""
+    return re.sub(r"\[(\d{1,3})\]", r"(\1)", " ".join(quote.split()))
 
 
 def quoted_answer(question: str, chunk, start: int, end: int, lead: str | None, score: float) -> Answer:

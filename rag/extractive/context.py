@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from rag.extractive.figures import quarters
+from rag.extractive.figures import names, quarters
 from rag.extractive.tables import header_columns, label_keys, table_text
 from rag.extractive.terms import coverage, question_bigrams, stems_of
 from rag.extractive.vocab import ANAPHOR, FULL_YEAR_Q, PERIOD_WORDS, PRESENT, QUARTERLY_DOC, YEAR_MARK
@@ -81,7 +81,10 @@ class PassageContext:
         # name says whose figures these are and when, not what they are about
         file_name = c.file_name
         chunk_stems = set(stems_of(c.text)) | context_stems
-        units = [u for u in split_units(c.text) if u.kind != "heading"]
+        # a heading line answers nothing, but for a who-question a line that names a person is a
+        # participants list's or a speaker label's "Priya Raghunathan - Chief Financial Officer"
+        units = [u for u in split_units(c.text) if u.kind != "heading" or
+                 (query.intent == "person" and names(c.text, u.start, u.end))]
         p = cls(hit, rank, context, context_stems, file_name, set(stems_of(file_name)), chunk_stems,
                 coverage(query, chunk_stems)[0], units, label_keys(query, c), years_in(f"{c.title} {file_name}"))
         asked = set(query.numbers)

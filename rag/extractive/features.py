@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.extractive.context import Frame, SentenceContext
-from rag.extractive.figures import answer_figures, figures, first_figure_at, is_change, names, proper_nouns
+from rag.extractive.figures import answer_figures, figures, first_figure_at, is_change, new_names, proper_nouns
 from rag.extractive.terms import coverage, stems_of
 from rag.extractive.vocab import (
     CAUSAL,
@@ -124,7 +124,7 @@ def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> fl
     if query.intent == "date":
         return 1.0 if DATE_RE.search(passage, start, end) else 0.0
     if query.intent == "person":
-        return 1.0 if names(passage, start, end) else 0.3
+        return 1.0 if new_names(query, passage, start, end) else 0.3
     figs = answer_figures(query, passage, start, end)
     kinds = {f.kind for f in figs}
     if query.intent == "amount" and not query.wants_ratio and any(f.kind == "money" for f in figs) and all(

@@ -96,6 +96,13 @@ def names(passage: str, start: int, end: int) -> list[tuple[str, int, int]]:
     return out
 
 
+def new_names(query: Query, passage: str, start: int, end: int) -> list[tuple[str, int, int]]:
+    """The people a sentence names that the question does not already say: for "Who is the CFO of
+    Corvane Software?", "Priya Raghunathan", not "Corvane Software"."""
+    asked = {w.lower() for w in re.findall(r"[A-Za-z]+", query.text)}
+    return [n for n in names(passage, start, end) if not {w.lower() for w in re.findall(r"[A-Za-z]+", n[0])} <= asked]
+
+
 def proper_nouns(query: Query, passage: str, start: int, end: int) -> list[str]:
     """Capitalised names in the sentence that the question does not already use: where
     someone worked or studied, where something is."""

@@ -25,8 +25,8 @@ def answers(query: Query, best: Candidate, min_coverage: float = MIN_COVERAGE,
     coverage = 0.7 * best.sent_cov + 0.3 * best.chunk_cov
     if coverage < min_coverage:
         return f"it covers {coverage:.2f} of the question's terms (minimum {min_coverage})"
-    if query.wants_figure or query.intent == "date":
-        # the figure must sit in a sentence about the question, not merely in its passage
+    if query.wants_figure or query.intent in ("date", "person"):
+        # the figure (date, name) must sit in a sentence about the question, not merely in its passage
         if best.fit < MIN_FIT:
             return f"it does not hold the kind of answer asked (fit {best.fit:.2f})"
         if best.sent_cov < min_sentence_coverage:
