@@ -113,10 +113,8 @@ def fit_weights(questions: list[Question], names: list[str], c: float) -> np.nda
 
 
 def rescore(q: Question, names: list[str], weights: np.ndarray) -> list[float]:
-    """The candidates' scores under `weights`, with the answerer's adjustments (kind gate, past
-    role) applied as rag.extractive.features.score applies them."""
-    base = matrix(q.cands, names) @ weights if q.cands else np.zeros(0)
-    return [float(b * c.factor) for b, c in zip(base, q.cands)]
+    """The candidates' scores under `weights`, as rag.extractive.features.score computes them."""
+    return [float(x) for x in (matrix(q.cands, names) @ weights if q.cands else np.zeros(0))]
 
 
 def outcome(q: Question, names: list[str], weights: np.ndarray, runner_up: float) -> str:

@@ -91,18 +91,12 @@ FEATURES = [
     ("answer_fit", "What was WidgetCo's total revenue?",
      "Total revenue was $2.4 billion. Total revenue rose 9%.", {},
      "Total revenue was $2.4 billion.", "Total revenue rose 9%."),
-    ("short_sentence", "What was revenue?", "Revenue: $4m. Revenue was $4 million for the year.", {},
-     "Revenue: $4m.", "Revenue was $4 million for the year."),
     ("row_label_fit", "What were total revenues in 2024?",
      "2024 2023\nTotal revenues $ 1,200 $ 1,100\nOther revenues $ 100 $ 90", {"header": "2024 2023"},
      "Total revenues $ 1,200 $ 1,100", "Other revenues $ 100 $ 90"),
     ("hedged_figure", "How much did sales grow?",
      "Sales grew nearly 13% this year. Sales grew 12.6% this year.", {},
      "Sales grew nearly 13% this year.", "Sales grew 12.6% this year."),
-    ("introduces_subject", "Who is Dana Whitfield?",
-     "Dana Whitfield is the chief financial officer. In 2019 the board appointed a new finance chief, Dana Whitfield.",
-     {}, "Dana Whitfield is the chief financial officer.",
-     "In 2019 the board appointed a new finance chief, Dana Whitfield."),
     ("title_phrase", "Who is the chief executive officer?",
      "Ann Lee is the chief executive officer. Bo Chan is the chief technology officer and executive director.",
      {}, "Ann Lee is the chief executive officer.",
@@ -120,20 +114,16 @@ def test_feature(name, question, text, chunk, more, less):
 
 
 def test_passage_features():
-    """own_year_document, retrieval, rank and chunk_coverage are the passage's: one value for all its sentences."""
+    """own_year_document and rank are the passage's: one value for all its sentences."""
     cands, _ = judge("What was revenue in 2024?", "The company reported that its revenue was $4 million in 2024. "
                      "The company also said that its costs were lower than they had been.")
-    values = [{k: c.features[k] for k in ("own_year_document", "retrieval", "rank", "chunk_coverage")}
+    values = [{k: c.features[k] for k in ("own_year_document", "rank")}
               for c in cands.values()]
     assert values[0] == values[1] and values[0]["own_year_document"] == 1.0 and values[0]["rank"] == 0.0
 
 
 # rule, question, passage, chunk fields, sentence, what the rule does to it: (feature or "score", lower?)
 RULES = [
-    ("cause_not_subject", "What were iPhone net sales?",
-     "Total net sales increased 8% or $28.5 billion, driven primarily by higher net sales of iPhone.", {},
-     "Total net sales increased 8% or $28.5 billion, driven primarily by higher net sales of iPhone.",
-     "coverage", True),
     ("leans_on_previous", "How many daily active users does Amap have?",
      "Amap is a navigation app. It has 170 million daily active users.", {},
      "It has 170 million daily active users.", "coverage", False),
@@ -142,9 +132,6 @@ RULES = [
      "Revenue was $4 million.", "answer_fit", True),
     ("period_in_header", "What was revenue in the third quarter of 2024?",
      "Revenue was $4 million in 2024.", {}, "Revenue was $4 million in 2024.", "coverage", False),
-    ("header_lacks_year", "What were net sales in 2019?",
-     "2022 2021 2020\nNet sales $ 1,200 $ 1,100 $ 1,000 2019", {"header": "2022 2021 2020"},
-     "Net sales $ 1,200 $ 1,100 $ 1,000 2019", "answer_fit", True),
     ("measure_missing", "What was GMV?", "Revenue was $4 million.", {},
      "Revenue was $4 million.", "answer_fit", True),
     ("qualifier_missing", "How many daily active users does WidgetCo have?",
@@ -153,12 +140,6 @@ RULES = [
     ("other_subject", "What was WidgetCo's revenue?",
      "Revenue from Gizmo Labs grew 32% to $37.8 million this quarter.", {},
      "Revenue from Gizmo Labs grew 32% to $37.8 million this quarter.", "answer_fit", True),
-    ("kind_gate", "When did WidgetCo open its Lyon office?",
-     "WidgetCo opened an office in Lyon to serve clients.", {},
-     "WidgetCo opened an office in Lyon to serve clients.", "score", True),
-    ("past_role", "Who is the chief executive officer?",
-     "Ann Lee served as chief executive officer until 2014.", {},
-     "Ann Lee served as chief executive officer until 2014.", "score", True),
 ]
 
 
@@ -195,7 +176,7 @@ def test_asker_by_order():
 
 def test_every_rule_is_tested_and_documented():
     tested = {f[0] for f in FILTERS} | {f[0] for f in FEATURES} | {r[0] for r in RULES} | \
-        {"own_year_document", "retrieval", "rank", "chunk_coverage", "asker_by_order"}
+        {"own_year_document", "rank", "asker_by_order"}
     names = set(all_rules())
     assert names == set(FEATURE_DOCS) | set(RULE_DOCS) | set(PASSAGE_FILTERS) | set(SENTENCE_FILTERS)
     assert names <= tested, f"untested rules: {sorted(names - tested)}"

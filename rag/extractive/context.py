@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from rag.extractive.figures import names, quarters
 from rag.extractive.tables import header_columns, label_keys, table_text
 from rag.extractive.terms import coverage, question_bigrams, stems_of
-from rag.extractive.vocab import ANAPHOR, FULL_YEAR_Q, PERIOD_WORDS, PRESENT, QUARTERLY_DOC, YEAR_MARK
+from rag.extractive.vocab import ANAPHOR, FULL_YEAR_Q, PERIOD_WORDS, QUARTERLY_DOC, YEAR_MARK
 from rag.question import Query
 from rag.retrieve import Hit
 from rag.text import Unit, split_units, years_in
@@ -28,7 +28,6 @@ class Frame:
     asked: frozenset[str] = frozenset()  # every stem the question asks with
     bigrams: tuple = ()  # for who-questions: the title's adjacent word pairs
     asked_quarters: frozenset[int] = frozenset()
-    present: bool = False  # "who is", "who leads": asked in the present
     asked_year: bool = False  # a full year asked ("full-year 2023"), no quarter
     weights: dict | None = None  # feature weights other than the fitted ones (the hand-set, for comparison)
 
@@ -42,7 +41,7 @@ class Frame:
             # a person is named by a title of several words ("Chief Executive Officer", not "Chief
             # Technology Officer"): for "who" questions the title's words in order count a little
             bigrams=tuple(question_bigrams(query)) if query.intent == "person" else (),
-            asked_quarters=frozenset(asked_q), present=bool(PRESENT.search(query.text)),
+            asked_quarters=frozenset(asked_q),
             asked_year=query.wants_figure and not asked_q and bool(FULL_YEAR_Q.search(query.text)), weights=weights)
 
     def on(self, rule: str) -> bool:

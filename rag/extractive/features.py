@@ -15,15 +15,11 @@ from rag.extractive.context import Frame, SentenceContext
 from rag.extractive.figures import answer_figures, figures, first_figure_at, is_change, new_names, proper_nouns
 from rag.extractive.terms import coverage, stems_of
 from rag.extractive.vocab import (
-    CAUSAL,
-    CLAUSE_END,
     DATE_RE,
     HEDGED,
     LABEL_NEUTRAL,
     NAME_RUN,
     NOT_NAME_WORDS,
-    OPENS_WITH_NAME,
-    PAST_ROLE,
 )
 from rag.question import Query
 from rag.retrieve import Hit
@@ -34,16 +30,12 @@ from rag.text import is_table_row, stem, words, years_in
 # weights.json beside this file.
 HAND_WEIGHTS: dict[str, float] = {
     "coverage": 0.55,
-    "chunk_coverage": 0.2,
     "answer_fit": 0.15,
-    "retrieval": 0.1,
     "title_phrase": 0.04,
     "rank": -0.02,
-    "short_sentence": -0.1,
     "own_year_document": 0.03,
     "row_label_fit": 0.06,
     "hedged_figure": -0.03,
-    "introduces_subject": 0.05,
 }
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 
@@ -61,30 +53,23 @@ WEIGHTS, FITTED_RUNNER_UP = _fitted()
 FEATURE_DOCS: dict[str, str] = {
     "coverage": "share of the question's (IDF-weighted) terms in the sentence, its passage's title, section and "
                 "header, and the sentence it leans on; less for each name asked that is missing",
-    "chunk_coverage": "share of the question's terms anywhere in the passage",
     "answer_fit": "how well the sentence holds the kind of answer asked (a percentage, an amount, a date, a name); "
                   "less when the figure is of another measure or another company",
-    "retrieval": "the passage's fused retrieval score, relative to the best",
     "title_phrase": "who-questions: share of the title's adjacent word pairs found in order ('chief executive')",
     "rank": "the passage's retrieval rank (0 = first)",
-    "short_sentence": "1 for a fragment under 25 characters",
     "own_year_document": "1 when the document's title or file name names the year asked",
     "row_label_fit": "a table row's label: share of its words that the question asks",
     "hedged_figure": "1 when the figure is hedged ('nearly 13%'): an exact one wins",
-    "introduces_subject": "describe-questions: 1 when the sentence opens with the name asked about",
 }
 
 # Rules that change a feature's value or the score, switchable by name like the features.
 RULE_DOCS: dict[str, str] = {
-    "cause_not_subject": "figure questions: the words of a cause clause ('driven by iPhone') do not count as the "
-                         "sentence's subject",
     "leans_on_previous": "coverage also counts the sentence before (0.75) or, for a pronoun, the run back to the "
                          "sentence naming the subject (0.9)",
     "entity_missing": "figure questions: each company or segment asked that is not named nearby multiplies coverage "
                       "by 0.6 and fit by 0.3",
     "period_in_header": "a table row, or a sentence naming the year asked, counts the question's time-frame words "
                         "as found",
-    "header_lacks_year": "a table whose header lacks the year asked has no figure for it (fit 0)",
     "measure_missing": "figure questions: fit x0.3 for each measure asked (revenue, GMV) the figure is not of",
     "other_subject": "figure questions: fit x0.5 when the words before the figure name someone or something the "
                      "question does not (a segment's revenue for the company's)",
@@ -92,8 +77,6 @@ RULE_DOCS: dict[str, str] = {
                          "'diluted' EPS) that the sentence and its context lack",
     "asker_by_order": "'who asked the first (second, last) question?': the call's questioners in order, from the "
                       "transcript's turns, not from word overlap",
-    "kind_gate": "date, person and place questions: score x(0.6 + 0.4 fit)",
-    "past_role": "'who is': score x0.9 for a sentence about a past holder ('until 2014')",
 }
 
 
@@ -109,7 +92,6 @@ class Candidate:
     fit: float
     owned: frozenset[int] = frozenset()  # indexes of the query's measures this sentence gives figures for
     features: dict[str, float] = field(default_factory=dict)
-    factor: float = 1.0  # the adjustments' product (kind gate, past role), applied to the weighted sum
     score: float = 0.0
 
 
@@ -159,17 +141,6 @@ def owned_metrics(query: Query, passage: str, start: int, end: int, prev: set[st
     return frozenset(i for i, m in enumerate(query.metrics) if m & stems)
 
 
-def subject_stems(frame: Frame, s: SentenceContext) -> set[str]:
-    """The sentence's stems, less a cause clause for figure questions: "Total net sales increased
-    8% ..., driven by higher net sales of iPhone" gives no figure of iPhone's. The cause runs to
-    the next clause: "..., while adjusted EBITDA was ..."."""
-    cause = CAUSAL.search(s.text) if frame.query.wants_figure and frame.on("cause_not_subject") else None
-    if not cause:
-        return s.own
-    after = CLAUSE_END.search(s.text, cause.end())
-    return set(stems_of(s.text[:cause.start()] + " " + (s.text[after.start():] if after else "")))
-
-
 def row_label_fit(frame: Frame, s: SentenceContext, first_fig: int) -> float:
     """A row's label says what its figures are: "Revenues" answers "revenues" better than "Sales
     by Company-operated restaurants" does; "Other revenues" is not "revenues", "Total revenues" is."""
@@ -189,15 +160,6 @@ def title_phrase(frame: Frame, s: SentenceContext) -> float:
     seq = stems_of(s.text)
     pairs = set(zip(seq, seq[1:]))
     return sum(1 for a, b in frame.bigrams if any((x, y) in pairs for x in a for y in b)) / len(frame.bigrams)
-
-
-def introduces_subject(frame: Frame, s: SentenceContext) -> float:
-    """"Hong Xu is ...": the sentence that introduces the subject of a describe-question."""
-    query = frame.query
-    if query.intent == "describe" and query.entities and any(
-            ent & set(stems_of(s.text[:40])) for ent in query.entities) and OPENS_WITH_NAME.match(s.text):
-        return 1.0
-    return 0.0
 
 
 def _coverages(frame: Frame, s: SentenceContext, sent_stems: set[str]) -> tuple[float, frozenset[str], set[str]]:
@@ -228,7 +190,7 @@ def evaluate(frame: Frame, s: SentenceContext) -> Candidate:
     """The candidate a sentence makes: its features, the rules applied to them, and its score."""
     query, p, u = frame.query, s.p, s.unit
     c = p.chunk
-    sent_stems = subject_stems(frame, s) | p.context_stems
+    sent_stems = s.own | p.context_stems
     cov, matched, window = _coverages(frame, s, sent_stems)
     missing_names = _missing_names(frame, s, sent_stems, window)
     name_penalty = 0.6 ** missing_names if frame.on("entity_missing") else 1.0
@@ -243,12 +205,10 @@ def evaluate(frame: Frame, s: SentenceContext) -> Candidate:
     fit = _fit(frame, s, window, missing_names, first_fig)
     cand = Candidate(p.hit, p.rank, u.start, u.end, cov, p.chunk_cov, matched, fit[0], fit[1])
     cand.features = {
-        "coverage": cov, "chunk_coverage": p.chunk_cov, "answer_fit": fit[0],
-        "retrieval": p.hit.score / frame.top, "title_phrase": title_phrase(frame, s), "rank": float(p.rank),
-        "short_sentence": 1.0 if len(s.text) < 25 else 0.0, "own_year_document": 1.0 if p.own_year else 0.0,
+        "coverage": cov, "answer_fit": fit[0], "title_phrase": title_phrase(frame, s), "rank": float(p.rank),
+        "own_year_document": 1.0 if p.own_year else 0.0,
         "row_label_fit": label_fit,
         "hedged_figure": 1.0 if query.wants_figure and HEDGED.search(s.text[:first_fig][-20:]) else 0.0,
-        "introduces_subject": introduces_subject(frame, s),
     }
     cand.score = score(frame, s, cand)
     return cand
@@ -275,9 +235,6 @@ def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int,
     the sentence's figure is of."""
     query, c, u = frame.query, s.p.chunk, s.unit
     fit = answer_fit(query, s.p.hit, c.text, u.start, u.end)
-    if frame.on("header_lacks_year") and s.row and query.numbers and c.header and query.wants_figure and \
-            not set(query.numbers) <= years_in(c.header):
-        fit = 0.0  # a table of 2022, 2021 and 2020 has no figure for 2019
     if s.row:
         window = window | s.p.chunk_stems  # a table row's measure and subject are in its caption and header
     owned = owned_metrics(query, c.text, u.start, u.end, window)
@@ -297,14 +254,9 @@ def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int,
 
 
 def score(frame: Frame, s: SentenceContext, cand: Candidate) -> float:
-    """The weighted sum of the features (those switched off count 0), then the adjustments."""
+    """The weighted sum of the features (those switched off count 0)."""
     total = 0.0
     for name, w in (frame.weights or WEIGHTS).items():
         if frame.on(name):
             total += w * cand.features[name]
-    query = frame.query
-    if frame.on("kind_gate") and query.intent in ("date", "person", "place"):
-        cand.factor *= 0.6 + 0.4 * cand.fit  # the kind of answer asked for decides among close sentences
-    if frame.on("past_role") and query.intent == "person" and frame.present and PAST_ROLE.search(s.text):
-        cand.factor *= 0.9  # "who is the CEO": not the one who "served ... until 2014"
-    return total * cand.factor if cand.factor != 1.0 else total
+    return total

@@ -53,8 +53,6 @@ PERIOD_WORDS = frozenset(stem(w) for w in "first second third fourth quarter qua
 # "driven primarily by", "due to", "reflecting": a clause that gives a cause, not the subject
 CAUSAL = re.compile(r"\b(due (?:\w+ly )?to|because|driven (?:\w+ly )?by|attributed to|attributable to|as a result|"
                     r"reflect(s|ed|ing)?|owing to|primarily from|mainly from|caused by|led by|thanks to)\b", re.I)
-# "..., while adjusted EBITDA was ...": where a cause clause ends
-CLAUSE_END = re.compile(r",?\s+(?:while|whereas|but|although)\b|;|,\s+and\s+(?:its|the|our)\b")
 CLAUSE = re.compile(r"[,;]\s")  # "share count, combined with USD 10 billion": another clause
 # "It has 170 million DAUs", "These transactions will...": a sentence whose subject is in the one before
 ANAPHOR = re.compile(r"^\W*(?:\[\w+\]\s*)?(?:(?:later|then|also|previously|since|currently|today|now|there|here|"
@@ -81,12 +79,6 @@ NAME_RUN = re.compile(r"\b(?:[A-Z][\w&'-]*|[a-z][A-Z][\w&'-]*)(?:\s+(?:of\s+|and
 ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
 ASKER_ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|last|final)\s+"
                            r"(?:question|questioner|analyst)", re.I)
-# "who is the CEO": asked in the present
-PRESENT = re.compile(r"\b(is|are|does|do|currently|now|leads?|heads?|runs?)\b", re.I)
-# "served as CEO until 2014": a past holder of a role
-PAST_ROLE = re.compile(r"\b(?:until|previously|formerly|former|retired|stepped down)\b|\bfrom \w+ (?:\d{1,2}, )?\d{4} to\b", re.I)
-# "Hong Xu is ...": a sentence that opens with a name introduces its subject
-OPENS_WITH_NAME = re.compile(rf"^\W*(?:{HONORIFIC}\.\s)?[A-Z]")
 # Capitalised runs that are not people: sentence openers, organisations, titles, calendar words.
 NOT_NAME_WORDS = frozenset("""
 The This That These Those In On At Our We As For And But So If It Its Next Your Thank Thanks Good Welcome
