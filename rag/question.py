@@ -239,8 +239,9 @@ def _entities(question: str, terms: dict[str, Term], idf) -> tuple[list[frozense
 
 
 # Words before a measure that frame it rather than narrow it: "total revenue", "first-quarter sales"
+# or say what kind of subject it is of ("Equipment segment revenue" is Equipment's revenue)
 _FRAMING = frozenset(stem(w) for w in "total overall consolidated full fiscal annual year quarter quarterly first second third "
-                     "fourth half month monthly-basis reported".split())
+                     "fourth half month reported segment segments business businesses division unit units".split())
 
 
 def _qualifiers(question: str, terms: dict[str, Term]) -> tuple[frozenset[str], ...]:

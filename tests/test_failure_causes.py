@@ -103,3 +103,29 @@ def test_an_abstention_echoes_no_figure_and_cites_nothing():
     assert ans.abstained and ans.citations == ()
     kept, dropped = check_grounding(ans.text, [])
     assert not dropped and "[" not in ans.text and not any(ch.isdigit() for ch in ans.text)
+
+
+def test_a_figure_taken_back_in_the_next_sentence_is_no_figure():
+    from rag.extractive.figures import figures
+
+    text = ("Equipment revenue was $206 million -- pardon me, I transposed the digits. "
+            "Equipment revenue was $260 million, down 2%.")
+    assert [f.text for f in figures(text, 0, len(text))] == ["$260 million", "2%"]
+
+
+@pytest.mark.parametrize("question,qualifiers", [
+    ("What was Marlowe's Equipment segment revenue?", set()),  # "segment" says what kind of subject, not which measure
+    ("How many daily active users does Orbital have?", {"daili", "activ"}),
+    ("What was diluted EPS?", {"dilut"}),
+    ("What were total consolidated revenues?", set()),
+])
+def test_words_that_narrow_a_measure(question, qualifiers):
+    from rag.question import analyze
+
+    class Idf:
+        max = 10.0
+
+        def __call__(self, term):
+            return 1.0
+
+    assert {x for q in analyze(question, Idf()).qualifiers for x in q} == qualifiers

@@ -53,7 +53,7 @@ def figures(passage: str, start: int, end: int) -> list[Figure]:
             continue
         if MONTH_BEFORE.search(passage, max(0, m.start() - 12), m.start()) and len(digits) <= 2:
             continue  # "January 31": a day of a date, not a figure
-        after = passage[m.end():m.end() + 60]
+        after = passage[m.end():m.end() + 120]  # the correction may open the next sentence
         if RETRACTION.match(after) and NUMBER_RE.search(after):
             continue  # "USD 2.07 billion. pardon me, USD 20.7 billion": the first was taken back
         if re.fullmatch(r"\(\d\)", raw) and re.search(r"[A-Za-z*]\s?$", passage[max(0, m.start() - 2):m.start()]):
