@@ -95,6 +95,13 @@ class Query:
 _JUNK_TAIL = re.compile(r"""\s*(?:['"`]\s*[;)]|;\s*--|--\s*$|</?[A-Za-z!][^>]*>|[{}\\|]).*$""", re.S)
 
 
+# "What quarterly dividend per share does X pay?", "What operating margin did X report?": a
+# measure named right after "what", then the verb: a figure is asked
+_WHAT_MEASURE = re.compile(rf"^\s*(?:what|which)\s+(?:[\w-]+\s+){{0,3}}?(?:{MEASURES}|{BALANCE_MEASURES}|margin|rate|"
+                           r"yield|growth)(?:\s+per\s+(?:diluted\s+)?share)?\s+(?:does|do|did|will|would|is|was|were)\b",
+                           re.I)
+
+
 def readable(question: str) -> str:
     """The question as the answerer reads it: code or markup pasted after it cut off, and a
     question typed in capitals ("HOW MUCH DID CLOUD REVENUE GROW?") in lower case, since its
@@ -138,6 +145,8 @@ def classify(question: str) -> str:
         return "percent"  # "what was the effective tax rate?"
     if _AMOUNT_Q.search(q) and _METRIC.search(q):
         return "amount"
+    if m := _WHAT_MEASURE.match(q):  # "What quarterly dividend per share does X pay?"
+        return "percent" if re.search(r"\b(rate|margin|ratio|percentage|yield|growth)\b", m.group(0), re.I) else "amount"
     if re.match(r"^\s*how much\b", q, re.I):
         return "amount"
     return "describe"

@@ -129,3 +129,19 @@ def test_words_that_narrow_a_measure(question, qualifiers):
             return 1.0
 
     assert {x for q in analyze(question, Idf()).qualifiers for x in q} == qualifiers
+
+
+def test_a_measure_at_a_later_figure_of_the_sentence_counts_less_than_at_its_first():
+    from rag.extractive.features import later_metrics
+    from rag.question import analyze
+
+    class Idf:
+        max = 10.0
+
+        def __call__(self, term):
+            return 1.0
+
+    query = analyze("How many loyalty members does Marlowe have?", Idf())
+    text = "We ended the year with 318 stores, and our loyalty program grew to 14.2 million members."
+    assert later_metrics(query, text, 0, len(text)) == frozenset({0})
+    assert later_metrics(query, "Members reached 14.2 million.", 0, 29) == frozenset()

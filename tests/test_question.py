@@ -25,6 +25,10 @@ from rag.text import normalize_for_match, numbers_in, split_units, stem
     ("Which firm was that analyst from?", "asker"),
     ("Why did free cash flow fall?", "describe"),
     ("According to Toby Xu, what rate did CMR grow at?", "percent"),
+    ("What quarterly dividend per share does Corvane pay?", "amount"),  # a measure right after "what"
+    ("What operating margin did Acme report?", "percent"),
+    ("What dividend policy does Acme have?", "describe"),  # the measure qualifies another noun
+    ("What markets does Acme serve?", "describe"),
 ])
 def test_classify(q, intent):
     assert classify(q) == intent

@@ -34,6 +34,7 @@ HAND_WEIGHTS: dict[str, float] = {
     "title_phrase": 0.04,
     "rank": -0.02,
     "own_year_document": 0.03,
+    "label_coverage": 0.0,
     "row_label_fit": 0.06,
     "hedged_figure": -0.03,
 }
@@ -59,6 +60,8 @@ FEATURE_DOCS: dict[str, str] = {
     "rank": "the passage's retrieval rank (0 = first)",
     "own_year_document": "1 when the document's title or file name names the year asked",
     "row_label_fit": "a table row's label: share of its words that the question asks",
+    "label_coverage": "figure questions: share of the question's terms in the words before the sentence's first figure "
+                      "(its subject: 'Footwear revenue was $498 million' over '...increases of 3% in footwear styles')",
     "hedged_figure": "1 when the figure is hedged ('nearly 13%'): an exact one wins",
 }
 
@@ -70,7 +73,8 @@ RULE_DOCS: dict[str, str] = {
                       "by 0.6 and fit by 0.3",
     "period_in_header": "a table row, or a sentence naming the year asked, counts the question's time-frame words "
                         "as found",
-    "measure_missing": "figure questions: fit x0.3 for each measure asked (revenue, GMV) the figure is not of",
+    "measure_missing": "figure questions: fit x0.3 for each measure asked (revenue, GMV) the sentence's first figure is "
+                       "not of (x0.7 where a later figure is)",
     "other_subject": "figure questions: fit x0.5 when the words before the figure name someone or something the "
                      "question does not (a segment's revenue for the company's)",
     "qualifier_missing": "figure questions: fit x0.4 for each word narrowing the measure asked ('daily' active users, "
@@ -141,6 +145,17 @@ def owned_metrics(query: Query, passage: str, start: int, end: int, prev: set[st
     return frozenset(i for i, m in enumerate(query.metrics) if m & stems)
 
 
+def later_metrics(query: Query, passage: str, start: int, end: int) -> frozenset[int]:
+    """The measures asked that label a figure of the sentence after its first: each figure's
+    label is the words since the figure before it, and those just after it up to the next."""
+    figs = [f for f in figures(passage, start, end) if f.kind != "year"]
+    stems: set[str] = set()
+    for i in range(1, len(figs)):
+        label_end = min(end, figs[i].end + 45, figs[i + 1].start if i + 1 < len(figs) else end)
+        stems |= set(stems_of(passage[figs[i - 1].end:label_end]))
+    return frozenset(i for i, m in enumerate(query.metrics) if m & stems)
+
+
 def row_label_fit(frame: Frame, s: SentenceContext, first_fig: int) -> float:
     """A row's label says what its figures are: "Revenues" answers "revenues" better than "Sales
     by Company-operated restaurants" does; "Other revenues" is not "revenues", "Total revenues" is."""
@@ -207,6 +222,7 @@ def evaluate(frame: Frame, s: SentenceContext) -> Candidate:
     cand.features = {
         "coverage": cov, "answer_fit": fit[0], "title_phrase": title_phrase(frame, s), "rank": float(p.rank),
         "own_year_document": 1.0 if p.own_year else 0.0,
+        "label_coverage": coverage(query, set(stems_of(s.text[:first_fig])))[0] if query.wants_figure else 0.0,
         "row_label_fit": label_fit,
         "hedged_figure": 1.0 if query.wants_figure and HEDGED.search(s.text[:first_fig][-20:]) else 0.0,
     }
@@ -241,7 +257,10 @@ def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int,
     if frame.on("measure_missing") and query.metrics and query.wants_figure:
         # revenue is not GMV: the figure must be the figure of a measure asked for
         missing = len(query.metrics) - len(owned) if not query.multi else (0 if owned else 1)
-        fit *= 0.3 ** missing
+        later = len(later_metrics(query, c.text, u.start, u.end) - owned) if missing and not query.multi else 0
+        # a measure named at a later figure of the sentence ("318 stores ..., and members grew to
+        # 14.2 million") counts, less than at its first
+        fit *= 0.3 ** (missing - later) * 0.7 ** later
     if frame.on("entity_missing") and query.entities and query.wants_figure:
         fit *= 0.3 ** missing_names
     if frame.on("qualifier_missing") and query.qualifiers and query.wants_figure and not query.multi:

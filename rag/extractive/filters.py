@@ -4,6 +4,7 @@ returns the reason it does so (shown by `--explain`), or None; `--ablate NAME` s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from rag.extractive.context import Frame, PassageContext, SentenceContext
@@ -46,9 +47,15 @@ def quarter_report_for_year(frame: Frame, s: SentenceContext) -> str | None:
 def other_quarter(frame: Frame, s: SentenceContext) -> str | None:
     """A sentence naming another quarter ("first-quarter 2023 revenue") does not answer for the
     quarter asked (the fourth)."""
-    if frame.asked_quarters and (said := quarters(s.text)) and not said & frame.asked_quarters:
+    if frame.asked_quarters and (said := quarters(_COMPARED.sub(" ", s.text))) and not said & frame.asked_quarters:
         return f"names Q{min(said)}, not the quarter asked"
     return None
+
+
+# "down one point from the second quarter", "compared with the third quarter of last year": a
+# quarter named as the base of a comparison is not the sentence's own period
+_COMPARED = re.compile(r"\b(?:from|compared (?:with|to)|versus|vs\.?|than|relative to|against)\s+(?:the\s+)?"
+                       r"(?:(?:first|second|third|fourth|1st|2nd|3rd|4th)[\s-]+quarter|Q[1-4]\b)", re.I)
 
 
 def other_period_document(frame: Frame, s: SentenceContext) -> str | None:
