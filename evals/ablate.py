@@ -13,30 +13,40 @@ from evals.sets import EvalSet, all_sets
 from rag.settings import Settings
 
 
-def run_set(es: EvalSet, off: frozenset[str] = frozenset(), settings: Settings | None = None) -> dict[str, bool]:
-    """Whether each question of the set is answered right, with the rules in `off` switched off."""
+def run_set(es: EvalSet, off: frozenset[str] = frozenset(), settings: Settings | None = None) -> dict[str, str]:
+    """Each question's outcome (right, wrong or abstained), with the rules in `off` switched off."""
     engine, _ = eval_engine(list(es.corpora), settings or Settings.load(), off)
     rows, _ = run_ours(load_items(es.questions), engine, "extractive", MAX_CHARS["extractive"], ranks=False)
-    return {r["id"]: bool(r["correct"]) for r in rows}
+    return {r["id"]: "right" if r["correct"] else "abstained" if r["abstained"] else "wrong" for r in rows}
 
 
-def diff(base: dict[str, bool], off: dict[str, bool]) -> tuple[list[str], list[str]]:
-    """(fixed, broken): the questions switching the rules off makes right, and makes wrong."""
-    fixed = [i for i, ok in off.items() if ok and not base[i]]
-    broken = [i for i, ok in off.items() if base[i] and not ok]
+# how much better one outcome is than another: a wrong answer is worse than an abstention
+_RANK = {"wrong": 0, "abstained": 1, "right": 2}
+
+
+def diff(base: dict[str, str], off: dict[str, str]) -> tuple[list[str], list[str]]:
+    """(fixed, broken): the questions whose outcome switching the rules off makes better (an
+    abstention or a wrong answer made right, a wrong answer made an abstention), and worse."""
+    fixed = [i for i, o in off.items() if _RANK[o] > _RANK[base[i]]]
+    broken = [i for i, o in off.items() if _RANK[o] < _RANK[base[i]]]
     return fixed, broken
 
 
 def compare(off: frozenset[str], sets: list[EvalSet], out=sys.stdout) -> None:
     """The change on each set when the rules in `off` are switched off."""
     print(f"Ablation: {', '.join(sorted(off))} off", file=out)
-    print("| set | right with | right without | fixed without | broken without |", file=out)
+    print("| set | with (right/wrong) | without (right/wrong) | better without | worse without |", file=out)
     print("|---|---|---|---|---|", file=out)
     for es in sets:
         base, ablated = run_set(es), run_set(es, off)
         fixed, broken = diff(base, ablated)
-        print(f"| {es.name} | {sum(base.values())}/{len(base)} | {sum(ablated.values())}/{len(ablated)} | "
+        print(f"| {es.name} | {_tally(base)} | {_tally(ablated)} | "
               f"{', '.join(fixed) or '-'} | {', '.join(broken) or '-'} |", file=out)
+
+
+def _tally(outcomes: dict[str, str]) -> str:
+    got = list(outcomes.values())
+    return f"{got.count('right')}/{len(got)} right, {got.count('wrong')} wrong"
 
 
 def rules_report(path: Path, sets: list[EvalSet]) -> str:
@@ -46,9 +56,9 @@ def rules_report(path: Path, sets: list[EvalSet]) -> str:
 
     bases = {es.name: run_set(es) for es in sets}
     lines = ["# What each rule of the extractive answerer is worth", "",
-             "Each rule switched off alone (`rag eval --ablate NAME`). *helps*: answers right with it and wrong "
-             "without it; *hurts*: the reverse. Sets: " +
-             ", ".join(f"{n} ({sum(b.values())}/{len(b)} right)" for n, b in bases.items()), "",
+             "Each rule switched off alone (`rag eval --ablate NAME`). *helps*: questions whose outcome is better "
+             "with it (right rather than wrong or abstained, or an abstention rather than a wrong answer); *hurts*: "
+             "the reverse. Sets (right, wrong): " + ", ".join(f"{n} ({_tally(b)})" for n, b in bases.items()), "",
              "| rule | kind | helps | hurts | what it does |", "|---|---|---|---|---|"]
     for rule in all_rules().values():
         helps, hurts = [], []
