@@ -145,3 +145,14 @@ def test_a_measure_at_a_later_figure_of_the_sentence_counts_less_than_at_its_fir
     text = "We ended the year with 318 stores, and our loyalty program grew to 14.2 million members."
     assert later_metrics(query, text, 0, len(text)) == frozenset({0})
     assert later_metrics(query, "Members reached 14.2 million.", 0, 29) == frozenset()
+
+
+def test_connecting_words_and_the_opening_word_are_no_foreign_subject():
+    from test_rules import judge
+
+    # "As of July 1, 2023": "As" opens the sentence, "of" joins, "July" is a month: no other subject
+    cands, _ = judge("How much total deferred revenue did WidgetCo report?",
+                     "As of July 1, 2023 and September 24, 2022, the Company had total deferred revenue of $12.2 billion.")
+    assert next(iter(cands.values())).fit == 1.0
+    cands, _ = judge("How much revenue did WidgetCo report?", "Revenue from Gizmo Labs was $12.2 billion this year.")
+    assert next(iter(cands.values())).fit < 1.0  # Gizmo Labs' revenue, not WidgetCo's

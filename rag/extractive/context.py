@@ -62,6 +62,7 @@ class PassageContext:
     chunk_cov: float
     units: list[Unit]
     keys: list[frozenset[str]]  # what a row's label must name (rag.extractive.tables.label_keys)
+    table_stems: set[str]  # a table's header and the lines around its rows (caption, periods), not its other rows
     doc_years: set[str]  # the years its title and file name name
     own_year: bool = False  # the document of the year asked (the 2022 10-K for "fiscal 2022")
     other_period: bool = False  # a document of another period (INTEL_2022Q4 asked about 2023)
@@ -85,7 +86,8 @@ class PassageContext:
         units = [u for u in split_units(c.text) if u.kind != "heading" or
                  (query.intent == "person" and names(c.text, u.start, u.end))]
         p = cls(hit, rank, context, context_stems, file_name, set(stems_of(file_name)), chunk_stems,
-                coverage(query, chunk_stems)[0], units, label_keys(query, c), years_in(f"{c.title} {file_name}"))
+                coverage(query, chunk_stems)[0], units, label_keys(query, c), set(stems_of(table_text(c, units))),
+                years_in(f"{c.title} {file_name}"))
         asked = set(query.numbers)
         p.own_year = bool(asked) and asked <= p.doc_years
         p.other_period = bool(asked and query.wants_figure and p.doc_years and not p.doc_years & asked)

@@ -237,9 +237,9 @@ def _foreign_subject(frame: Frame, s: SentenceContext, first_fig: int) -> str | 
     label = s.text[:first_fig]
     own = set(stems_of(f"{s.p.chunk.title} {s.p.file_name}")) | frame.asked
     for m in NAME_RUN.finditer(label):
-        if m.start() == 0 and " " not in m.group(0):
-            continue  # a capitalised first word opens the sentence
-        run = [w for w in re.findall(r"[A-Za-z][\w&'-]*", m.group(0)) if w not in NOT_NAME_WORDS]
+        # the run's capitalised words ("of", "and" join them), less the sentence's opening word
+        run = re.findall(r"\b(?:[A-Z][\w&'-]*|[a-z]+[A-Z][\w&'-]*)", m.group(0))[1 if m.start() == 0 else 0:]
+        run = [w for w in run if w not in NOT_NAME_WORDS]
         if run and not any(set(stems_of(w)) & own for w in run):
             return m.group(0)
     return None
@@ -265,7 +265,8 @@ def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int,
         fit *= 0.3 ** missing_names
     if frame.on("qualifier_missing") and query.qualifiers and query.wants_figure and not query.multi:
         # "daily active users" asked, "monthly active users reached 48 million" said: another measure
-        around = s.own | window | s.p.context_stems | s.p.file_stems | (s.p.chunk_stems if s.row else set())
+        # (a table row's qualifier is in its own label or the table's caption, not in other rows)
+        around = s.own | window | s.p.context_stems | s.p.file_stems | (s.p.table_stems if s.row else set())
         fit *= 0.4 ** sum(1 for q in query.qualifiers if not q & around)
     if frame.on("other_subject") and query.wants_figure and not s.row and _foreign_subject(frame, s, first_fig):
         fit *= 0.5  # "Revenue from AIDC grew 32% to RMB 37.8 billion" is not Alibaba's revenue
