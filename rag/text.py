@@ -151,6 +151,13 @@ def split_units(text: str, start: int = 0, end: int | None = None) -> list[Unit]
     return units
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def passage_units(text: str) -> tuple[Unit, ...]:
+    """`split_units` of a whole passage, cached: answering reads the same retrieved passages
+    question after question, and Punkt is the slow part."""
+    return tuple(split_units(text))
+
+
 # --- numbers ---------------------------------------------------------------------------------
 
 # A figure as written: "13%", "1,577", "RMB 280.2 billion", "$1.3 billion", "20.7". Years count too.

@@ -13,7 +13,7 @@ from rag.extractive.terms import coverage, question_bigrams, stems_of
 from rag.extractive.vocab import ANAPHOR, FULL_YEAR_Q, PERIOD_WORDS, QUARTERLY_DOC, YEAR_MARK
 from rag.question import Query
 from rag.retrieve import Hit
-from rag.text import Unit, split_units, years_in
+from rag.text import Unit, passage_units, years_in
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class PassageContext:
         chunk_stems = set(stems_of(c.text)) | context_stems
         # a heading line answers nothing, but for a who-question a line that names a person is a
         # participants list's or a speaker label's "Priya Raghunathan - Chief Financial Officer"
-        units = [u for u in split_units(c.text) if u.kind != "heading" or
+        units = [u for u in passage_units(c.text) if u.kind != "heading" or
                  (query.intent == "person" and names(c.text, u.start, u.end))]
         p = cls(hit, rank, context, context_stems, file_name, set(stems_of(file_name)), chunk_stems,
                 coverage(query, chunk_stems)[0], units, label_keys(query, c), set(stems_of(table_text(c, units))),

@@ -10,7 +10,7 @@ from rag.extractive.figures import Figure, first_figure_at, quarters
 from rag.extractive.terms import stems_of
 from rag.extractive.vocab import PERIOD_WORDS, YEAR
 from rag.question import Query
-from rag.text import is_table_row, split_units, years_in
+from rag.text import is_table_row, passage_units, years_in
 
 
 def label_keys(query: Query, chunk) -> list[frozenset[str]]:
@@ -45,7 +45,7 @@ def row_answers(query: Query, chunk, min_coverage: float = 0.75) -> bool:
     terms = [t for t in query.terms if not t.stems & PERIOD_WORDS]
     if not terms:
         return False
-    units = split_units(chunk.text)
+    units = passage_units(chunk.text)
     # the header and the table's caption ("The following table shows net sales by reportable segment")
     around |= set(stems_of(table_text(chunk, units)))
     for u in units:

@@ -3,22 +3,25 @@ text holds), term positions and the question's adjacent word pairs."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from rag.question import Query
 from rag.text import fold_accents, split_compound, stem, words
 
 
-def stems_of(text: str) -> list[str]:
+@functools.lru_cache(maxsize=1 << 16)
+def stems_of(text: str) -> tuple[str, ...]:
     """The stems of a text's words; "December-quarter" also counts as its parts, as the
-    question's words do."""
+    question's words do. Cached: the same passages and sentences come back question after
+    question, and this is the answerer's hottest step."""
     out = []
     for w in words(text):
         out.append(stem(w))
         parts = split_compound(w)
         if parts != [w]:
             out += [stem(p) for p in parts if len(p) > 1]
-    return out
+    return tuple(out)
 
 
 def coverage(query: Query, stems: set[str]) -> tuple[float, frozenset[str]]:
