@@ -113,6 +113,8 @@ class Engine:
             if not report.ok:
                 raise
             store = Store(self.settings)
+        if self._is_default_index() and store.outdated_schema_only(manifest_for(self.settings)):
+            store = self._rebuild(store)
         store.check_manifest(manifest_for(self.settings))
         self.store = store
         self.embedder = get_embedder(self.settings.embed_model, self.settings.device)
@@ -123,6 +125,28 @@ class Engine:
         if self.settings.glossary:
             texts.append(Path(self.settings.glossary).read_text(encoding="utf-8"))
         self.glossary = Glossary.from_texts(texts)
+
+    def _rebuild(self, store):
+        """The default index, built by an older version (another schema): its documents ingested
+        again into a fresh one, so that `make chat` keeps working after an upgrade. Documents whose
+        files are gone are dropped, with a line saying so."""
+        import sys
+
+        from rag.indexer import ingest
+        from rag.store import Store
+
+        sources = sorted(store.documents())
+        present = [s for s in sources if Path(s).is_file()]
+        print(f"rag: the index in {self.settings.index_label} was built by an older version; re-indexing its "
+              f"{len(present)} documents", file=sys.stderr)
+        for s in sorted(set(sources) - set(present)):
+            print(f"rag: {s} is gone; it leaves the index", file=sys.stderr)
+        # a folder with a glossary was ingested as a folder: again so, to keep its glossary
+        folders = [f for f in store.glossaries() if Path(f).is_dir()]
+        files = [s for s in present if not any(s.startswith(f.rstrip("/") + "/") for f in folders)]
+        store.drop()
+        ingest(folders + files or [bundled_corpus_dir()], self.settings, progress=True)
+        return Store(self.settings)
 
     def reload(self) -> None:
         """Pick up documents ingested or removed since the engine was loaded."""

@@ -142,6 +142,19 @@ class Store:
                 f"Use the same settings, or re-ingest into a fresh index: rag ingest PATH {target} "
                 f"(or delete {self.settings.index_label} and run rag ingest again)")
 
+    def outdated_schema_only(self, expected: dict) -> bool:
+        """Whether the index differs from `expected` in its schema alone (same model and chunking):
+        an index older code built, which re-ingesting its own documents brings up to date."""
+        have = self.manifest()
+        return bool(have) and have.get("rag_schema") != expected["rag_schema"] and \
+            all(have.get(k) == v for k, v in expected.items() if k != "rag_schema")
+
+    def drop(self) -> None:
+        """Delete this index's collections (its chunks and document records); the files ingested
+        are not touched."""
+        for name in (self._chunks_name, self._docs_name):
+            self.client.delete_collection(name)
+
     # --- documents ---------------------------------------------------------------------------
 
     def documents(self) -> dict[str, dict]:

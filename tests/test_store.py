@@ -145,3 +145,28 @@ def test_lock_is_per_index(tmp_path, tiny_corpus):
     server_b = server_a.replace(collection="two")
     paths = {Store.lock_path(type("S", (), {"settings": s})()) for s in (server_a, server_b)}
     assert len(paths) == 2
+
+
+def test_the_default_index_built_by_an_older_version_is_rebuilt_others_are_refused(tiny_corpus, tmp_path,
+                                                                                   monkeypatch, capsys):
+    """`make chat` keeps working after an upgrade that changes the schema: the default index/
+    re-ingests its own documents (its folders, so their glossaries stay); any other index is refused."""
+    from rag.engine import Engine
+    from rag.store import SCHEMA_VERSION
+
+    monkeypatch.chdir(tmp_path)
+    default = Settings.load(env={}, index_dir="index", embed_model="hash")
+    _ingest([tiny_corpus], default)
+    old = {**manifest_for(default), "rag_schema": SCHEMA_VERSION - 1}
+    Store(default).chunks.modify(metadata=old)
+    count = Store(default).count()
+
+    engine = Engine(default)
+    assert Store(default).manifest()["rag_schema"] == SCHEMA_VERSION and len(engine.chunks) == count > 0
+    assert "built by an older version" in capsys.readouterr().err
+
+    other = Settings.load(env={}, index_dir=str(tmp_path / "other"), embed_model="hash")
+    _ingest([tiny_corpus], other)
+    Store(other).chunks.modify(metadata=old)
+    with pytest.raises(IndexMismatchError):
+        Engine(other)
