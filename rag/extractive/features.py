@@ -16,7 +16,6 @@ from rag.extractive.figures import answer_figures, figures, first_figure_at, is_
 from rag.extractive.terms import coverage, stems_of
 from rag.extractive.vocab import (
     DATE_RE,
-    HEDGED,
     LABEL_NEUTRAL,
     NAME_RUN,
     NOT_NAME_WORDS,
@@ -36,7 +35,6 @@ HAND_WEIGHTS: dict[str, float] = {
     "own_year_document": 0.03,
     "label_coverage": 0.0,
     "row_label_fit": 0.06,
-    "hedged_figure": -0.03,
 }
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 
@@ -62,7 +60,6 @@ FEATURE_DOCS: dict[str, str] = {
     "row_label_fit": "a table row's label: share of its words that the question asks",
     "label_coverage": "figure questions: share of the question's terms in the words before the sentence's first figure "
                       "(its subject: 'Footwear revenue was $498 million' over '...increases of 3% in footwear styles')",
-    "hedged_figure": "1 when the figure is hedged ('nearly 13%'): an exact one wins",
 }
 
 # Rules that change a feature's value or the score, switchable by name like the features.
@@ -224,7 +221,6 @@ def evaluate(frame: Frame, s: SentenceContext) -> Candidate:
         "own_year_document": 1.0 if p.own_year else 0.0,
         "label_coverage": coverage(query, set(stems_of(s.text[:first_fig])))[0] if query.wants_figure else 0.0,
         "row_label_fit": label_fit,
-        "hedged_figure": 1.0 if query.wants_figure and HEDGED.search(s.text[:first_fig][-20:]) else 0.0,
     }
     cand.score = score(frame, s, cand)
     return cand

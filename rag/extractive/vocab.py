@@ -18,8 +18,6 @@ FIGURE_RE = re.compile(
 RETRACTION = re.compile(r"^[\s.,;:—–-]*(?:pardon me|sorry|excuse me|i mean|i'm sorry|correction|rather|"
                         r"let me correct|i should say)\b", re.I)
 YEAR = re.compile(r"^(19|20)\d\d$")  # "2024": a year, not an amount
-# "nearly 13%": a hedged figure, which loses to an exact one
-HEDGED = re.compile(r"\b(?:nearly|approximately|about|almost|roughly|around|over|more than|less than|some)\s*$", re.I)
 SCALED = re.compile(SCALE + r"\s*$", re.I)  # "2.1 billion": not a per-share amount
 # "increased $555 million", "up 120 basis points": the words before a figure that make it a change
 DELTA = re.compile(r"\b(?:increased|decreased|grew|rose|fell|declined|up|down|higher|lower)(?:\s+by)?\s*$", re.I)
