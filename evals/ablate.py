@@ -13,9 +13,11 @@ from evals.sets import EvalSet, all_sets
 from rag.settings import Settings
 
 
-def run_set(es: EvalSet, off: frozenset[str] = frozenset(), settings: Settings | None = None) -> dict[str, str]:
-    """Each question's outcome (right, wrong or abstained), with the rules in `off` switched off."""
-    engine, _ = eval_engine(list(es.corpora), settings or Settings.load(), off)
+def run_set(es: EvalSet, off: frozenset[str] = frozenset(), settings: Settings | None = None,
+            weights: dict[str, float] | None = None) -> dict[str, str]:
+    """Each question's outcome (right, wrong or abstained), with the rules in `off` switched off
+    (and other feature weights than the fitted ones, when given)."""
+    engine, _ = eval_engine(list(es.corpora), settings or Settings.load(), off, weights)
     rows, _ = run_ours(load_items(es.questions), engine, "extractive", MAX_CHARS["extractive"], ranks=False)
     return {r["id"]: "right" if r["correct"] else "abstained" if r["abstained"] else "wrong" for r in rows}
 

@@ -164,6 +164,26 @@ def cross_validate(questions: list[Question], names: list[str]) -> tuple[float, 
     return best["C"], best["runner_up"], table
 
 
+def report(fitted: dict[str, float], runner_up: float, path: Path) -> None:
+    """reports/fit.md: every eval set answered with the hand-set and with the fitted weights, the
+    sets fitted on beside those that only check (both with the runner-up margin read at start,
+    `runner_up` once the file is read again)."""
+    from evals.ablate import run_set
+
+    lines = ["# Hand-set and fitted weights, side by side", "",
+             "| set | role | hand-set: right / wrong / abstained | fitted: right / wrong / abstained |",
+             "|---|---|---|---|"]
+    for es in all_sets():
+        cells = []
+        for weights in (HAND_WEIGHTS, fitted):
+            got = list(run_set(es, weights=weights).values())
+            cells.append(f"{got.count('right')} / {got.count('wrong')} / {got.count('abstained')} of {len(got)}")
+        lines.append(f"| {es.name} | {'fitted on' if es.fitted_on else 'checked on'} | {cells[0]} | {cells[1]} |")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Fit the extractive answerer's weights (writes rag/extractive/weights.json)")
     ap.add_argument("--out", type=Path, default=WEIGHTS_FILE)
@@ -185,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                 "command": "make fit"},
     }
     args.out.write_text(json.dumps(result, indent=2) + "\n")
+    report(result["weights"], runner_up, Path("reports/fit.md"))
     best = next(r for r in table if r["C"] == c and r["runner_up"] == runner_up)
     print(f"C={c} runner_up={runner_up}; held-out (5-fold): {best['right']} right, {best['wrong']} wrong, "
           f"{best['abstained']} abstained of {best['n']}; hand weights (in-sample): {cv_hand}")

@@ -273,7 +273,8 @@ def _corpora(corpus: Path | list[Path] | None) -> list[Path]:
 _ENGINES: dict[tuple, tuple] = {}
 
 
-def eval_engine(corpora: list[Path], settings: Settings, off: frozenset[str] = frozenset()):
+def eval_engine(corpora: list[Path], settings: Settings, off: frozenset[str] = frozenset(),
+                weights: dict[str, float] | None = None):
     """An engine over the corpus folders' own eval index (ingested first: only new or changed
     files are embedded), warmed up; with the extractive rules in `off` switched off. Kept per
     corpus for the process, so that ablation runs load each index once."""
@@ -292,7 +293,7 @@ def eval_engine(corpora: list[Path], settings: Settings, off: frozenset[str] = f
         engine.ask("warm-up question about revenue", answerer="extractive")  # start-up costs are not latency
         _ENGINES[key] = (engine, eval_settings)
     engine, eval_settings = _ENGINES[key]
-    engine._answerers["extractive"] = ExtractiveAnswerer(off)
+    engine._answerers["extractive"] = ExtractiveAnswerer(off, weights)
     return engine, eval_settings
 
 

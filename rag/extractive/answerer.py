@@ -38,11 +38,12 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, off: frozenset[str] | set[str] = frozenset()) -> None:
+    def __init__(self, off: frozenset[str] | set[str] = frozenset(), weights: dict[str, float] | None = None) -> None:
         self.off = frozenset(off)
+        self.weights = weights  # other feature weights than the fitted ones (the hand-set, to compare)
 
     def answer(self, query: Query, hits: list[Hit], explain: bool = False) -> Answer:
-        frame = Frame.of(query, hits, self.off)
+        frame = Frame.of(query, hits, self.off, self.weights)
         if frame.on("asker_by_order") and (ans := by_order(query, hits)) is not None:
             if explain:
                 ans = dataclasses.replace(ans, explain={"candidates": [], "filtered": [],
