@@ -25,17 +25,16 @@ from rag.settings import Settings
 from ui.format import (
     SEARCHING,
     answer_html,
+    asked_questions,
     document_rows,
     draft_html,
     highlight,
     link_markers,
     quote_span,
-    resolved_questions,
     retrieval_rows,
     safe_filename,
     source_html,
     stream_prefixes,
-    user_questions,
 )
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"
@@ -141,16 +140,18 @@ def test_safe_filename_keeps_the_basename_and_plain_characters(name, expected):
     assert "/" not in out and "\\" not in out and not out.startswith(".")
 
 
-def test_user_questions_and_follow_ups_from_a_chat_history():
+def test_the_questions_as_answered_come_from_the_answers_messages():
+    # an answer's message carries its question as answered (answer_html's data-completed): the
+    # next follow-up is completed from it, not by completing the conversation again
     history = [{"role": "user", "content": "How much did widget revenue grow?"},
-               {"role": "assistant", "content": "<div>12% [1]</div>"},
+               {"role": "assistant", "content": answer_html(
+                   Answer("q", "12% [1]", completed="How much did widget revenue grow in Q3?"), 1)},
                {"role": "user", "content": [{"type": "text", "text": "and gadget?"}]},
-               {"role": "assistant", "content": "3%"},
+               {"role": "assistant", "content": "<div>3%</div>"},  # no data-completed: completed again
                {"role": "user", "content": "   "}]
-    qs = user_questions(history)
-    assert qs == ["How much did widget revenue grow?", "and gadget?"]
-    assert resolved_questions(qs) == ["How much did widget revenue grow?", "How much did gadget revenue grow?"]
-    assert resolved_questions(["", "What was total revenue?"]) == ["What was total revenue?"]
+    assert asked_questions(history) == ["How much did widget revenue grow in Q3?", "How much did gadget revenue grow in Q3?"]
+    assert asked_questions([{"role": "user", "content": ""}, {"role": "user", "content": "What was total revenue?"}]) \
+        == ["What was total revenue?"]
 
 
 def test_retrieval_and_document_rows():

@@ -51,6 +51,7 @@ from ui.format import (  # noqa: E402
     RETRIEVAL_HEADERS,
     SEARCHING,
     answer_html,
+    asked_questions,
     count_answers,
     document_choices,
     document_rows,
@@ -58,11 +59,9 @@ from ui.format import (  # noqa: E402
     error_html,
     esc,
     explain_html,
-    resolved_questions,
     retrieval_rows,
     safe_filename,
     stream_prefixes,
-    user_questions,
 )
 
 log = logging.getLogger("rag.ui")
@@ -161,10 +160,9 @@ class WebApp:
             return
         yield SEARCHING
         try:
-            previous = resolved_questions(user_questions(history))
+            previous = asked_questions(history)
             q = clean_question(message)
-            full = resolved_questions([*previous, q])[-1] if previous else q
-            read_as = full if full != q else None
+            read_as = None  # the question as read, shown once the answer says it
             k, name = int(top_k) if top_k else None, answerer or None
             ans, draft = None, ""
             if hasattr(self.engine.answerer(name), "stream"):
@@ -177,6 +175,7 @@ class WebApp:
                         ans = part
             else:
                 ans = self.engine.ask(q, previous, k=k, answerer=name)
+            read_as = ans.completed if ans.completed and ans.completed != q else None
         except RagError as e:
             yield error_html(str(e))
             return

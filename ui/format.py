@@ -118,7 +118,10 @@ def answer_html(answer: Answer, turn: int, *, text: str | None = None, sources: 
                          f'<ul>{items}</ul></div>')
         parts.append(sources_html(answer.citations, turn))
     cls = "rag-answer rag-abstained" if answer.abstained else "rag-answer"
-    return f'<div class="{cls}">{"".join(parts)}</div>'
+    # the question as answered travels with the message, so the next turn's follow-up is
+    # completed from it without completing the whole conversation again (asked_questions)
+    done = f' data-completed="{esc(answer.completed)}"' if answer.completed else ""
+    return f'<div class="{cls}"{done}>{"".join(parts)}</div>'
 
 
 def draft_html(text: str, read_as: str | None = None) -> str:
@@ -157,31 +160,36 @@ def message_text(content: object) -> str:
     return ""
 
 
-def user_questions(history: Iterable[dict]) -> list[str]:
-    """The user's questions in a chat history of {"role", "content"} messages, in order."""
-    out = []
-    for m in history or []:
-        if isinstance(m, dict) and m.get("role") == "user":
-            t = message_text(m.get("content")).strip()
-            if t:
-                out.append(t)
-    return out
+_COMPLETED = re.compile(r'^<div class="rag-answer[^"]*" data-completed="([^"]*)"')
 
 
-def resolved_questions(questions: list[str]) -> list[str]:
-    """Each question completed from the ones before it, as `Chat` keeps them, so a chain of
-    follow-ups works: ["How much did cloud revenue grow?", "and AIDC?", "and Taobao?"]
-    gives the third one the completed second as its previous question. Unusable entries
-    (empty, too long) are dropped."""
+def asked_questions(history: Iterable[dict]) -> list[str]:
+    """The conversation's questions as they were answered: each read from its answer's message
+    (`data-completed`, which `answer_html` writes), and only where an answer does not carry it
+    (an error, an older page) completed again from the ones before it."""
     from rag.engine import complete_question
 
-    full: list[str] = []
-    for q in questions:
-        try:
-            full.append(complete_question(q, full))
-        except UsageError:
+    out: list[str] = []
+    pending: str | None = None
+    for m in list(history or []) + [{"role": "user", "content": ""}]:
+        if not isinstance(m, dict):
             continue
-    return full
+        text = message_text(m.get("content"))
+        if m.get("role") == "assistant" and pending is not None:
+            got = _COMPLETED.match(text)
+            try:
+                out.append(html.unescape(got.group(1)) if got else complete_question(pending, out))
+            except UsageError:
+                pass
+            pending = None
+        elif m.get("role") == "user":
+            if pending is not None:  # a question without an answer message
+                try:
+                    out.append(complete_question(pending, out))
+                except UsageError:
+                    pass
+            pending = text.strip() or None
+    return out
 
 
 def count_answers(history: Iterable[dict]) -> int:
