@@ -59,7 +59,7 @@ def collect(set_names: list[str] | None = None) -> list[Question]:
             for turn in it.turns[:-1]:
                 chat.ask(turn)
             _, _, query, hits = engine._prepare(it.turns[-1], [q for q, _ in chat.turns], None, "extractive")
-            cands, _ = answerer.candidates(Frame.of(query, hits, weights=HAND_WEIGHTS), hits)
+            cands, _ = answerer.candidates(Frame.of(query, weights=HAND_WEIGHTS), hits)
             labels = []
             for c in cands:
                 ans = None if it.unanswerable else compose(query, [c])
@@ -164,10 +164,9 @@ def cross_validate(questions: list[Question], names: list[str]) -> tuple[float, 
     return best["C"], best["runner_up"], table
 
 
-def report(fitted: dict[str, float], runner_up: float, path: Path) -> None:
+def report(fitted: dict[str, float], path: Path) -> None:
     """reports/fit.md: every eval set answered with the hand-set and with the fitted weights, the
-    sets fitted on beside those that only check (both with the runner-up margin read at start,
-    `runner_up` once the file is read again)."""
+    sets fitted on beside those that only check (both with the runner-up margin read at start)."""
     from evals.ablate import run_set
 
     lines = ["# Hand-set and fitted weights, side by side", "",
@@ -205,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                 "command": "make fit"},
     }
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    report(result["weights"], runner_up, Path("reports/fit.md"))
+    report(result["weights"], Path("reports/fit.md"))
     best = next(r for r in table if r["C"] == c and r["runner_up"] == runner_up)
     print(f"C={c} runner_up={runner_up}; held-out (5-fold): {best['right']} right, {best['wrong']} wrong, "
           f"{best['abstained']} abstained of {best['n']}; hand weights (in-sample): {cv_hand}")

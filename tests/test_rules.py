@@ -37,7 +37,7 @@ def judge(question: str, text: str, off: frozenset[str] = frozenset(), **chunk):
     """The candidates and the filtered-out sentences of one passage, as the answerer sees them."""
     query = analyze(question, _Idf())
     hits = [Hit(_chunk(text, **chunk), 1.0, 1, 1, 0.9)]
-    cands, rejected = ExtractiveAnswerer(off).candidates(Frame.of(query, hits, off), hits, explain=True)
+    cands, rejected = ExtractiveAnswerer(off).candidates(Frame.of(query, off), hits, explain=True)
     return {c.hit.chunk.text[c.start:c.end]: c for c in cands}, {r["quote"]: r["filter"] for r in rejected}
 
 

@@ -43,7 +43,7 @@ class ExtractiveAnswerer:
         self.weights = weights  # other feature weights than the fitted ones (the hand-set, to compare)
 
     def answer(self, query: Query, hits: list[Hit], explain: bool = False) -> Answer:
-        frame = Frame.of(query, hits, self.off, self.weights)
+        frame = Frame.of(query, self.off, self.weights)
         if frame.on("asker_by_order") and (ans := by_order(query, hits)) is not None:
             if explain:
                 ans = dataclasses.replace(ans, explain={"candidates": [], "filtered": [],

@@ -22,7 +22,6 @@ class Frame:
     switched off (ablation)."""
 
     query: Query
-    top: float  # the best retrieval score: a hit's score is read relative to it
     off: frozenset[str] = frozenset()
     period_terms: frozenset[str] = frozenset()  # stems of the question's time-frame words
     asked: frozenset[str] = frozenset()  # every stem the question asks with
@@ -32,10 +31,10 @@ class Frame:
     weights: dict | None = None  # feature weights other than the fitted ones (the hand-set, for comparison)
 
     @classmethod
-    def of(cls, query: Query, hits: list[Hit], off: frozenset[str] = frozenset(), weights: dict | None = None) -> Frame:
+    def of(cls, query: Query, off: frozenset[str] = frozenset(), weights: dict | None = None) -> Frame:
         asked_q = quarters(query.text) if query.wants_figure else set()
         return cls(
-            query=query, top=max((h.score for h in hits), default=1.0) or 1.0, off=off,
+            query=query, off=off,
             period_terms=frozenset(x for t in query.terms if t.stems & PERIOD_WORDS for x in t.stems),
             asked=frozenset(x for t in query.terms for x in t.stems),
             # a person is named by a title of several words ("Chief Executive Officer", not "Chief

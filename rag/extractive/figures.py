@@ -96,17 +96,22 @@ def names(passage: str, start: int, end: int) -> list[tuple[str, int, int]]:
     return out
 
 
+def _said(text: str) -> set[str]:
+    """The words of a text, lower-cased, as the name checks compare them."""
+    return {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
+
+
 def new_names(query: Query, passage: str, start: int, end: int) -> list[tuple[str, int, int]]:
     """The people a sentence names that the question does not already say: for "Who is the CFO of
     Corvane Software?", "Priya Raghunathan", not "Corvane Software"."""
-    asked = {w.lower() for w in re.findall(r"[A-Za-z]+", query.text)}
-    return [n for n in names(passage, start, end) if not {w.lower() for w in re.findall(r"[A-Za-z]+", n[0])} <= asked]
+    asked = _said(query.text)
+    return [n for n in names(passage, start, end) if not _said(n[0]) <= asked]
 
 
 def proper_nouns(query: Query, passage: str, start: int, end: int) -> list[str]:
     """Capitalised names in the sentence that the question does not already use: where
     someone worked or studied, where something is."""
-    asked = {w.lower() for w in re.findall(r"[A-Za-z]+", query.text)}
+    asked = _said(query.text)
     out = []
     for m in re.finditer(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z&'-]+(?:\s+[A-Z][A-Za-z&'-]+)*", passage[start:end]):
         words_ = [re.sub(r"['’]s$", "", w) for w in m.group(0).split()]
