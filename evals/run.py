@@ -29,6 +29,7 @@ EVALS_DIR = Path(__file__).resolve().parent
 DEFAULT_QUESTIONS = EVALS_DIR / "alibaba.jsonl"
 DEFAULT_THRESHOLDS = EVALS_DIR / "thresholds.toml"
 MAX_CHARS = {"extractive": 600}
+RANK_DEPTH = 20  # retrieval is ranked this deep for hit@k (the evidence page among the first 20)
 GENERATIVE_MAX_CHARS = 1200
 
 
@@ -41,6 +42,8 @@ class Item:
     evidence: list[str]  # short exact quotes; the gold passage holds one of them
     tags: list[str]
     kind: str | None = None  # the question's type, where the set gives one (extraction, numeric-reasoning...)
+    source: str | None = None  # the file that holds the evidence, where the set names it (with its pages)
+    pages: tuple[int, ...] = ()  # 1-based physical pages of the evidence (the analyst set's `pages`)
 
 
 def load_items(path: Path) -> list[Item]:
@@ -54,7 +57,8 @@ def load_items(path: Path) -> list[Item]:
             evidence = d.get("evidence") or []
             items.append(Item(d.get("id", f"line-{n}"), list(turns), [list(g) for g in d.get("expect", [])],
                               bool(d.get("unanswerable", False)), [evidence] if isinstance(evidence, str) else
-                              list(evidence), list(d.get("tags", [])), d.get("type")))
+                              list(evidence), list(d.get("tags", [])), d.get("type"), d.get("source"),
+                              tuple(d.get("pages") or ())))
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise UsageError(f"{path}:{n}: not a valid eval item ({e}); see evals/README.md") from None
     if not items:
@@ -81,6 +85,15 @@ def is_gold(passage: str, item: Item) -> bool:
 
 def _rank(passages: list[str], item: Item) -> int | None:
     return next((i for i, p in enumerate(passages, 1) if is_gold(p, item)), None)
+
+
+def _page_rank(hits: list, item: Item) -> int | None:
+    """The rank of the first hit on a page that holds the evidence (its file and page), where
+    the set names them; else of the first passage holding an evidence quote."""
+    if not (item.source and item.pages):
+        return _rank([h.chunk.text for h in hits], item)
+    return next((i for i, h in enumerate(hits, 1)
+                 if Path(h.chunk.source).name == item.source and h.chunk.page in item.pages), None)
 
 
 def eval_index_dir(corpus: Path | list[Path], settings: Settings) -> Path:
@@ -115,7 +128,7 @@ def run_ours(items: list[Item], engine, answerer: str, max_chars: int, ranks: bo
         full = chat.turns[-1][0]
         rank = None
         if ranks and not it.unanswerable:
-            rank = _rank([h.chunk.text for h in engine.retrieve(full, k=5)], it)
+            rank = _page_rank(engine.retrieve(full, k=RANK_DEPTH), it)
         kept, dropped = check_grounding(ans.text, list(ans.citations))
         figure_ok = groups_met(ans.text, it.expect) if not it.unanswerable else None
         cited_ok = None
@@ -150,6 +163,7 @@ def summarize(rows: list[dict]) -> dict:
         "hit@1": _share(ranks, lambda x: x is not None and x <= 1),
         "hit@3": _share(ranks, lambda x: x is not None and x <= 3),
         "hit@5": _share(ranks, lambda x: x is not None and x <= 5),
+        "hit@20": _share(ranks, lambda x: x is not None and x <= 20),
         "mrr": round(sum(1 / x for x in ranks if x) / len(ranks), 3) if ranks else 0.0,
         "answer_accuracy": _share(ans, lambda r: bool(r["correct"])),
         "figure_hits": _share(ans, lambda r: bool(r["figure_hit"])),
@@ -310,7 +324,7 @@ def by_kind(rows: list[dict]) -> dict[str, dict]:
     return out
 
 
-METRICS = ["hit@1", "hit@3", "hit@5", "mrr", "answer_accuracy", "right", "wrong", "abstained_answerable", "figure_hits", "citation_precision",
+METRICS = ["hit@1", "hit@3", "hit@5", "hit@20", "mrr", "answer_accuracy", "right", "wrong", "abstained_answerable", "figure_hits", "citation_precision",
            "numeric_grounding", "abstention_precision", "abstention_recall", "false_abstention_rate",
            "glossary_right", "mean_chars", "latency_p50_ms", "latency_p95_ms", "fallbacks", "with_unverified"]
 

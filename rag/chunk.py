@@ -29,6 +29,9 @@ class Page:
 
     text: str
     page: int | None = None
+    # (start, end, x0, x1) of each word on a PDF page that holds a table (rag.facts reads columns
+    # from it); None elsewhere
+    layout: tuple[tuple[int, int, float, float], ...] | None = None
 
 
 @dataclass(frozen=True)

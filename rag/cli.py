@@ -1,4 +1,4 @@
-"""The `rag` command: ingest, list, remove, ask, chat, serve, eval. Errors become one line on stderr
+"""The `rag` command: ingest, list, remove, facts, ask, chat, serve, eval. Errors become one line on stderr
 (exit 2 for usage errors, 1 for others); no traceback for an expected failure."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rag.errors import RagError, UsageError
 
+STATEMENT_KINDS = ["income", "balance", "cash_flow", "equity", "comprehensive", "segment", "other"]
 EXAMPLES = ["How much did cloud revenue grow?", "What was total revenue?", "What is the net cash position?"]
 
 
@@ -49,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     rm = sub.add_parser("remove", help="remove a document from the index")
     rm.add_argument("doc", metavar="DOC", help="its path or file name, as `rag list` shows")
     _index_options(rm)
+
+    fa = sub.add_parser("facts", help="print the figures read from a document's tables")
+    fa.add_argument("doc", metavar="DOC", help="its path or file name, as `rag list` shows")
+    fa.add_argument("--statement", choices=STATEMENT_KINDS, help="only the tables of this statement")
+    out = fa.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="one JSON array of facts")
+    out.add_argument("--csv", action="store_true", help="CSV with a header line")
+    _index_options(fa)
 
     ask = sub.add_parser("ask", help="answer a question (or - to read one per line from stdin)")
     ask.add_argument("question", metavar="QUESTION")
@@ -153,6 +162,33 @@ def cmd_remove(args) -> int:
 
     source, n = remove(args.doc, _settings(args))
     print(f"removed {source} ({n} chunks)")
+    return 0
+
+
+def cmd_facts(args) -> int:
+    from rag.indexer import resolve_document
+    from rag.store import Store, manifest_for
+
+    settings = _settings(args)
+    store = Store(settings)
+    store.check_manifest(manifest_for(settings))  # an index without facts asks for a re-ingest
+    source = resolve_document(args.doc, store.documents())
+    facts = [f for r in store.committed_rows(source) if not args.statement or r.statement == args.statement
+             for f in r.facts()]
+    if args.json:
+        print(json.dumps(facts, ensure_ascii=False))
+    elif args.csv:
+        import csv
+
+        w = csv.writer(sys.stdout)
+        cols = ["source", "page", "statement", "caption", "row", "period", "value", "unit", "scale", "text", "start", "end"]
+        w.writerow(cols)
+        for f in facts:
+            w.writerow([" > ".join(f[c]) if c == "row" else f[c] for c in cols])
+    else:
+        for f in facts:
+            print(f"p.{f['page']}  {f['statement']:<13} {' › '.join(f['row'])[:70]:<70}  {f['period'][:36]:<36} {f['text']}")
+        print(f"{len(facts)} facts from {source}")
     return 0
 
 
@@ -274,5 +310,5 @@ def cmd_eval(args) -> int:
                     settings=_settings(args), limit=args.limit)
 
 
-COMMANDS = {"ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove, "ask": cmd_ask, "chat": cmd_chat,
+COMMANDS = {"ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove, "facts": cmd_facts, "ask": cmd_ask, "chat": cmd_chat,
             "serve": cmd_serve, "eval": cmd_eval}

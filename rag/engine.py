@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.answerers import get_answerer
+from rag.chunk import Chunk
 from rag.cite import Answer
 from rag.errors import IndexMissingError, UsageError
 from rag.extractive import row_answers
-from rag.extractive.vocab import ASKER_ORDINAL
+from rag.extractive.vocab import ASKER_ORDINAL, PERIOD_WORDS
+from rag.facts import STATEMENT_TITLES, FactIndex, operand_phrases
 from rag.followup import complete
 from rag.glossary import Glossary
 from rag.question import analyze, sub_questions
@@ -30,6 +32,8 @@ from rag.text import stem
 
 MAX_QUESTION_CHARS = 2000
 DEEP_ROWS = 3  # a figure question also looks this many times deeper for a table row that names it
+FACT_ROWS = 2  # a figure question's passages start with those holding the table rows that name it
+MAX_OPERANDS = 4  # a defined figure's operands looked up as rows ("(A + B) / C": three)
 
 
 def clean_question(question: str) -> str:
@@ -119,6 +123,10 @@ class Engine:
         self.store = store
         self.embedder = get_embedder(self.settings.embed_model, self.settings.device)
         self.chunks = store.committed_chunks()
+        self.facts = FactIndex(store.committed_rows())
+        self._chunks_at: dict[tuple[str, int], list[Chunk]] = {}
+        for c in self.chunks:
+            self._chunks_at.setdefault((c.source, c.page or 0), []).append(c)
         self.retriever = HybridRetriever(self.chunks, store, self.embedder)
         self.idf = _Idf(self.retriever)
         texts = list(store.glossaries().values())
@@ -160,8 +168,11 @@ class Engine:
         return self._answerers[name]
 
     def retrieve(self, question: str, k: int | None = None) -> list[Hit]:
-        q = clean_question(question)
-        return self.retriever.retrieve(self.glossary.expand(q), k or self.settings.top_k)
+        """The top `k` passages for a question, as `ask` ranks them: the question read without an
+        analyst's preamble, routed to the documents it names, the table rows it names first."""
+        query = analyze(clean_question(question), self.idf, self.retriever.fuzzy, self.glossary)
+        k = k or self.settings.top_k
+        return self._retrieve(query, k)[:k]
 
     def ask(self, question: str, history: list[str] | None = None, *, k: int | None = None,
             answerer: str | None = None, explain: bool = False) -> Answer:
@@ -214,15 +225,60 @@ class Engine:
         """Hits for the question, plus for each measure of a several-measure question, plus
         (for a figure) deeper hits holding a table row labelled with what is asked, plus (for
         "who asked the first question?") the call's question turns."""
-        deep = self.retriever.retrieve(self.glossary.expand(query.text), DEEP_ROWS * k if query.wants_figure else k)
-        hits = deep[:k] + [h for h in deep[k:] if row_answers(query, h.chunk)][:k] + self._turns(query)
+        text = self.glossary.expand(query.text)
+        if query.statement:  # "... using the cash flow statement": its pages' own words
+            text += " " + STATEMENT_TITLES.get(query.statement, "")
+        deep = self.retriever.retrieve(text, DEEP_ROWS * k if query.wants_figure else k)
+        rows = self._fact_hits(query, FACT_ROWS)
+        for h in self._operand_hits(query):
+            if all(h.chunk.id != r.chunk.id for r in rows):
+                rows.append(h)
+        seen = {h.chunk.id for h in rows}
+        hits = rows + [h for h in deep[:k] + [h for h in deep[k:] if row_answers(query, h.chunk)][:k] + self._turns(query)
+                       if h.chunk.id not in seen]
         seen = {h.chunk.id for h in hits}
         for part in sub_questions(query):
             for h in self.retriever.retrieve(self.glossary.expand(part), k):
                 if h.chunk.id not in seen:
                     seen.add(h.chunk.id)
                     hits.append(h)
-        return hits
+        if not len(self.facts):
+            return hits
+        return [dataclasses.replace(h, rows=self.facts.within(h.chunk.source, h.chunk.page, h.chunk.start, h.chunk.end))
+                for h in hits]
+
+    def _operand_hits(self, query) -> list[Hit]:
+        """For a figure the question defines ("gross profit divided by total revenue"), the chunk
+        holding the row of each of its operands: the pages a computation cites."""
+        framing = query.framing
+        if framing is None or not framing.definition or not len(self.facts):
+            return []
+        out: list[Hit] = []
+        for phrase in operand_phrases(framing.definition)[:MAX_OPERANDS]:
+            part = analyze(f"What was {phrase}?", self.idf, self.retriever.fuzzy, self.glossary)
+            part = dataclasses.replace(part, intent="amount", period=query.period, statement=query.statement)
+            for h in self._fact_hits(part, 1, route_by=query.text):
+                if all(h.chunk.id != o.chunk.id for o in out):
+                    out.append(h)
+        return out
+
+    def _fact_hits(self, query, n: int, route_by: str | None = None) -> list[Hit]:
+        """For a figure question, the chunks holding the table rows whose labels name it (in the
+        documents it names, with a column of the period it asks): a statement's row is found by
+        its label, which dense retrieval reads poorly."""
+        if not (query.wants_figure and len(self.facts)):
+            return []
+        keys = [(t.stems, t.weight) for t in query.terms if not t.stems & PERIOD_WORDS]
+        sources = self.retriever.route(route_by or query.text)
+        names = set().union(*(self.retriever.doc_names.get(s, set()) for s in sources or []))
+        keys = [(st, w) for st, w in keys if not st & names]  # "Nike's": the routing's business
+        out: list[Hit] = []
+        for _, row in self.facts.search(keys, sources, query.period, query.statement, n=n):
+            chunk = next((c for c in self._chunks_at.get((row.source, row.page or 0), ())
+                          if c.start <= row.start and row.end <= c.end), None)
+            if chunk is not None and all(h.chunk.id != chunk.id for h in out):
+                out.append(Hit(chunk, 0.0, None, None, None))
+        return out
 
     def _turns(self, query) -> list[Hit]:
         """"Who asked the first (second, last) question?": the opening chunk of each question turn

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
 from rag.errors import RagError
 
@@ -27,61 +28,8 @@ def parse_glossary(text: str) -> dict[str, list[str]]:
     return {k: list(v) for k, v in aliases.items() if k.strip() and v}
 
 
-# General financial vocabulary, true of any company's documents: abbreviations and the common
-# synonyms analysts use. A corpus glossary adds its own names on top.
-FINANCE_ALIASES = """
-[aliases]
-"CFO" = ["Chief Financial Officer"]
-"CEO" = ["Chief Executive Officer"]
-"COO" = ["Chief Operating Officer"]
-"CTO" = ["Chief Technology Officer"]
-"Chief Financial Officer" = ["CFO"]
-"Chief Executive Officer" = ["CEO"]
-"EPS" = ["earnings per share", "net income per share"]
-"earnings per share" = ["EPS"]
-"capex" = ["capital expenditures", "CapEx"]
-"capital expenditures" = ["capex"]
-"FCF" = ["free cash flow"]
-"GMV" = ["gross merchandise volume"]
-"gross merchandise volume" = ["GMV"]
-"RPO" = ["remaining performance obligation"]
-"cRPO" = ["current remaining performance obligation"]
-"comps" = ["comparable sales"]
-"YoY" = ["year-over-year"]
-"QoQ" = ["quarter-over-quarter"]
-"R&D" = ["research and development"]
-"buyback" = ["repurchase"]
-"buybacks" = ["repurchases"]
-"repurchase" = ["buyback"]
-"repurchases" = ["buybacks"]
-"sales" = ["revenue"]
-"revenue" = ["sales"]
-"top line" = ["revenue"]
-"bottom line" = ["net income"]
-"profit" = ["income"]
-"headcount" = ["employees"]
-"stake" = ["interest"]
-"role" = ["position", "executive"]
-"close" = ["complete"]
-"closing" = ["completion"]
-"worldwide" = ["globally"]
-"globally" = ["worldwide"]
-"DAU" = ["daily active users"]
-"DAUs" = ["daily active users"]
-"daily active users" = ["DAUs"]
-"MAU" = ["monthly active users"]
-"MAUs" = ["monthly active users"]
-"monthly active users" = ["MAUs"]
-"losing money" = ["loss"]
-"lose money" = ["loss"]
-"lost money" = ["loss"]
-"make money" = ["profitable"]
-"making money" = ["profitable"]
-"staff" = ["employees"]
-"workforce" = ["employees"]
-"employ" = ["employees"]
-"employs" = ["employees"]
-"""
+# General financial vocabulary and the line items' names, kept as data: rag/finance_glossary.toml
+FINANCE_ALIASES = (Path(__file__).with_name("finance_glossary.toml")).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.framing import frame
 from rag.text import BALANCE_MEASURES, MEASURES, QUESTION_FILLER, content_words, split_compound, stem, words, years_in
 
 _PERCENT_Q = re.compile(r"\b(percent(age)?|%|rate|margin|how fast|by how much|grow(th)?|grew|increase[sd]?|"
@@ -80,6 +81,10 @@ class Query:
     per_share: bool = False  # a per-share measure (EPS, dividend per share): no figure in millions
     metrics: tuple[frozenset[str], ...] = ()  # stems of the measures asked for (revenue, GMV, EBITDA)
     qualifiers: tuple[frozenset[str], ...] = ()  # words that narrow a measure: "daily" active users, "diluted" EPS
+    period: object = None  # rag.framing.Period: the period asked ("FY2022", "three months ended July 1, 2023")
+    statement: str | None = None  # the statement the question names ("cash_flow"), preamble included
+    framing: object = None  # rag.framing.Framing: unit, rounding, definition and what was removed
+    second_ask: str | None = None  # "..., and for how much?": the intent of a second question joined on
 
     @property
     def total_weight(self) -> float:
@@ -152,17 +157,26 @@ def classify(question: str) -> str:
     return "describe"
 
 
+# "How many shares did X repurchase, and for how much?": a second question joined to the first
+_SECOND_ASK = re.compile(r"\band\s+(?:for|at|by|in|to)?\s*(?P<ask>how (?:much|many)|what|which|when)\b", re.I)
+_SECOND_INTENT = {"how much": "amount", "how many": "count", "when": "date"}
+
+
 def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
     """Build the Query: `idf(stem) -> weight`; `vocab_fuzzy(word) -> [(stem, sim)]` for words
     absent from the corpus; `glossary` expands names to the documents' spellings."""
-    question = readable(question)
+    framed = frame(readable(question))
+    # an analyst's preamble and answer instructions ("Assume that you are... Answer using the
+    # cash flow statement.") are not what is asked: the question is read without them
+    question = framed.question.strip() or readable(question)
     intent = classify(question)
     terms = _terms(question, intent, _alternatives(question, idf, glossary), idf, vocab_fuzzy)
     # the years a question names ("revenue in 2019") must be in the passage that answers it
     nums = tuple(sorted(years_in(question)))
     multi = bool(re.search(r"\b(and|both|as well as|each|respectively|plus)\b|,", question, re.I)) and \
         len({m.group(0).lower() for m in _METRIC.finditer(question)}) + \
-        len(re.findall(r"\b(grow(th)?|grew|increase|decline)\b", question, re.I)) >= 2  # "cash and cash equivalents" is one
+        len(re.findall(r"\b(grow(th)?|grew|increase|decline)\b", question, re.I)) >= 2 or \
+        bool(_SECOND_ASK.search(question))  # "cash and cash equivalents" is one
     entities, unknown = _entities(question, terms, idf)
     metrics = tuple(t.stems for t in terms.values() if METRIC_NOUN.fullmatch(t.word))
     return Query(question, intent, tuple(terms.values()), nums, multi, entities=tuple(entities),
@@ -171,7 +185,9 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
                  wants_ratio=bool(RATIO_WORDS.search(question)),
                  per_share=bool(PER_SHARE.search(question)),
                  asks_change=bool(CHANGE_WORDS.search(question)),
-                 causal=bool(re.search(r"\b(why|what drove|what caused|reasons?|drivers?|due to what|explain)\b", question, re.I)))
+                 causal=bool(re.search(r"\b(why|what drove|what caused|reasons?|drivers?|due to what|explain)\b", question, re.I)),
+                 period=framed.period, statement=framed.statement, framing=framed,
+                 second_ask=_SECOND_INTENT.get(m.group("ask").lower()) if (m := _SECOND_ASK.search(question)) else None)
 
 
 def _alternatives(question: str, idf, glossary) -> dict[str, set[str]]:
@@ -205,6 +221,11 @@ def _alternatives(question: str, idf, glossary) -> dict[str, set[str]]:
     return alt_by_word
 
 
+# "FY2022", "Q3", "FY23", "2Q22": a period, which Query.numbers and Query.period carry; as a word
+# to match it would outweigh the measure asked
+_PERIOD_TOKEN = re.compile(r"(?i)(?:fy|cy|q[1-4]|[1-4]q|h[12])'?\d{0,4}|(?:fy)?'?\d{2}")
+
+
 def _terms(question: str, intent: str, alt_by_word: dict[str, set[str]], idf, vocab_fuzzy) -> dict[str, Term]:
     """The question's content words as weighted terms, by stem: filler and the words of its
     intent left out, a speaker's name left out, alternative spellings added."""
@@ -219,7 +240,7 @@ def _terms(question: str, intent: str, alt_by_word: dict[str, set[str]], idf, vo
                   for w in words(name) if not content_words(w) and len(w) > 2 and w not in ("and", "the", "for")]
     for w in content_words(question) + name_words:
         s = stem(w)
-        if s in terms or w in skip or s in skip:
+        if s in terms or w in skip or s in skip or _PERIOD_TOKEN.fullmatch(w):
             continue
         stems = {s} | alt_by_word.get(w, set())
         if vocab_fuzzy is not None and idf(s) >= idf.max and not alt_by_word.get(w):

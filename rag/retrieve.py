@@ -30,6 +30,7 @@ class Hit:
     dense_rank: int | None  # 1-based; None when the side did not return it
     bm25_rank: int | None
     dense_score: float | None
+    rows: tuple = ()  # the table rows read as facts inside the chunk (rag.facts.Row), when the engine has them
 
 
 def _bm25_text(c: Chunk) -> str:

@@ -26,7 +26,8 @@ from rag.chunk import Chunk
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError, RagError
 from rag.settings import Settings
 
-SCHEMA_VERSION = 4  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript speakers, analysts and firms in common layouts
+SCHEMA_VERSION = 5  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript
+# speakers, analysts and firms in common layouts; 5: table rows read as facts (the -facts collection)
 GLOSSARY_PREFIX = "glossary::"
 LEASE_ID = "lease::ingest"  # a server index's writer lease, in the docs collection
 LEASE_TTL = 120.0  # seconds without a heartbeat after which a lease counts as abandoned
@@ -107,12 +108,16 @@ class Store:
         names = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
         self._chunks_name = f"{settings.collection}-chunks"
         self._docs_name = f"{settings.collection}-docs"
+        self._facts_name = f"{settings.collection}-facts"
         if not create and self._chunks_name not in names:
             where = settings.index_label
             raise IndexMissingError(f"No index in {where}. Run: rag ingest corpus/"
                                     + (f" --chroma-url {settings.chroma_url}" if settings.chroma_url else ""))
         self.chunks = self._collection(self._chunks_name, cosine=True)
         self.docs = self._collection(self._docs_name, cosine=False)
+        # table rows read as facts (rag.facts): one record per row, found by document, not by
+        # vector (a 1-d placeholder, as the docs records have)
+        self.facts = self._collection(self._facts_name, cosine=False)
         self._lease: dict | None = None  # this writer's lease on a server index, while it holds one
 
     def _collection(self, name: str, cosine: bool):
@@ -152,7 +157,7 @@ class Store:
     def drop(self) -> None:
         """Delete this index's collections (its chunks and document records); the files ingested
         are not touched."""
-        for name in (self._chunks_name, self._docs_name):
+        for name in (self._chunks_name, self._docs_name, self._facts_name):
             self.client.delete_collection(name)
 
     # --- documents ---------------------------------------------------------------------------
@@ -171,6 +176,7 @@ class Store:
         self.docs.delete(ids=[source])
         ids = self.chunks.get(where={"source": source}, include=[])["ids"]
         self.delete_chunks(ids)
+        self.delete_rows(self.facts.get(where={"source": source}, include=[])["ids"])
         return len(ids)
 
     def glossaries(self) -> dict[str, str]:
@@ -231,6 +237,44 @@ class Store:
 
     def count(self) -> int:
         return self.chunks.count()
+
+    # --- facts (table rows) --------------------------------------------------------------------
+
+    def add_rows(self, rows: list, doc_hash: str) -> None:
+        """Store a document's table rows (rag.facts.Row), keyed by document version."""
+        for sl in self._batches(len(rows)):
+            part = rows[sl]
+            records = [r.to_record() for r in part]
+            self.facts.upsert(ids=[f"{doc_hash[:16]}:{r.page or 0}:{r.start}" for r in part],
+                              documents=[text for text, _ in records],
+                              metadatas=[{**meta, "doc_hash": doc_hash} for _, meta in records],
+                              embeddings=[[0.0]] * len(part))
+
+    def delete_rows(self, ids: list[str]) -> None:
+        for sl in self._batches(len(ids)):
+            self.facts.delete(ids=ids[sl])
+
+    def row_keys(self) -> list[tuple[str, str, str]]:
+        """(id, source, doc_hash) of every stored row, committed or not."""
+        got = self.facts.get(include=["metadatas"])
+        return [(i, m.get("source", ""), m.get("doc_hash", "")) for i, m in zip(got["ids"], got["metadatas"])]
+
+    def committed_rows(self, source: str | None = None) -> list:
+        """The table rows of committed documents (or of one), in document and page order."""
+        from rag.facts import Row
+
+        docs = {s: m.get("doc_hash") for s, m in self.documents().items()}
+        out, offset = [], 0
+        while True:
+            got = self.facts.get(include=["documents", "metadatas"], limit=5000, offset=offset,
+                                 where={"source": source} if source else None)
+            if not got["ids"]:
+                break
+            offset += len(got["ids"])
+            out += [Row.from_record(t, m) for t, m in zip(got["documents"], got["metadatas"])
+                    if docs.get(m.get("source")) == m.get("doc_hash")]
+        out.sort(key=lambda r: (r.source, r.page or 0, r.start))
+        return out
 
     def query(self, vector: np.ndarray, n: int, sources: list[str] | None = None) -> tuple[list[str], list[float]]:
         """Nearest chunk ids and cosine similarities, optionally within some documents."""

@@ -108,7 +108,7 @@ def lead(ans) -> str:
 
 def test_a_table_figure_without_currency_sign_answers_an_amount_question(engine):
     ans = engine.ask("What were ACME's Anvils net sales in fiscal 2022 (in millions)?")
-    assert lead(ans).startswith("5,122 [1]")
+    assert lead(ans).startswith("$5,122 million [1]")  # the caption's unit: "(in millions)"
     # the total "driven primarily by higher net sales of ... Anvils" is not Anvils' figure, and
     # no other row of the table is quoted beside it
     assert "28.5" not in ans.text and len(ans.citations) == 1
@@ -156,7 +156,7 @@ def test_years_in_reads_file_names_and_fiscal_labels():
 
 def test_a_row_labelled_with_the_whole_measure_beats_a_narrower_row(engine):
     first = lead(engine.ask("What were BurgerCo's consolidated revenues in the first quarter of 2023 (in millions)?"))
-    assert first.startswith("5,897.8")
+    assert first.startswith("$5,897.8 million")
 
 
 class _Idf:
@@ -216,7 +216,7 @@ def test_a_percentage_level_unless_the_change_is_asked(engine):
 def test_a_measure_named_twice_is_one_figure(engine):
     # "cash and cash equivalents" asks for one figure, in the column of the year asked
     ans = engine.ask("How much cash and cash equivalents did ACME have at the end of fiscal 2022?")
-    assert lead(ans) == "$ 10,203 [1]." and len(ans.citations) == 1
+    assert lead(ans) == "$10,203 million [1]." and len(ans.citations) == 1
 
 
 def test_who_holds_a_title_now(engine):

@@ -14,6 +14,7 @@ from rag.extractive.context import Frame
 from rag.extractive.features import FEATURE_DOCS, RULE_DOCS
 from rag.extractive.filters import PASSAGE_FILTERS, SENTENCE_FILTERS
 from rag.extractive.rules import all_rules, parse_names
+from rag.facts import read_rows
 from rag.question import analyze
 from rag.retrieve import Hit
 
@@ -34,9 +35,11 @@ def _chunk(text: str, source: str = "/docs/WIDGETCO_2024_10K.txt", title: str = 
 
 
 def judge(question: str, text: str, off: frozenset[str] = frozenset(), **chunk):
-    """The candidates and the filtered-out sentences of one passage, as the answerer sees them."""
+    """The candidates and the filtered-out sentences of one passage, as the answerer sees them;
+    its table rows read as facts (rag.facts), as the engine gives them."""
     query = analyze(question, _Idf())
-    hits = [Hit(_chunk(text, **chunk), 1.0, 1, 1, 0.9)]
+    c = _chunk(text, **chunk)
+    hits = [Hit(c, 1.0, 1, 1, 0.9, rows=tuple(read_rows(text, None, source=c.source)))]
     cands, rejected = ExtractiveAnswerer(off).candidates(Frame.of(query, off), hits, explain=True)
     return {c.hit.chunk.text[c.start:c.end]: c for c in cands}, {r["quote"]: r["filter"] for r in rejected}
 
@@ -66,6 +69,10 @@ FILTERS = [
      "Net retention was 118% in the first quarter. Net retention was 116%, down one point from the second quarter.", {},
      "Net retention was 118% in the first quarter.",
      "Net retention was 116%, down one point from the second quarter."),  # a comparison's base is no period
+    ("other_period_column", "What were purchases of widgets plant in fiscal 2019?",
+     "The widgets plant opened in 2019.\nCASH FLOWS\nYear Ended March 31,\n(In millions) 2024 2023 2022\nPurchases of widgets plant (758) (695) (600)\n"
+     "Other investing activities 12 (4) 7", {},
+     "Purchases of widgets plant (758) (695) (600)", None),
     ("other_period_document", "What was revenue in 2023?",
      "Revenue was $3 million.\n\nIn 2023, we expect revenue of $4 million.",
      {"source": "/docs/WIDGETCO_2022Q4_EARNINGS.txt", "title": "WidgetCo Q4 2022 results"},
@@ -101,6 +108,10 @@ FEATURES = [
     ("row_label_fit", "What were total revenues in 2024?",
      "2024 2023\nTotal revenues $ 1,200 $ 1,100\nOther revenues $ 100 $ 90", {"header": "2024 2023"},
      "Total revenues $ 1,200 $ 1,100", "Other revenues $ 100 $ 90"),
+    ("fact_label_fit", "What were services net sales in 2024?",
+     "INCOME STATEMENTS\nYear Ended March 31,\n(In millions) 2024 2023\nNet sales:\nServices 100 90\n"
+     "Products 200 190\nTotal net sales 300 280", {},
+     "Services 100 90", "Total net sales 300 280"),
     ("title_phrase", "Who is the chief executive officer?",
      "Ann Lee is the chief executive officer. Bo Chan is the chief technology officer and executive director.",
      {}, "Ann Lee is the chief executive officer.",
@@ -141,6 +152,9 @@ RULES = [
     ("qualifier_missing", "How many daily active users does WidgetCo have?",
      "Monthly active users reached 48 million, and customers logged 310 million meeting minutes.", {},
      "Monthly active users reached 48 million, and customers logged 310 million meeting minutes.", "answer_fit", True),
+    ("second_ask_missing", "How many shares did WidgetCo repurchase in 2024, and for how much?",
+     "WidgetCo repurchased 12,000 shares in 2024. It paid $90 million for them.", {},
+     "WidgetCo repurchased 12,000 shares in 2024.", "answer_fit", True),
     ("other_subject", "What was WidgetCo's revenue?",
      "Revenue from Gizmo Labs grew 32% to $37.8 million this quarter.", {},
      "Revenue from Gizmo Labs grew 32% to $37.8 million this quarter.", "answer_fit", True),
@@ -178,9 +192,32 @@ def test_asker_by_order():
     assert not ask("Who asked the first question?", frozenset({"asker_by_order"})).text.startswith("Ann Lee (UBS) [1].")
 
 
+def test_computed_figure():
+    """A figure the question defines as a computation is not quoted: a stated "45%" is rounder
+    than what is asked, and may be defined otherwise."""
+    passage = "Gross margin was 45% in 2024."
+    ask = lambda q, off=frozenset(): ExtractiveAnswerer(off).answer(  # noqa: E731
+        analyze(q, _Idf()), [Hit(_chunk(passage), 1.0, 1, 1, 0.9)])
+    defined = "What was WidgetCo's gross margin in 2024, defined as gross profit divided by revenue?"
+    assert ask(defined).abstained
+    assert ask("What was WidgetCo's gross margin in 2024?").text.startswith("45%")
+    assert not ask(defined, frozenset({"computed_figure"})).abstained
+
+
+def test_fact_pick_takes_the_period_asked():
+    """The lead figure of a table row read as facts is the one under the period asked, with the
+    table's unit, wherever its column stands."""
+    text = "CASH FLOWS\nYear Ended March 31,\n(In millions) 2024 2023 2022\nPurchases of widgets plant $ 758 $ 695 $ 600\n" \
+        "Other investing activities 12 (4) 7"
+    c = _chunk(text)
+    hits = [Hit(c, 1.0, 1, 1, 0.9, rows=tuple(read_rows(text, None, source=c.source)))]
+    ans = ExtractiveAnswerer().answer(analyze("What was the amount of purchases of widgets plant in fiscal 2023?", _Idf()), hits)
+    assert ans.text.startswith("$695 million [1]")
+
+
 def test_every_rule_is_tested_and_documented():
     tested = {f[0] for f in FILTERS} | {f[0] for f in FEATURES} | {r[0] for r in RULES} | \
-        {"own_year_document", "rank", "asker_by_order"}
+        {"own_year_document", "rank", "asker_by_order", "computed_figure"}
     names = set(all_rules())
     assert names == set(FEATURE_DOCS) | set(RULE_DOCS) | set(PASSAGE_FILTERS) | set(SENTENCE_FILTERS)
     assert names <= tested, f"untested rules: {sorted(names - tested)}"

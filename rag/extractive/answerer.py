@@ -49,6 +49,9 @@ class ExtractiveAnswerer:
                 ans = dataclasses.replace(ans, explain={"candidates": [], "filtered": [],
                                                         "decision": "asker_by_order: the call's question turns in order"})
             return ans
+        if frame.on("computed_figure") and (why := select.computed_figure(query)):
+            ans = abstain(query.text)
+            return dataclasses.replace(ans, explain=_explain([], [], f"abstained: {why}")) if explain else ans
         cands, rejected = self.candidates(frame, hits, explain)
         cands.sort(key=lambda c: -c.score)
         best, why = select.pick_best(query, cands)

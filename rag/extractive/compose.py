@@ -9,7 +9,7 @@ import re
 from rag.cite import Answer, Citation, check_grounding
 from rag.extractive.features import Candidate
 from rag.extractive.figures import answer_figures, figures, is_change, new_names
-from rag.extractive.tables import column_pick
+from rag.extractive.tables import column_pick, fact_pick
 from rag.extractive.terms import stems_of, term_positions
 from rag.extractive.vocab import CLAUSE, DATE_RE, PERIOD_WORDS
 from rag.question import Query
@@ -58,6 +58,9 @@ def _figure_lead(query: Query, c: Candidate, s: int, e: int) -> list[str]:
         figs = [f for f in figs if f.kind == "percent"]
         if not query.asks_change:  # "gross margin increased 120 basis points to 46.0%": 46.0%
             figs = [f for f in figs if not is_change(passage, f)] or figs
+    picked = fact_pick(query, c.hit, s, e)
+    if picked is not None:
+        return picked
     framing = frozenset(stems_of(f"{c.hit.chunk.title} {c.hit.chunk.file_name}"))
     return column_pick(query, c.hit.chunk, s, e, figs) or \
         nearest(query, passage, s, e, [(f.text, f.start, f.end) for f in figs], many=query.multi, framing=framing)

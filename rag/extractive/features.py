@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rag.extractive.context import Frame, SentenceContext
 from rag.extractive.figures import answer_figures, figures, first_figure_at, is_change, new_names, proper_nouns
+from rag.extractive.tables import fact_row
 from rag.extractive.terms import coverage, stems_of
 from rag.extractive.vocab import (
     DATE_RE,
@@ -20,6 +21,7 @@ from rag.extractive.vocab import (
     NAME_RUN,
     NOT_NAME_WORDS,
 )
+from rag.facts import period_fit
 from rag.question import Query
 from rag.retrieve import Hit
 from rag.text import is_table_row, stem, words, years_in
@@ -35,8 +37,10 @@ HAND_WEIGHTS: dict[str, float] = {
     "own_year_document": 0.03,
     "label_coverage": 0.0,
     "row_label_fit": 0.06,
+    "fact_label_fit": 0.1,
 }
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
+LABEL_NEUTRAL_STEMS = frozenset(stem(w) for w in LABEL_NEUTRAL)
 
 
 def _fitted() -> tuple[dict[str, float], float | None]:
@@ -58,6 +62,8 @@ FEATURE_DOCS: dict[str, str] = {
     "rank": "the passage's retrieval rank (0 = first)",
     "own_year_document": "1 when the document's title or file name names the year asked",
     "row_label_fit": "a table row's label: share of its words that the question asks",
+    "fact_label_fit": "a table row read as facts: share of the question's terms its label, parents and caption name, "
+                      "times the share of its label's words asked, when a column holds the period asked",
     "label_coverage": "figure questions: share of the question's terms in the words before the sentence's first figure "
                       "(its subject: 'Footwear revenue was $498 million' over '...increases of 3% in footwear styles')",
 }
@@ -78,6 +84,10 @@ RULE_DOCS: dict[str, str] = {
                          "'diluted' EPS) that the sentence and its context lack",
     "asker_by_order": "'who asked the first (second, last) question?': the call's questioners in order, from the "
                       "transcript's turns, not from word overlap",
+    "second_ask_missing": "a question joined to a second of another kind ('how many shares..., and for how much?'): "
+                          "fit x0.7 for a sentence or row without a figure of the second kind",
+    "computed_figure": "a figure the question defines as a computation ('defined as gross profit divided by total "
+                       "revenue', a ratio rounded to two decimals) is not quoted from a passage: abstain",
 }
 
 
@@ -165,6 +175,27 @@ def row_label_fit(frame: Frame, s: SentenceContext, first_fig: int) -> float:
     return 0.0
 
 
+def fact_label_fit(frame: Frame, s: SentenceContext) -> float:
+    """A table row read as facts (rag.facts) answers by its label with its parents and caption:
+    "Net sales › Services" is Apple's "Services net sales", "Total net sales" is not; and only
+    when one of its columns holds the period asked. The share of the question's terms (less its
+    period and its document's names) the row names, times how much of its own label is asked."""
+    if not (s.row and frame.query.wants_figure and s.p.keys):
+        return 0.0
+    row = fact_row(s.p.hit, s.unit.start, s.unit.end)
+    if row is None or not row.cells:
+        return 0.0
+    if frame.query.period is not None and not any(period_fit(c.period, frame.query.period) > 0 for c in row.cells):
+        return 0.0
+    named = set(stems_of(" ".join(row.path + (row.caption,))))
+    weights = {k: t.weight for t in frame.query.terms for k in [t.stems]}
+    total = sum(weights.get(k, 1.0) for k in s.p.keys) or 1.0
+    recall = sum(weights.get(k, 1.0) for k in s.p.keys if k & named) / total
+    own = [x for x in stems_of(row.label) if x.isalpha() and x not in LABEL_NEUTRAL_STEMS]
+    precision = sum(1 for x in own if x in frame.asked) / len(own) if own else 0.0
+    return recall * (0.5 + 0.5 * precision)
+
+
 def title_phrase(frame: Frame, s: SentenceContext) -> float:
     """Who-questions: the share of the title's adjacent word pairs found in order."""
     if not frame.bigrams:
@@ -203,6 +234,9 @@ def evaluate(frame: Frame, s: SentenceContext) -> Candidate:
     query, p, u = frame.query, s.p, s.unit
     c = p.chunk
     sent_stems = s.own | p.context_stems
+    if s.row and (row := fact_row(p.hit, u.start, u.end)) is not None:
+        # a table row read as facts says what its parents say: "Net sales › Services"
+        sent_stems = sent_stems | set(stems_of(" ".join(row.path)))
     cov, matched, window = _coverages(frame, s, sent_stems)
     missing_names = _missing_names(frame, s, sent_stems, window)
     name_penalty = 0.6 ** missing_names if frame.on("entity_missing") else 1.0
@@ -221,6 +255,7 @@ def evaluate(frame: Frame, s: SentenceContext) -> Candidate:
         "own_year_document": 1.0 if p.own_year else 0.0,
         "label_coverage": coverage(query, set(stems_of(s.text[:first_fig])))[0] if query.wants_figure else 0.0,
         "row_label_fit": label_fit,
+        "fact_label_fit": fact_label_fit(frame, s),
     }
     cand.score = score(frame, s, cand)
     return cand
@@ -248,7 +283,11 @@ def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int,
     query, c, u = frame.query, s.p.chunk, s.unit
     fit = answer_fit(query, s.p.hit, c.text, u.start, u.end)
     if s.row:
-        window = window | s.p.chunk_stems  # a table row's measure and subject are in its caption and header
+        # a table row's measure and subject are in its label's parents and caption (read as
+        # facts), else somewhere in its chunk; not in the other rows' labels
+        row = fact_row(s.p.hit, u.start, u.end)
+        window = window | (set(stems_of(" ".join(row.path + (row.caption,)))) | s.p.context_stems if row
+                           else s.p.chunk_stems)
     owned = owned_metrics(query, c.text, u.start, u.end, window)
     if frame.on("measure_missing") and query.metrics and query.wants_figure:
         # revenue is not GMV: the figure must be the figure of a measure asked for
@@ -264,6 +303,12 @@ def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int,
         # (a table row's qualifier is in its own label or the table's caption, not in other rows)
         around = s.own | window | s.p.context_stems | s.p.file_stems | (s.p.table_stems if s.row else set())
         fit *= 0.4 ** sum(1 for q in query.qualifiers if not q & around)
+    if frame.on("second_ask_missing") and query.second_ask in ("amount", "count") and query.intent != query.second_ask:
+        # "How many shares..., and for how much?": a figure of the second kind must be there too;
+        # a row of share counts answers half
+        want = "money" if query.second_ask == "amount" else "number"
+        if not any(f.kind == want for f in figures(c.text, u.start, u.end)):
+            fit *= 0.7
     if frame.on("other_subject") and query.wants_figure and not s.row and _foreign_subject(frame, s, first_fig):
         fit *= 0.5  # "Revenue from AIDC grew 32% to RMB 37.8 billion" is not Alibaba's revenue
     return fit, owned

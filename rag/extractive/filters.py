@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from rag.extractive.context import Frame, PassageContext, SentenceContext
 from rag.extractive.figures import quarters
+from rag.extractive.tables import fact_row, other_period_columns
 from rag.extractive.vocab import INSTRUCTION, YEAR_MARK
 from rag.text import years_in
 
@@ -39,6 +40,9 @@ def quarter_report_for_year(frame: Frame, s: SentenceContext) -> str | None:
     year_table = s.p.year_table
     if year_table is None:
         return None
+    if s.row and other_period_columns(frame.query, s.p.hit, s.unit.start, s.unit.end) is None and \
+            fact_row(s.p.hit, s.unit.start, s.unit.end) is not None:
+        return None  # its columns, read as facts, hold the year asked ("Twelve Months Ended")
     if not (year_table if s.row else YEAR_MARK.search(s.text)):
         return "a quarter's figure, and a full year is asked"
     return None
@@ -71,6 +75,15 @@ def other_period_document(frame: Frame, s: SentenceContext) -> str | None:
     return None
 
 
+def other_period_column(frame: Frame, s: SentenceContext) -> str | None:
+    """A table row read as facts whose columns hold no figure of the period asked (FY2019 asked,
+    a table of 2022, 2021 and 2020) answers nothing: a figure is never taken from another
+    period's column."""
+    if not s.row:
+        return None
+    return other_period_columns(frame.query, s.p.hit, s.unit.start, s.unit.end)
+
+
 PASSAGE_FILTERS: dict[str, Callable[[Frame, PassageContext], str | None]] = {
     "year_not_in_passage": year_not_in_passage,
 }
@@ -80,6 +93,7 @@ SENTENCE_FILTERS: dict[str, Callable[[Frame, SentenceContext], str | None]] = {
     "quarter_report_for_year": quarter_report_for_year,
     "other_quarter": other_quarter,
     "other_period_document": other_period_document,
+    "other_period_column": other_period_column,
 }
 
 

@@ -3,6 +3,8 @@ the first lacks."""
 
 from __future__ import annotations
 
+import re
+
 from rag.extractive.features import FITTED_RUNNER_UP, Candidate
 from rag.extractive.vocab import ANAPHOR, CAUSAL
 from rag.question import Query
@@ -100,4 +102,25 @@ def second(query: Query, best: Candidate, cands: list[Candidate]) -> Candidate |
     if query.intent in ("describe", "place"):
         # a description reads on: the next sentence, when it is as much on topic
         return _next_sentence(best, cands, 0.85, anaphoric=False)
+    return None
+
+
+# a definition that is arithmetic: "X divided by Y", "X minus Y", "(A + B) / 2"
+_COMPUTE = re.compile(r"\b(divided by|minus|plus|times|multiplied by|less|over|ratio of|average of|sum of)\b|[-+*/]\s*\(?\w",
+                      re.I)
+
+
+def computed_figure(query: Query) -> str | None:
+    """Why the figure asked must be computed, not quoted: the question spells out its formula
+    ("defined as gross profit divided by total revenue"), or asks a ratio or rate rounded to
+    decimals the documents do not state ("round to two decimal places"). A passage that states a
+    rounder figure of that name ("Effective tax rate 21 %") does not answer; computing it from
+    cited figures is the metric library's work, not a quote's."""
+    framing = query.framing
+    if framing is None:
+        return None
+    if framing.definition and (query.wants_figure or _COMPUTE.search(framing.definition)):
+        return f"the figure asked is computed ({framing.definition[:80]}), not stated"
+    if framing.decimals and query.wants_ratio:
+        return f"a ratio or rate to {framing.decimals} decimal places is computed, not stated"
     return None

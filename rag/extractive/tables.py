@@ -9,6 +9,7 @@ import re
 from rag.extractive.figures import Figure, first_figure_at, quarters
 from rag.extractive.terms import stems_of
 from rag.extractive.vocab import PERIOD_WORDS, YEAR
+from rag.facts import period_fit
 from rag.question import Query
 from rag.text import is_table_row, passage_units, years_in
 
@@ -104,3 +105,53 @@ def column_pick(query: Query, chunk, s: int, e: int, figs: list[Figure]) -> list
         if pick or matches:
             return [values[(pick or matches)[0]].text]
     return []
+
+
+# --- table rows read as facts (rag.facts) --------------------------------------------------------
+
+_SCALE_WORDS = {1e3: "thousand", 1e6: "million", 1e9: "billion"}
+
+
+def fact_row(hit, s: int, e: int):
+    """The fact row (rag.facts.Row) that passage[s:e] of a hit's chunk quotes, if any."""
+    start, end = hit.chunk.start + s, hit.chunk.start + e
+    return next((r for r in hit.rows if r.start <= start < r.end or start <= r.start < end), None)
+
+
+def fact_pick(query: Query, hit, s: int, e: int) -> list[str] | None:
+    """The figure a table row holds for the period the question asks, in the column the page
+    puts it under (rag.facts), written with the table's unit: "$758 million". None when the row
+    was not read as facts or no period is asked; [] when none of its columns is that period."""
+    if query.period is None:
+        return None
+    row = fact_row(hit, s, e)
+    if row is None or not row.cells:
+        return None
+    fits = [(period_fit(c.period, query.period), -n, c) for n, c in enumerate(row.cells) if c.value is not None]
+    if not fits or max(fits)[0] <= 0:
+        return []
+    cell = max(fits)[2]
+    return [with_unit(cell.text, row)]
+
+
+def with_unit(text: str, row) -> str:
+    """A cell as printed, with its row's currency and scale: "6,046" -> "$6,046 million"; a
+    negative "(758)" stays as printed, its sign shown as the table shows it."""
+    digits = text.replace("$", "").strip()
+    scale = _SCALE_WORDS.get(row.scale)
+    if row.unit == "USD" and not digits.startswith("(") and not digits.endswith("%"):
+        return f"${digits} {scale}" if scale else f"${digits}"
+    if row.unit == "USD" and scale and digits.startswith("("):
+        return f"-${digits.strip('()')} {scale}"
+    return digits
+
+
+def other_period_columns(query: Query, hit, s: int, e: int) -> str | None:
+    """Why a table row cannot answer: the question asks a period none of its columns holds
+    ("FY2019" of a table of 2022, 2021 and 2020). None when it can, or cannot tell."""
+    if query.period is None:
+        return None
+    row = fact_row(hit, s, e)
+    if row is None or not row.cells or any(period_fit(c.period, query.period) > 0 for c in row.cells):
+        return None
+    return "its columns are " + ", ".join(c.period.label for c in row.cells[:4])

@@ -1,0 +1,629 @@
+"""Financial tables read as facts: every numeric cell of a statement or table, with its row (and
+the row's parents), its column's period, its unit and scale, and the exact text it was read from.
+
+A PDF page arrives as text lines (PDFium writes one table row per line) and the x extent of each
+word on the page (PDFium's character boxes, `Page.layout`). Columns are found where they are on
+the page: a cell belongs to the period whose header sits above it, not to the n-th number of its
+line, so an empty cell, a "Change" column or a header spread over three lines ("Three Months
+Ended" / "July 1," / "2023") does not shift a row's figures into another period. Text without
+positions (a .txt or .md table) is read by order: a row with as many figures as the header has
+periods.
+
+No well-kept library does this offline: pdfplumber finds table cells (about 0.3 s a page, too slow
+to run on every page of a 10-K), docling and camelot need models or Ghostscript; none reads a
+statement's periods, row parents or scale. The word boxes come from PDFium; what is written here
+is the reading of a financial table's header and rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import asdict, dataclass, field
+
+# --- vocabulary ------------------------------------------------------------------------------
+
+# Statement titles, as US filings and earnings releases print them: "CONSOLIDATED STATEMENTS OF
+# CASH FLOWS", "Condensed Consolidated Balance Sheets", "Statement of Financial Position".
+STATEMENTS: tuple[tuple[str, re.Pattern], ...] = (
+    ("cash_flow", re.compile(r"\bstatements? of cash flows?\b|\bcash flows? statements?\b", re.I)),
+    ("balance", re.compile(r"\bbalance sheets?\b|\bstatements? of financial (position|condition)\b", re.I)),
+    ("comprehensive", re.compile(r"\bstatements? of comprehensive (income|loss|earnings)\b", re.I)),
+    ("equity", re.compile(r"\bstatements? of (changes in )?(stockholders['’]?|shareholders['’]?|share-?owners['’]?)?\s*"
+                          r"(equity|deficit)\b", re.I)),
+    ("income", re.compile(r"\bstatements? of (consolidated )?(operations|income|earnings)\b|\bincome statements?\b", re.I)),
+)
+# What a statement's pages call it, for retrieval: "use the cash flow statement" finds its pages
+STATEMENT_TITLES = {"cash_flow": "statements of cash flows", "balance": "balance sheets",
+                    "income": "statements of operations income", "equity": "statements of stockholders equity",
+                    "comprehensive": "statements of comprehensive income", "segment": "segment information"}
+_SEGMENT = re.compile(r"\bsegments?\b|\bby (reportable )?segment\b", re.I)
+# "(In millions, except per share data)", "(Dollars in millions)", "(Amounts in thousands)"
+_SCALE = re.compile(r"\b(?:in|amounts in|dollars in|\$ in)\s+(thousands|millions|billions)\b", re.I)
+_SCALES = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
+_YEAR = re.compile(r"^(?:FY|fy|Fiscal)?'?((?:19|20)\d\d)$")
+_MONTH = re.compile(r"^(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?$", re.I)
+_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+_LENGTH = re.compile(r"\b(three|six|nine|twelve|3|6|9|12|thirteen|twenty-six|thirty-nine|fifty-two|fifty-three|"
+                     r"13|26|39|52|53)[\s-]+(months?|weeks?)\b|\b(years?|quarters?|fiscal)\b[^,]*\bended\b", re.I)
+_LENGTHS = {"three": 3, "3": 3, "six": 6, "6": 6, "nine": 9, "9": 9, "twelve": 12, "12": 12, "thirteen": 3, "13": 3,
+            "twenty-six": 6, "26": 6, "thirty-nine": 9, "39": 9, "fifty-two": 12, "52": 12, "fifty-three": 12, "53": 12}
+# A cell: "6,046", "(1,676)", "$ 758" (the sign apart), "12.5", "(2)%", "7 %", or a dash for none
+_NUMBER = re.compile(r"^\(?-?\$?\d(?:[\d,]*\d)?(?:\.\d+)?\)?%?$|^\(?\d*\.\d+\)?%?$")
+_DASH = re.compile(r"^[—–-]+$")
+_PER_SHARE = re.compile(r"\bper (?:\w+ )?share\b|\bper ADS\b", re.I)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A column's period: "Year Ended May 31, 2022" -> year 2022, 12 months, ended 2022-05-31."""
+
+    label: str  # as the header writes it, its lines joined: "Three Months Ended July 1, 2023"
+    year: int | None = None  # the year of its end: the fiscal year a 10-K's column is named by
+    months: int | None = None  # 3, 6, 9, 12 when the header says; None for a balance date
+    end: str | None = None  # ISO date when the header gives month and day
+    instant: bool = False  # a balance date ("May 31, 2022" on a balance sheet), not a span
+
+
+@dataclass(frozen=True)
+class Cell:
+    period: Period
+    value: float | None  # parentheses negative, a dash None
+    text: str  # as printed: "(758)", "7 %"
+    start: int  # offsets in the page's text
+    end: int
+    percent: bool = False
+
+
+@dataclass(frozen=True)
+class Row:
+    """A table row: its label with its parents, its cells, and where it stands."""
+
+    source: str
+    page: int | None
+    statement: str  # income | balance | cash_flow | equity | comprehensive | segment | other
+    caption: str  # the table's title or the sentence that introduces it
+    path: tuple[str, ...]  # parents..., label: ("Current liabilities", "Accounts payable")
+    unit: str  # "USD", "USD/share", "%", "" (a count or unknown)
+    scale: float  # 1e6 for "(In millions)"; 1 for per-share figures and percentages
+    text: str  # the row's lines, exact
+    start: int
+    end: int
+    cells: tuple[Cell, ...] = field(default_factory=tuple)
+
+    @property
+    def label(self) -> str:
+        return self.path[-1]
+
+    def facts(self) -> list[dict]:
+        """One record per cell, as `rag facts --json` prints them."""
+        out = []
+        for c in self.cells:
+            out.append({"source": self.source, "page": self.page, "statement": self.statement,
+                        "caption": self.caption, "row": list(self.path), "period": c.period.label,
+                        "value": c.value, "unit": "%" if c.percent else self.unit,
+                        "scale": 1 if c.percent else self.scale, "text": c.text, "start": c.start, "end": c.end})
+        return out
+
+    def to_record(self) -> tuple[str, dict]:
+        """(document, metadata) for the store: the row's text and everything else as JSON."""
+        import json
+
+        cells = [[asdict(c.period), c.value, c.text, c.start, c.end, c.percent] for c in self.cells]
+        return self.text, {"source": self.source, "page": self.page or 0, "statement": self.statement,
+                           "caption": self.caption, "path": json.dumps(self.path), "unit": self.unit,
+                           "scale": self.scale, "start": self.start, "end": self.end, "cells": json.dumps(cells)}
+
+    @classmethod
+    def from_record(cls, text: str, meta: dict) -> Row:
+        import json
+
+        cells = tuple(Cell(Period(**p), v, t, s, e, pc) for p, v, t, s, e, pc in json.loads(meta["cells"]))
+        return cls(source=meta["source"], page=meta.get("page") or None, statement=meta["statement"],
+                   caption=meta.get("caption", ""), path=tuple(json.loads(meta["path"])), unit=meta.get("unit", ""),
+                   scale=float(meta.get("scale", 1)), text=text, start=int(meta["start"]), end=int(meta["end"]),
+                   cells=cells)
+
+
+# --- words with their place on the page --------------------------------------------------------
+
+@dataclass
+class Word:
+    text: str
+    start: int
+    end: int
+    x0: float
+    x1: float
+
+
+@dataclass
+class Line:
+    start: int
+    end: int
+    words: list[Word]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    def split(self) -> tuple[list[Word], list[Word]]:
+        """The label's words and the cells' words: the cells are the run of figures (and
+        dashes, "$" and "%" signs) that ends the line."""
+        i = len(self.words)
+        while i > 0 and (_is_cell_word(self.words[i - 1].text)):
+            i -= 1
+        return self.words[:i], self.words[i:]
+
+
+def _is_cell_word(t: str) -> bool:
+    return bool(_NUMBER.match(t) or _DASH.match(t) or t in ("$", "%", "$(", ")"))
+
+
+def lines_of(text: str, layout: list[tuple[int, int, float, float]] | None) -> list[Line]:
+    """The page's lines of words; a word's x extent from `layout` ((start, end, x0, x1) per word,
+    in text offsets), else its column in the line (a monospaced text table)."""
+    boxes = {s: (x0, x1) for s, _, x0, x1 in layout or ()}
+    out = []
+    for m in re.finditer(r"[^\n]+", text):
+        ws = []
+        for w in re.finditer(r"\S+", m.group(0)):
+            s = m.start() + w.start()
+            x0, x1 = boxes.get(s, (float(w.start()) * 5, float(w.end()) * 5))
+            ws.append(Word(w.group(0), s, s + len(w.group(0)), x0, x1))
+        if ws:
+            out.append(Line(m.start(), m.end(), ws))
+    return out
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def statement_of(lines: list[Line]) -> str | None:
+    """The statement a page's title names, read in its first lines (a title, not a mention)."""
+    for line in lines[:8]:
+        t = line.text
+        if len(t) > 120:
+            continue
+        for kind, pat in STATEMENTS:
+            if pat.search(t):
+                return kind
+    return None
+
+
+def _cells(words: list[Word]) -> list[tuple[str, int, int, float, float, float | None, bool]]:
+    """A row's cells: (text, start, end, x0, x1, value, percent); "$" joins the figure after it,
+    a lone "%" the figure before it."""
+    out: list[list] = []
+    for w in words:
+        if w.text in ("$", "$("):
+            continue
+        if w.text in ("%", ")") and out:
+            c = out[-1]
+            c[0], c[2], c[4] = c[0] + (" " if w.start > c[2] else "") + w.text, w.end, w.x1
+            c[6] = c[6] or w.text == "%"
+            continue
+        out.append([w.text, w.start, w.end, w.x0, w.x1, None, w.text.endswith("%")])
+    for c in out:
+        c[5] = parse_value(c[0])
+    return [tuple(c) for c in out]
+
+
+def parse_value(text: str) -> float | None:
+    """ "(1,676)" -> -1676.0, "7 %" -> 7.0, "—" -> None."""
+    t = text.replace(" ", "").replace("$", "").replace(",", "").rstrip("%")
+    neg = t.startswith("(") or t.startswith("-")
+    t = t.strip("()-")
+    try:
+        v = float(t)
+    except ValueError:
+        return None
+    return -v if neg else v
+
+
+def _is_row(line: Line) -> bool:
+    """A line that ends in figures: not a sentence that ends with one, not a header of years."""
+    label, cells = line.split()
+    figures = [w.text for w in cells if _NUMBER.match(w.text)]
+    if not figures or (len(label) > 12 and len(figures) < 3):
+        return False
+    return not all(_YEAR.match(f) for f in figures)
+
+
+@dataclass
+class _Column:
+    x0: float
+    x1: float
+    period: Period | None  # None: a "Change" or "%" column
+
+
+_HEAD = re.compile(r"^(?:(?:FY|Fiscal|Q[1-4])\s?)?'?((?:19|20)\d\d)$", re.I)
+_MONTH_DAY = re.compile(r"^([A-Za-z]{3,9})\.?\s+(\d{1,2}),?$")
+_SPAN = re.compile(r"\b(ended|ending|as of|months|weeks|year|quarter)\b", re.I)
+
+
+def _header_columns(header: list[Line], kind: str | None, positioned: bool) -> list[_Column]:
+    """The period columns a table's header lines name, each with its x extent: a year standing
+    alone (a title line's "For the Years Ended May 31, 2022, 2021 and 2020" heads no column),
+    with the month and day beside it or above it ("July 1," over "2023"), under the span label
+    above it that is nearest in x ("Three Months Ended", "Year Ended May 31,")."""
+    phrases = [[(t, x0, x1) for t, x0, x1 in (_phrases(ln) if positioned else _words(ln))] for ln in header]
+    cols: list[_Column] = []
+    for li, line in enumerate(phrases):
+        for text, x0, x1 in line:
+            m = _HEAD.match(text.strip(",()")) or _dated(text)
+            if not m or (not positioned and not _header_like(header[li])):
+                continue
+            year = int(m.group(1) if isinstance(m, re.Match) else m[0])
+            md = None if isinstance(m, re.Match) else m[1]
+            if md is None and (above := _nearest(phrases[:li], x0, x1, lambda t: _MONTH_DAY.match(t), 12)):
+                got = _MONTH_DAY.match(above[0])
+                if _MONTH.match(got.group(1)):
+                    md = (_MONTHS[got.group(1)[:3].lower()], int(got.group(2)))
+                    x0 = min(x0, above[1])
+            # the span over the column, or at the left of its own line ("Quarters Ended March 31, 2023 2022")
+            span = _nearest(phrases[:li], x0, x1, _span_phrase, 1e9) or \
+                _nearest([[p for p in line if p[2] < x0]], x0, x1, _span_phrase, 1e9)
+            cols.append(_Column(x0, x1, _period(year, md, span[0] if span else "", kind)))
+    return cols
+
+
+def _span_phrase(text: str) -> bool:
+    """A label over columns ("Three Months Ended", "Year Ended May 31,"); not a title line that
+    names the years itself ("For the Years Ended May 31, 2022, 2021 and 2020")."""
+    return bool(_SPAN.search(text)) and len(text) <= 40 and not re.search(r"\b(?:19|20)\d\d\b", text)
+
+
+def _words(line: Line) -> list[tuple[str, float, float]]:
+    """Without positions: the words before a line's first year are one phrase ("Quarters ended
+    March 31,"), each year after them one; a line without years is one phrase."""
+    first = next((n for n, w in enumerate(line.words) if _YEAR.match(w.text.strip(",()"))), len(line.words))
+    head = line.words[:first]
+    out = [(" ".join(w.text for w in head), head[0].x0, head[-1].x1)] if head else []
+    return out + [(w.text, w.x0, w.x1) for w in line.words[first:]]
+
+
+def _dated(text: str) -> tuple[int, tuple[int, int]] | None:
+    """ "Dec 31, 2022" as one phrase -> (2022, (12, 31))."""
+    if len(text) > 40:
+        return None
+    m = re.fullmatch(r"(?:[A-Za-z ]*\b(?:ended|ending|of)\s+)?([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+((?:19|20)\d\d)",
+                     text.strip(), re.I)
+    if m and _MONTH.match(m.group(1)):
+        return int(m.group(3)), (_MONTHS[m.group(1)[:3].lower()], int(m.group(2)))
+    return None
+
+
+def _nearest(lines: list[list[tuple[str, float, float]]], x0: float, x1: float, want, limit: float):
+    """The phrase of the lines above that `want` accepts and stands nearest over [x0, x1]: in x
+    first (0 when they overlap), then in lines."""
+    best = None
+    for depth, line in enumerate(reversed(lines)):
+        for text, p0, p1 in line:
+            if not want(text):
+                continue
+            d = max(p0 - x1, x0 - p1, 0)
+            if d <= limit and (best is None or (d, depth) < best[0]):
+                best = ((d, depth), (text, p0, p1))
+    return best[1] if best else None
+
+
+def _phrases(line: Line, gap: float = 12.0) -> list[tuple[str, float, float]]:
+    """A header line cut where words stand apart ("Three Months Ended" | "Nine Months Ended") and
+    after each year, which ends a column's head ("FISCAL 2022" | "FISCAL 2021", close together)."""
+    out: list[list] = []
+    for w in line.words:
+        if out and w.x0 - out[-1][2] <= gap and not _YEAR.match(out[-1][0].split()[-1]) and \
+                not re.fullmatch(r"(?i)fy|fiscal", w.text):
+            out[-1][0] += " " + w.text
+            out[-1][2] = w.x1
+        else:
+            out.append([w.text, w.x0, w.x1])
+    return [tuple(p) for p in out]
+
+
+_SPAN_DATE = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s*$")
+
+
+def _period(year: int, month_day, span: str, kind: str | None) -> Period:
+    """A column's period from its year, the month and day above or beside it, and the span label
+    over it: "Year Ended May 31," + 2022 -> Year Ended May 31, 2022 (12 months, 2022-05-31)."""
+    span = " ".join(span.split())
+    m = _LENGTH.search(span)
+    months = None
+    if m:  # "Three Months Ended", "52 Weeks Ended"; "Quarter Ended" is 3, "Year Ended" 12
+        months = _LENGTHS[m.group(1).lower()] if m.group(1) else (3 if m.group(3).lower().startswith("quarter") else 12)
+    tail = _SPAN_DATE.search(span)
+    if tail and not _MONTH.match(tail.group(1)):
+        tail = None
+    if tail:
+        label, md = f"{span.rstrip(', ')}, {year}", (_MONTHS[tail.group(1)[:3].lower()], int(tail.group(2)))
+    elif month_day:
+        name = datetime.date(2000, month_day[0], 1).strftime("%B")
+        label, md = f"{span} {name} {month_day[1]}, {year}".strip(), month_day[:2]
+    else:
+        label, md = f"{span} {year}".strip(), None
+    end = None
+    if md:
+        try:
+            end = datetime.date(year, md[0], md[1]).isoformat()
+        except ValueError:
+            end = None
+    instant = months is None and (kind == "balance" or bool(re.search(r"\b(as of|at)\b", span, re.I)) or
+                                  (bool(md) and not re.search(r"\bended\b", span, re.I)))
+    return Period(label=label, year=year, months=months, end=end, instant=instant)
+
+
+def _scale(lines: list[Line]) -> float | None:
+    for line in reversed(lines):
+        if m := _SCALE.search(line.text):
+            return _SCALES[m.group(1).lower()]
+    return None
+
+
+def _caption(lines: list[Line]) -> str:
+    """The table's title: the last line above its header that is words, not figures or periods."""
+    for line in reversed(lines):
+        t = line.text
+        if len(t) > 6 and not _is_row(line) and not _YEAR.search(t.split()[-1].strip(",")) and not _SPAN.search(t) and \
+                re.search(r"[A-Za-z]{3,}", t) and not re.fullmatch(r"[\d\W]+", t):
+            return t[:200]
+    return ""
+
+
+def read_rows(text: str, layout=None, *, source: str = "", page: int | None = None) -> list[Row]:
+    """Every table row of a page with at least one figure under a period column."""
+    lines = lines_of(text, layout)
+    if sum(_is_row(ln) for ln in lines) < 2:
+        return []
+    kind = statement_of(lines)
+    rows: list[Row] = []
+    i, last = 0, None
+    # a page's last lines are its footer: "Apple Inc. | Q3 2023 Form 10-Q | 16" is no row
+    while len(lines) > 3 and len(lines[-1].split()[1]) == 1:
+        lines = lines[:-1]
+    while i < len(lines):
+        if not _is_row(lines[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and (_is_row(lines[j]) or _continues_table(lines, j)):
+            j += 1
+        got, last = _read_block(text, lines, i, j, kind, source, page, last, bool(layout))
+        rows += got
+        i = j
+    return rows
+
+
+def _continues_table(lines: list[Line], j: int) -> bool:
+    """A label line inside a table ("Current liabilities:", a label wrapped onto two lines): a
+    short line followed, within two lines, by another row."""
+    t = lines[j].text
+    return len(t) <= 160 and any(_is_row(ln) for ln in lines[j + 1:j + 3]) and not _header_like(lines[j])
+
+
+def _header_like(line: Line) -> bool:
+    years = sum(bool(_YEAR.match(w.text.strip(",()"))) for w in line.words)
+    return years >= 2 or (years >= 1 and len(line.words) <= 3)
+
+
+def _header_above(lines: list[Line], i: int) -> tuple[list[Line], int]:
+    """The header lines right above row `i`: lines with years, dates or span labels, up to twenty
+    (Apple's dates take two lines each, Nike's "% CHANGE EXCLUDING CURRENCY CHANGES" five), stopping at a sentence or another table's row."""
+    k = i
+    while k > 0 and i - k < 20:
+        ln = lines[k - 1]
+        t = ln.text
+        if _is_row(ln) and not _header_like(ln):
+            break
+        if len(t) > 110:
+            break
+        k -= 1
+    head = lines[k:i]
+    # keep from the first line that holds a year, a date or a span
+    for n, ln in enumerate(head):
+        if _header_like(ln) or re.search(r"\b(ended|as of|months|weeks|fiscal|year)\b", ln.text, re.I):
+            return head[n:], k + n
+    return [], i
+
+
+def _lead(header: list[Line]) -> list[Line]:
+    """The label lines between a header's last period line and the first row ("Net sales by
+    category:"): the parents of the rows below."""
+    last = max((n for n, ln in enumerate(header) if _header_like(ln) or _HEAD.search(ln.text.split()[-1].strip(",()"))),
+               default=len(header) - 1)
+    return [ln for ln in header[last + 1:] if not _SCALE.search(ln.text)]
+
+
+def _read_block(text: str, lines: list[Line], i: int, j: int, kind: str | None, source: str, page: int | None,
+                last: tuple | None, layout: bool) -> tuple[list[Row], tuple | None]:
+    """The rows of lines[i:j] under the header above them; a block without a header of its own
+    (a table broken by a long wrapped label) continues the one before it on the page."""
+    header, h0 = _header_above(lines, i)
+    cols = _header_columns(header, kind, layout)
+    if cols:
+        above = lines[max(0, h0 - 4):h0]
+        caption = _caption(lines[max(0, h0 - 6):h0] + [ln for ln in header if not _header_like(ln)][:1])
+        page_scale = _scale(lines[:h0] + header)
+        statement = kind or ("segment" if any(_SEGMENT.search(ln.text) for ln in above + header) else "other")
+        last = (cols, caption, page_scale, statement)
+    elif last is not None:
+        cols, caption, page_scale, statement = last
+    else:
+        return [], None
+    return _block_rows(text, (_lead(header) if cols is last[0] and header else []) + lines[i:j], cols, caption, page_scale, statement, source, page, layout), last
+
+
+def _block_rows(text: str, block: list[Line], cols: list[_Column], caption: str, page_scale: float | None,
+                statement: str, source: str, page: int | None, positioned: bool) -> list[Row]:
+    """Rows with their parents: a label line ("Current assets:") is the parent of the rows below
+    it that are indented deeper, until a row at its depth ("Total current assets")."""
+    money = any("$" in ln.text for ln in block)
+    parents: list[tuple[float, str]] = []
+    pending: Line | None = None
+    out = []
+    for ln in block:
+        label_words, cell_words = ln.split()
+        if not _is_row(ln):
+            if pending is not None:
+                while parents and (parents[-1][0] >= pending.words[0].x0 - 2 or not positioned):
+                    parents.pop()
+                parents.append((pending.words[0].x0, pending.text.rstrip(":")))
+            pending = ln
+            continue
+        x = label_words[0].x0 if label_words else ln.words[0].x0
+        start, label = ln.start, " ".join(w.text for w in label_words)
+        if pending is not None:
+            if (label[:1].islower() and not pending.text.endswith(":")) or not label:  # a label wrapped onto the row's line
+                label, start = f"{pending.text} {label}".strip(), pending.start
+            else:
+                if not positioned:
+                    parents.clear()
+                parents.append((pending.words[0].x0, pending.text.rstrip(":")))
+        pending = None
+        # a parent holds the rows indented under it; text without positions shows no indent: a
+        # label line ("Cash provided by investing activities:") holds the rows up to the next one
+        while positioned and parents and parents[-1][0] >= x - 2:
+            parents.pop()
+        cells = _assign(_cells(cell_words), cols, positioned)
+        if not cells or not label:
+            continue
+        per_share = bool(_PER_SHARE.search(" ".join(p for _, p in parents[-3:]) + " " + label))
+        out.append(Row(source=source, page=page, statement=statement, caption=caption,
+                       path=tuple(p for _, p in parents[-3:]) + (label,),
+                       unit="USD/share" if per_share else ("USD" if money else ""),
+                       scale=1.0 if per_share else (page_scale or 1.0),
+                       text=text[start:ln.end], start=start, end=ln.end, cells=tuple(cells)))
+    return out
+
+
+def _assign(cells: list, cols: list[_Column], positioned: bool) -> list[Cell]:
+    """Each figure under its period's column: by position where the page gives positions (the
+    column whose extent overlaps it, else the nearest), by order where the row has exactly as
+    many figures as there are periods."""
+    numbers = [c for c in cells if not c[6]]
+    if len(numbers) == len(cols) and all(c[4] <= c2[3] for c, c2 in zip(numbers, numbers[1:])):
+        return [Cell(col.period, c[5], c[0], c[1], c[2]) for c, col in zip(numbers, cols)]
+    if not positioned:
+        return []  # without positions, a row that does not fill the header is not read
+    out, used = [], set()
+    for c in cells:
+        if c[6]:
+            continue  # a change column's percentage is not the period's figure
+        mid = (c[3] + c[4]) / 2
+        gaps = [(max(col.x0 - c[4], c[3] - col.x1, 0), abs(mid - (col.x0 + col.x1) / 2), n) for n, col in enumerate(cols)]
+        gap, _, n = min(gaps)
+        if gap <= 10 and n not in used:
+            used.add(n)
+            out.append(Cell(cols[n].period, c[5], c[0], c[1], c[2]))
+    return out
+
+
+# --- finding rows -------------------------------------------------------------------------------
+
+class FactIndex:
+    """The table rows of an index, found by where they stand (the rows inside a chunk) and by
+    what their labels say (the rows a figure question names)."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
+        self._at: dict[tuple[str, int], list[Row]] = {}
+        for r in rows:
+            self._at.setdefault((r.source, r.page or 0), []).append(r)
+        self._stems: list[frozenset[str]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def within(self, source: str, page: int | None, start: int, end: int) -> tuple[Row, ...]:
+        """The rows whose text lies inside [start, end) of a page."""
+        return tuple(r for r in self._at.get((source, page or 0), ()) if r.start >= start and r.end <= end)
+
+    def at(self, source: str, page: int | None, start: int, end: int) -> Row | None:
+        """The row that a quoted line [start, end) of a page is, or is part of."""
+        for r in self._at.get((source, page or 0), ()):
+            if r.start <= start < r.end or start <= r.start < end:
+                return r
+        return None
+
+    @staticmethod
+    def label_stems(r: Row) -> frozenset[str]:
+        from rag.extractive.terms import stems_of
+
+        return frozenset(stems_of(r.label))
+
+    def stems(self) -> list[frozenset[str]]:
+        """Each row's label words (its parents' and caption's too), stemmed; built on first use."""
+        if self._stems is None:
+            from rag.extractive.terms import stems_of
+
+            self._stems = [frozenset(stems_of(" ".join(r.path + (r.caption,)))) for r in self.rows]
+        return self._stems
+
+    def search(self, terms: list[tuple[frozenset[str], float]], sources: list[str] | None,
+               asked=None, statement: str | None = None, n: int = 5,
+               min_coverage: float = 0.6) -> list[tuple[float, Row]]:
+        """The rows whose labels (with their parents) name most of `terms` ((stems, weight) of
+        the question's words, its period and its documents' names left out), in `sources`, with
+        a column of the period `asked`: best first, a row of the statement named ahead."""
+        if not terms:
+            return []
+        total = sum(w for _, w in terms)
+        allowed = set(sources) if sources else None
+        scored = []
+        for r, stems in zip(self.rows, self.stems()):
+            if allowed is not None and r.source not in allowed:
+                continue
+            got = sum(w for s, w in terms if s & stems)
+            if got < min_coverage * total:
+                continue
+            fit = max((period_fit(c.period, asked) for c in r.cells), default=0.0) if asked else 1.0
+            if fit <= 0:
+                continue
+            # a shorter label says less else: "Total revenues" before "Total revenues by region"
+            extra = len(self.label_stems(r) - {x for s, _ in terms for x in s})
+            score = got / total + 0.3 * (statement is not None and r.statement == statement) + 0.2 * fit - 0.02 * extra
+            scored.append((score, r))
+        scored.sort(key=lambda x: (-x[0], x[1].source, x[1].page or 0, x[1].start))
+        return scored[:n]
+
+
+def period_fit(p: Period, asked) -> float:
+    """How well a column's period is the one a question asks (rag.framing.Period): 1 for the same
+    span and end, 0 for another period; between, where one side does not say (a column headed
+    "2022" alone, a question naming only its fiscal year). A 10-K's columns are named by the
+    year their fiscal year ends in: "Year Ended May 31, 2022" is FY2022."""
+    if asked is None:
+        return 1.0
+    if asked.months and p.months and asked.months != p.months:
+        return 0.0  # a quarter is not the nine months that end with it
+    if asked.end and p.end:
+        days = abs((datetime.date.fromisoformat(p.end) - asked.end).days)
+        return 1.0 if days <= 7 else 0.0
+    if asked.year and p.year:
+        if asked.year != p.year:
+            # "Q1 FY2024" of a fiscal year ending in January ends in calendar 2023
+            return 0.2 if asked.quarter and not asked.end and p.year == asked.year - 1 else 0.0
+    if asked.quarter and not p.months and not p.instant:
+        return 0.3  # a quarter asked, the column's span unknown
+    if asked.months == 12 and not p.months and not p.instant:
+        return 0.8
+    return 1.0
+
+
+# "gross profit divided by total revenue", "net cash provided by operating activities minus
+# additions to property, plant and equipment", "(beginning + ending inventory) / 2"
+_OPERATOR = re.compile(r"\b(?:divided by|minus|plus|times|multiplied by|less|over|and then|as a percentage of|"
+                       r"as a share of|relative to|ratio of|the sum of|the average of|average of|averaged|average)\b|\s[-−]\s|[+*/×÷()=;]|"
+                       r"\b(?:using|defined as|calculated as|computed as|where|based on)\b", re.I)
+
+
+def operand_phrases(definition: str) -> list[str]:
+    """The line items a definition combines, in order: "gross profit divided by total revenue"
+    -> ["gross profit", "total revenue"]. Words only, no figures; each at most once."""
+    out: list[str] = []
+    for part in _OPERATOR.split(definition):
+        words = re.sub(r"\b(?:the|a|an|its|their|company'?s|total of)\b", " ", part, flags=re.I)
+        words = " ".join(words.split()).strip(" .'\"")
+        if re.search(r"[A-Za-z]{3,}", words) and not re.fullmatch(r"[\d.\s%]+(days?)?", words) and words not in out \
+                and not re.match(r"(?i)not\b|and\b|or\b", words):
+            out.append(words)
+    return out

@@ -1,0 +1,231 @@
+"""Tables read as facts (rag.facts): a statement's rows with their parents, each figure under the
+period its column's header names, its unit and scale, and the exact text it came from. Synthetic
+tables: a text one (read by order) and a real PDF written here with matplotlib, whose words PDFium
+places (read by position), with an empty cell, a change column and a header over three lines."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.facts import FactIndex, Period, Row, period_fit, read_rows
+from rag.framing import Period as Asked
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TEXT_TABLE = """WIDGETCO, INC.
+CONSOLIDATED STATEMENTS OF CASH FLOWS
+Year Ended March 31,
+(In millions) 2024 2023 2022
+Cash provided by operations:
+Net income $ 1,200 $ 950 $ 800
+Depreciation 310 290 270
+Cash provided by investing activities:
+Purchases of widgets plant (758) (695) —
+Other investing activities 12 (4) 7
+"""
+
+
+def test_text_table_rows_periods_values_and_parents():
+    rows = read_rows(TEXT_TABLE, None, source="w.txt", page=None)
+    by = {r.label: r for r in rows}
+    assert set(by) == {"Net income", "Depreciation", "Purchases of widgets plant", "Other investing activities"}
+    capex = by["Purchases of widgets plant"]
+    assert capex.statement == "cash_flow" and capex.scale == 1e6 and capex.unit == "USD"
+    assert capex.path == ("Cash provided by investing activities", "Purchases of widgets plant")
+    assert [(c.period.year, c.period.months, c.value) for c in capex.cells] == [
+        (2024, 12, -758.0), (2023, 12, -695.0), (2022, 12, None)]  # a dash: an empty cell
+    assert capex.cells[0].period.label == "Year Ended March 31, 2024"
+    assert capex.cells[0].period.end == "2024-03-31"
+    for r in rows:  # every cell's text is exactly where its offsets say
+        for c in r.cells:
+            assert TEXT_TABLE[c.start:c.end] == c.text
+        assert TEXT_TABLE[r.start:r.end] == r.text
+
+
+def test_text_row_that_does_not_fill_the_header_is_not_guessed():
+    """Without positions a row with fewer figures than periods cannot say which it lacks."""
+    text = "BALANCE SHEETS\n(in thousands) 2024 2023\nCash 10 20\nGoodwill 30\nTotal assets 40 50\n"
+    rows = {r.label: r for r in read_rows(text, None)}
+    assert "Goodwill" not in rows
+    assert rows["Cash"].statement == "balance" and rows["Cash"].scale == 1e3
+    assert rows["Total assets"].cells[1].value == 50.0
+
+
+def test_sentence_ending_in_a_figure_is_not_a_row():
+    text = "INCOME STATEMENTS\n(in millions) 2024 2023\nRevenue 10 20\nCost 5 6\n" \
+           "Our revenue grew because customers bought many more widgets than in the prior year 2024 17\n"
+    assert {r.label for r in read_rows(text, None)} == {"Revenue", "Cost"}
+
+
+# --- a real PDF: positions decide the columns -------------------------------------------------------
+
+# (x in inches, line, text): a quarter table whose dates take two lines each, under span labels
+PDF_WORDS = [
+    (0.5, 0, "Widgetco Segment Results"),
+    (0.5, 1, "(In millions)"),
+    (3.0, 1, "Three Months Ended"), (5.6, 1, "Nine Months Ended"),
+    (3.0, 2, "July 1,"), (4.0, 2, "June 25,"), (5.6, 2, "July 1,"), (6.6, 2, "June 25,"),
+    (3.0, 3, "2024"), (4.0, 3, "2023"), (4.8, 3, "Change"), (5.6, 3, "2024"), (6.6, 3, "2023"),
+    (0.5, 4, "Net sales by region:"),
+    (0.7, 5, "Americas"), (3.0, 5, "$ 1,500"), (4.0, 5, "$ 1,400"), (4.8, 5, "7 %"), (5.6, 5, "4,200"), (6.6, 5, "4,000"),
+    # no figure for the quarter a year ago: the cells after it must not shift left
+    (0.7, 6, "Europe"), (3.0, 6, "900"), (4.8, 6, "— %"), (5.6, 6, "2,500"), (6.6, 6, "2,300"),
+    (0.7, 7, "Asia"), (3.0, 7, "300"), (4.0, 7, "280"), (4.8, 7, "7 %"), (5.6, 7, "800"), (6.6, 7, "790"),
+    (0.5, 8, "Total net sales"), (3.0, 8, "$ 2,700"), (4.0, 8, "$ 1,680"), (4.8, 8, "61 %"), (5.6, 8, "7,500"),
+    (6.6, 8, "7,090"),
+]
+
+
+@pytest.fixture(scope="module")
+def segment_pdf(tmp_path_factory) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["pdf.fonttype"] = 42
+    import matplotlib.pyplot as plt
+
+    path = tmp_path_factory.mktemp("pdf") / "WIDGETCO_2024Q3.pdf"
+    fig = plt.figure(figsize=(8.5, 11))
+    for x, line, text in PDF_WORDS:
+        fig.text(x / 8.5, 0.95 - line * 0.02, text, fontsize=8, family="DejaVu Sans")
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def test_pdf_columns_by_position(segment_pdf):
+    from rag.indexer import read_document
+
+    _, pages, _ = read_document(segment_pdf)
+    [page] = pages
+    assert page.layout, "a page with a table gets word boxes"
+    rows = {r.label: r for r in read_rows(page.text, page.layout, source=str(segment_pdf), page=1)}
+    europe = rows["Europe"]
+    assert europe.path == ("Net sales by region", "Europe")
+    got = {(c.period.months, c.period.end): c.value for c in europe.cells}
+    assert got == {(3, "2024-07-01"): 900.0, (9, "2024-07-01"): 2500.0, (9, "2023-06-25"): 2300.0}
+    americas = rows["Americas"]
+    assert [c.period.label for c in americas.cells] == [
+        "Three Months Ended July 1, 2024", "Three Months Ended June 25, 2023",
+        "Nine Months Ended July 1, 2024", "Nine Months Ended June 25, 2023"]
+    assert all(not c.percent for c in americas.cells)  # the change column is no period
+    assert americas.scale == 1e6 and americas.unit == "USD"
+    for r in rows.values():
+        for c in r.cells:
+            assert page.text[c.start:c.end] == c.text
+
+
+# --- periods and search ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("period, asked, fits", [
+    (Period("Year Ended May 31, 2022", 2022, 12, "2022-05-31"), Asked(year=2022, months=12), True),
+    (Period("Year Ended May 31, 2021", 2021, 12, "2021-05-31"), Asked(year=2022, months=12), False),
+    (Period("Three Months Ended July 1, 2023", 2023, 3, "2023-07-01"),
+     Asked(year=2023, quarter=3, months=3, end=datetime.date(2023, 7, 1)), True),
+    (Period("Nine Months Ended July 1, 2023", 2023, 9, "2023-07-01"),
+     Asked(year=2023, quarter=3, months=3, end=datetime.date(2023, 7, 1)), False),
+    (Period("May 31, 2022", 2022, None, "2022-05-31", True), Asked(year=2022, end=datetime.date(2022, 5, 31), instant=True), True),
+    (Period("2020", 2020), Asked(year=2019), False),
+])
+def test_period_fit(period, asked, fits):
+    assert (period_fit(period, asked) > 0) is fits
+
+
+def _row(label, statement, cells, parents=()):
+    return Row(source="s", page=1, statement=statement, caption="", path=tuple(parents) + (label,), unit="USD",
+               scale=1e6, text=label, start=0, end=len(label),
+               cells=tuple(__import__("rag.facts", fromlist=["Cell"]).Cell(p, v, str(v), 0, 1) for p, v in cells))
+
+
+def test_search_by_label_statement_and_period():
+    from rag.extractive.terms import stems_of
+
+    fy22, fy21 = Period("2022", 2022, 12), Period("2021", 2021, 12)
+    rows = [_row("Additions to property and equipment", "cash_flow", [(fy22, 758), (fy21, 695)]),
+            _row("Property and equipment, net", "balance", [(fy22, 4791)]),
+            _row("Additions to property and equipment", "other", [(fy21, 700)])]
+    idx = FactIndex(rows)
+    terms = [(frozenset(stems_of(w)), 1.0) for w in ("additions", "property", "equipment")]
+    got = idx.search(terms, None, Asked(year=2022, months=12), "cash_flow")
+    assert got[0][1] is rows[0]
+    assert rows[2] not in [r for _, r in got]  # no column of FY2022
+    assert idx.within("s", 1, 0, 100) == tuple(rows)
+
+
+def test_row_record_round_trip():
+    r = read_rows(TEXT_TABLE, None, source="w.txt", page=3)[0]
+    text, meta = r.to_record()
+    assert all(v is not None for v in meta.values())
+    assert Row.from_record(text, meta) == r
+
+
+# --- rag facts ---------------------------------------------------------------------------------------
+
+def test_rag_facts_cli(tmp_path):
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "widgetco.txt").write_text(TEXT_TABLE)
+    (corpus / "notes.md").write_text("# Notes\n\nNo tables here, only words about widgets.\n")
+    env = {"RAG_EMBED_MODEL": "hash", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+    def rag(*args):
+        return subprocess.run([sys.executable, "-m", "rag", *args, "--index", str(tmp_path / "idx")], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    assert rag("ingest", str(corpus)).returncode == 0
+    out = rag("facts", "widgetco.txt", "--json")
+    facts = json.loads(out.stdout)
+    capex = [f for f in facts if f["row"][-1] == "Purchases of widgets plant"]
+    assert [(f["period"], f["value"], f["text"]) for f in capex] == [
+        ("Year Ended March 31, 2024", -758.0, "(758)"), ("Year Ended March 31, 2023", -695.0, "(695)"),
+        ("Year Ended March 31, 2022", None, "—")]
+    assert capex[0]["statement"] == "cash_flow" and capex[0]["scale"] == 1e6
+    assert set(capex[0]) == {"source", "page", "statement", "caption", "row", "period", "value", "unit", "scale",
+                             "text", "start", "end"}
+    assert json.loads(rag("facts", "notes.md", "--json").stdout) == []
+    assert rag("facts", "widgetco.txt", "--csv", "--statement", "balance").stdout.strip().count("\n") == 0
+    bad = rag("facts", "nope.pdf")
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+def test_rows_stored_beside_chunks(settings, tmp_path):
+    """Rows are stored with the chunks, in an embedded index and on a Chroma server alike; a
+    changed document replaces its rows, a removed one takes them along."""
+    from rag.indexer import ingest, remove
+    from rag.store import Store
+
+    doc = tmp_path / "widgetco.txt"
+    doc.write_text(TEXT_TABLE)
+    ingest([doc], settings)
+    rows = Store(settings).committed_rows()
+    assert {r.label for r in rows} == {"Net income", "Depreciation", "Purchases of widgets plant",
+                                       "Other investing activities"}
+    doc.write_text(TEXT_TABLE.replace("Depreciation 310 290 270", "Amortization 31 29 27"))
+    ingest([doc], settings)
+    store = Store(settings)
+    assert {r.label for r in store.committed_rows()} == {"Net income", "Amortization", "Purchases of widgets plant",
+                                                         "Other investing activities"}
+    assert len(store.row_keys()) == 4  # the old version's rows are gone
+    remove(str(doc), settings)
+    assert Store(settings).committed_rows() == [] and Store(settings).row_keys() == []
+
+
+@pytest.mark.parametrize("definition, operands", [
+    ("gross profit divided by total revenue", ["gross profit", "total revenue"]),
+    ("net cash provided by operating activities minus additions to property, plant and equipment",
+     ["net cash provided by operating activities", "additions to property, plant and equipment"]),
+    ("(cash and equivalents + short-term investments + accounts receivable, net) divided by total current liabilities",
+     ["cash and equivalents", "short-term investments", "accounts receivable, net", "total current liabilities"]),
+    ("cost of sales divided by average inventories", ["cost of sales", "inventories"]),
+])
+def test_operand_phrases(definition, operands):
+    from rag.facts import operand_phrases
+
+    assert operand_phrases(definition) == operands
