@@ -256,7 +256,9 @@ def _entities(question: str, terms: dict[str, Term], idf) -> tuple[list[frozense
     document uses under any spelling ("France")."""
     entities, unknown = [], []
     by_word = {t.word: t for t in terms.values()}
-    for name in _ENTITY.findall(question):
+    # "McDonald's U.S. comparable sales": a possessive ends the owner's name; what follows is another
+    runs = [part for name in _ENTITY.findall(question) for part in re.split(r"(?<=['’]s)\s+", name) if part]
+    for name in runs:
         name = " ".join(w for w in name.split() if not _NOT_ENTITY.fullmatch(w.strip("'’s")))
         ent = [by_word[w] for w in content_words(name) if w in by_word] if name else []
         if ent:

@@ -51,6 +51,27 @@ def test_terms_drop_filler_and_possessives_and_use_aliases():
     assert "q1" in qwen.stems
 
 
+def test_a_possessive_ends_a_name():
+    """"McDonald's U.S. comparable sales": the segment is a name of its own, required apart from
+    the company, not hidden behind the company's rarer word."""
+    q = analyze("How much did McDonald's U.S. comparable sales grow?", _Idf())
+    assert len(q.entities) == 2
+    assert len(analyze("How much did Morgan Stanley Wealth revenue grow?", _Idf()).entities) == 1
+
+
+def test_analyst_framing_is_read_out_of_the_question():
+    """An analyst's preamble and instructions are not what is asked; the period, statement and a
+    second question joined on are kept."""
+    q = analyze("Assume that you are a public equities analyst. Answer the following question by primarily using "
+                "information that is shown in the cash flow statement. What is the FY2022 capital expenditure "
+                "amount (in USD millions) for Nike?", _Idf())
+    assert q.text == "What is the FY2022 capital expenditure amount for Nike?"
+    assert q.statement == "cash_flow" and q.period.year == 2022 and q.period.months == 12
+    assert "fy2022" not in {t.word for t in q.terms}  # a period, not a word to match
+    two = analyze("How many shares did Acme repurchase in 2022, and for how much?", _Idf())
+    assert two.multi and two.second_ask == "amount"
+
+
 def test_question_defines_its_own_abbreviation():
     q = analyze("What did Alibaba International Digital Commerce (AIDC) report?", _Idf())
     assert "aidc" in next(t for t in q.terms if t.word == "digital").stems

@@ -139,6 +139,9 @@ def test_passage_features():
 
 # rule, question, passage, chunk fields, sentence, what the rule does to it: (feature or "score", lower?)
 RULES = [
+    ("cause_not_subject", "What drove the change in WidgetCo's gross margin?",
+     "Operating income increased 23%, driven by gross margin expansion.", {},
+     "Operating income increased 23%, driven by gross margin expansion.", "coverage", True),
     ("leans_on_previous", "How many daily active users does Amap have?",
      "Amap is a navigation app. It has 170 million daily active users.", {},
      "It has 170 million daily active users.", "coverage", False),
@@ -202,6 +205,11 @@ def test_computed_figure():
     assert ask(defined).abstained
     assert ask("What was WidgetCo's gross margin in 2024?").text.startswith("45%")
     assert not ask(defined, frozenset({"computed_figure"})).abstained
+    # a verdict resting on a figure the question asks to be shown is computed too
+    passage = "WidgetCo has positive working capital in 2024."
+    verdict = "Does WidgetCo have positive working capital in 2024?"
+    assert ask(verdict + " Give the working capital figure in USD millions.").abstained
+    assert not ask(verdict).abstained
 
 
 def test_fact_pick_takes_the_period_asked():

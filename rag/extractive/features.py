@@ -16,6 +16,8 @@ from rag.extractive.figures import answer_figures, figures, first_figure_at, is_
 from rag.extractive.tables import fact_row
 from rag.extractive.terms import coverage, stems_of
 from rag.extractive.vocab import (
+    CAUSAL,
+    CLAUSE,
     DATE_RE,
     LABEL_NEUTRAL,
     NAME_RUN,
@@ -70,6 +72,8 @@ FEATURE_DOCS: dict[str, str] = {
 
 # Rules that change a feature's value or the score, switchable by name like the features.
 RULE_DOCS: dict[str, str] = {
+    "cause_not_subject": "figure or cause questions: the words of a cause clause ('driven by gross margin expansion') "
+                         "do not count as the sentence's subject",
     "leans_on_previous": "coverage also counts the sentence before (0.75) or, for a pronoun, the run back to the "
                          "sentence naming the subject (0.9)",
     "entity_missing": "figure questions: each company or segment asked that is not named nearby multiplies coverage "
@@ -175,6 +179,19 @@ def row_label_fit(frame: Frame, s: SentenceContext, first_fig: int) -> float:
     return 0.0
 
 
+def subject_stems(frame: Frame, s: SentenceContext) -> set[str]:
+    """The sentence's stems, less a cause clause that explains its figure, when a figure or a cause
+    is asked: "Reported EBIT increased 23%, driven by gross margin expansion" is about EBIT; what
+    it gives of gross margin is a cause, not its figure or what drove it. The cause runs to the
+    next clause."""
+    query = frame.query
+    cause = CAUSAL.search(s.text) if (query.wants_figure or query.causal) and frame.on("cause_not_subject") else None
+    if not cause or not re.search(r"\d", s.text[:cause.start()]):
+        return s.own  # a cause given before any figure ("products, driven by X, delivered $341 million") names the subject
+    after = CLAUSE.search(s.text, cause.end())
+    return set(stems_of(s.text[:cause.start()] + " " + (s.text[after.end():] if after else "")))
+
+
 def fact_label_fit(frame: Frame, s: SentenceContext) -> float:
     """A table row read as facts (rag.facts) answers by its label with its parents and caption:
     "Net sales › Services" is Apple's "Services net sales", "Total net sales" is not; and only
@@ -233,7 +250,7 @@ def evaluate(frame: Frame, s: SentenceContext) -> Candidate:
     """The candidate a sentence makes: its features, the rules applied to them, and its score."""
     query, p, u = frame.query, s.p, s.unit
     c = p.chunk
-    sent_stems = s.own | p.context_stems
+    sent_stems = subject_stems(frame, s) | p.context_stems
     if s.row and (row := fact_row(p.hit, u.start, u.end)) is not None:
         # a table row read as facts says what its parents say: "Net sales › Services"
         sent_stems = sent_stems | set(stems_of(" ".join(row.path)))

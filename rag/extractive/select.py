@@ -110,6 +110,13 @@ _COMPUTE = re.compile(r"\b(divided by|minus|plus|times|multiplied by|less|over|r
                       re.I)
 
 
+_VERDICT = re.compile(r"^\s*(?:is|are|was|were|does|do|did|has|have|had|can|could)\b", re.I)
+# an instruction asking for the figure a verdict rests on: "Give the working capital figure",
+# "Support your answer with capex as a percentage of net revenue"
+_COMPUTE_ASK = re.compile(r"\b(?:give|provide|support|show|state|report|include)\b.*\b(?:figure|amount|percentage|"
+                          r"ratio|margin|number|value|calculation)\b", re.I)
+
+
 def computed_figure(query: Query) -> str | None:
     """Why the figure asked must be computed, not quoted: the question spells out its formula
     ("defined as gross profit divided by total revenue"), or asks a ratio or rate rounded to
@@ -123,4 +130,8 @@ def computed_figure(query: Query) -> str | None:
         return f"the figure asked is computed ({framing.definition[:80]}), not stated"
     if framing.decimals and query.wants_ratio:
         return f"a ratio or rate to {framing.decimals} decimal places is computed, not stated"
+    if framing.unit and _VERDICT.match(query.text) and _COMPUTE_ASK.search(" ".join(framing.instructions)):
+        # "Does Apple have positive working capital? Give the working capital figure in USD
+        # millions.": a verdict resting on a figure the answer must compute and show
+        return f"a verdict resting on a computed figure (in {framing.unit}) is asked"
     return None
