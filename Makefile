@@ -41,14 +41,18 @@ browser:  ## Debian chromium for the browser test (CI runs as root; without it t
 
 test: browser lint unit eval eval-filings  ## everything CI runs: lint, all test tiers (a real browser too), the eval gates
 
-eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout, ../shared's analyst set), where ../shared/filings is
+eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout, ../shared's analyst set, our analyst sets), where ../shared/filings is
 	@if [ -d ../shared/filings ]; then \
 		$(RAG) eval --corpus ../shared/filings --questions evals/filings.jsonl \
 			--thresholds evals/thresholds-filings.toml && \
 		$(RAG) eval --corpus ../shared/filings --questions evals/filings-holdout.jsonl --no-baseline \
 			--thresholds evals/thresholds-filings-holdout.toml && \
 		$(RAG) eval --corpus ../shared/filings --questions ../shared/evals/analyst-filings.jsonl --no-baseline \
-			--thresholds evals/thresholds-analyst-filings.toml; \
+			--thresholds evals/thresholds-analyst-filings.toml && \
+		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-own.jsonl --no-baseline \
+			--thresholds evals/thresholds-analyst-own.toml && \
+		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-own-holdout.jsonl --no-baseline \
+			--thresholds evals/thresholds-analyst-own-holdout.toml; \
 	else echo "eval-filings: ../shared/filings is absent; nothing to run"; fi
 
 fit: setup  ## refit the extractive answerer's feature weights on the alibaba and filings sets (rag/extractive/weights.json)

@@ -42,5 +42,10 @@ def all_sets() -> list[EvalSet]:
                 EVALS_DIR / "thresholds-filings-holdout.toml"),
         EvalSet("analyst-filings", filings, SHARED / "evals" / "analyst-filings.jsonl",
                 EVALS_DIR / "thresholds-analyst-filings.toml"),
+        # our own analyst-style questions on other pages (evals/analyst-own.md): a development half
+        # and a half held out while building
+        EvalSet("analyst-own", filings, EVALS_DIR / "analyst-own.jsonl", EVALS_DIR / "thresholds-analyst-own.toml"),
+        EvalSet("analyst-own-holdout", filings, EVALS_DIR / "analyst-own-holdout.jsonl",
+                EVALS_DIR / "thresholds-analyst-own-holdout.toml"),
     ]
     return [s for s in sets if s.available]

@@ -51,13 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("doc", metavar="DOC", help="its path or file name, as `rag list` shows")
     _index_options(rm)
 
-    fa = sub.add_parser("facts", help="print the figures read from a document's tables")
-    fa.add_argument("doc", metavar="DOC", help="its path or file name, as `rag list` shows")
-    fa.add_argument("--statement", choices=STATEMENT_KINDS, help="only the tables of this statement")
-    out = fa.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="one JSON array of facts")
-    out.add_argument("--csv", action="store_true", help="CSV with a header line")
-    _index_options(fa)
+    _facts_parser(sub)
 
     ask = sub.add_parser("ask", help="answer a question (or - to read one per line from stdin)")
     ask.add_argument("question", metavar="QUESTION")
@@ -163,6 +157,16 @@ def cmd_remove(args) -> int:
     source, n = remove(args.doc, _settings(args))
     print(f"removed {source} ({n} chunks)")
     return 0
+
+
+def _facts_parser(sub) -> None:
+    fa = sub.add_parser("facts", help="print the figures read from a document's tables")
+    fa.add_argument("doc", metavar="DOC", help="its path or file name, as `rag list` shows")
+    fa.add_argument("--statement", choices=STATEMENT_KINDS, help="only the tables of this statement")
+    out = fa.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="one JSON array of facts")
+    out.add_argument("--csv", action="store_true", help="CSV with a header line")
+    _index_options(fa)
 
 
 def cmd_facts(args) -> int:

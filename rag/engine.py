@@ -185,7 +185,7 @@ class Engine:
         t1 = time.perf_counter()
         ans = impl.answer(query, hits, explain=True) if explain and impl.name == "extractive" else \
             impl.answer(query, hits)
-        return self._finish(q, query.text, ans, t0, t1, explain)
+        return self._finish(q, query.asked or query.text, ans, t0, t1, explain)
 
     def stream(self, question: str, history: list[str] | None = None, *, k: int | None = None,
                answerer: str | None = None) -> Iterator[str | Answer]:
@@ -204,7 +204,7 @@ class Engine:
                     yield part
         else:
             ans = impl.answer(query, hits)
-        yield self._finish(q, query.text, ans, t0, t1)
+        yield self._finish(q, query.asked or query.text, ans, t0, t1)
 
     def _prepare(self, question: str, history: list[str] | None, k: int | None, answerer: str | None):
         q = clean_question(question)
@@ -273,7 +273,7 @@ class Engine:
         names = set().union(*(self.retriever.doc_names.get(s, set()) for s in sources or []))
         keys = [(st, w) for st, w in keys if not st & names]  # "Nike's": the routing's business
         out: list[Hit] = []
-        for _, row in self.facts.search(keys, sources, query.period, query.statement, n=n):
+        for _, row in self.facts.search(keys, sources, query.period, query.statement, n=n, items=query.items):
             chunk = next((c for c in self._chunks_at.get((row.source, row.page or 0), ())
                           if c.start <= row.start and row.end <= c.end), None)
             if chunk is not None and all(h.chunk.id != chunk.id for h in out):

@@ -560,7 +560,7 @@ class FactIndex:
 
     def search(self, terms: list[tuple[frozenset[str], float]], sources: list[str] | None,
                asked=None, statement: str | None = None, n: int = 5,
-               min_coverage: float = 0.6) -> list[tuple[float, Row]]:
+               min_coverage: float = 0.6, items=()) -> list[tuple[float, Row]]:
         """The rows whose labels (with their parents) name most of `terms` ((stems, weight) of
         the question's words, its period and its documents' names left out), in `sources`, with
         a column of the period `asked`: best first, a row of the statement named ahead."""
@@ -572,6 +572,8 @@ class FactIndex:
         for r, stems in zip(self.rows, self.stems()):
             if allowed is not None and r.source not in allowed:
                 continue
+            if items:
+                stems = stems | item_stems(r.label, items)
             got = sum(w for s, w in terms if s & stems)
             if got < min_coverage * total:
                 continue
@@ -595,9 +597,12 @@ def period_fit(p: Period, asked) -> float:
         return 1.0
     if asked.months and p.months and asked.months != p.months:
         return 0.0  # a quarter is not the nine months that end with it
+    if asked.end and p.end and abs((datetime.date.fromisoformat(p.end) - asked.end).days) > 7:
+        return 0.0
+    if asked.instant and p.months:
+        return 0.2  # a balance asked "as of" a date: a flow over the period ending then is a weak match
     if asked.end and p.end:
-        days = abs((datetime.date.fromisoformat(p.end) - asked.end).days)
-        return 1.0 if days <= 7 else 0.0
+        return 1.0
     if asked.year and p.year:
         if asked.year != p.year:
             # "Q1 FY2024" of a fiscal year ending in January ends in calendar 2023
@@ -627,3 +632,51 @@ def operand_phrases(definition: str) -> list[str]:
                 and not re.match(r"(?i)not\b|and\b|or\b", words):
             out.append(words)
     return out
+
+
+# --- line items: one measure, the names statements give it (rag/line_items.toml) -----------------
+
+def _norm_item(text: str) -> str:
+    """A line item's name compared whole: lower case, punctuation as spaces, "Total" dropped."""
+    text = " ".join(re.sub(r"[^a-z0-9&]+", " ", text.lower().replace("’", "'").replace("'", "")).split())
+    return re.sub(r"^total ", "", text)
+
+
+def _load_line_items() -> tuple[frozenset[str], ...]:
+    import tomllib
+    from pathlib import Path
+
+    data = tomllib.loads(Path(__file__).with_name("line_items.toml").read_text(encoding="utf-8"))
+    return tuple(frozenset(_norm_item(n) for n in [key, *names]) for key, names in data["line_items"].items())
+
+
+LINE_ITEMS = _load_line_items()
+
+
+@dataclass(frozen=True)
+class AskedItem:
+    phrase: str  # as the question writes it: "cost of goods sold"
+    names: frozenset[str]  # every name of that line item, normalized
+
+
+def asked_items(question: str) -> tuple[AskedItem, ...]:
+    """The line items a question names, each with all its names: "What was Walmart's cost of goods
+    sold?" -> cost of goods sold = cost of sales = cost of revenue = merchandise costs ..."""
+    q = f" {_norm_item(question)} "
+    out = []
+    for names in LINE_ITEMS:
+        found = [n for n in names if f" {n} " in q]
+        if found:
+            out.append(AskedItem(max(found, key=len), names))
+    return tuple(out)
+
+
+def item_stems(label: str, items) -> set[str]:
+    """The question's words a row's label stands for through a line item's other name: the row
+    "Cost of sales" for the question's "cost of goods sold". Whole names only."""
+    if not items:
+        return set()
+    from rag.extractive.terms import stems_of
+
+    own = _norm_item(label)
+    return {x for it in items if own in it.names for x in stems_of(it.phrase)}

@@ -50,7 +50,10 @@ class Glossary:
     def expansions(self, question: str) -> list[tuple[str, tuple[str, ...]]]:
         """(key as found in the question, its spellings) for every key the question uses."""
         found, taken = [], []
+        low = question.lower()
         for key, spellings in self.aliases:
+            if key.lower() not in low:  # most keys are absent: a substring test before the regex
+                continue
             for m in re.finditer(rf"(?<!\w){re.escape(key)}(?!\w)", question, re.I):
                 if any(s < m.end() and m.start() < e for s, e in taken):
                     continue

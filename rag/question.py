@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.facts import asked_items
 from rag.framing import frame
 from rag.text import BALANCE_MEASURES, MEASURES, QUESTION_FILLER, content_words, split_compound, stem, words, years_in
 
@@ -85,6 +86,8 @@ class Query:
     statement: str | None = None  # the statement the question names ("cash_flow"), preamble included
     framing: object = None  # rag.framing.Framing: unit, rounding, definition and what was removed
     second_ask: str | None = None  # "..., and for how much?": the intent of a second question joined on
+    asked: str = ""  # the question as read, before its framing was taken out: what follow-ups and the evals see
+    items: tuple = ()  # rag.facts.AskedItem: the line items it names, with their other names ("cost of sales")
 
     @property
     def total_weight(self) -> float:
@@ -165,11 +168,15 @@ _SECOND_INTENT = {"how much": "amount", "how many": "count", "when": "date"}
 def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
     """Build the Query: `idf(stem) -> weight`; `vocab_fuzzy(word) -> [(stem, sim)]` for words
     absent from the corpus; `glossary` expands names to the documents' spellings."""
-    framed = frame(readable(question))
+    asked = readable(question)
+    framed = frame(asked)
     # an analyst's preamble and answer instructions ("Assume that you are... Answer using the
     # cash flow statement.") are not what is asked: the question is read without them
-    question = framed.question.strip() or readable(question)
+    question = framed.question.strip() or asked
     intent = classify(question)
+    items = asked_items(question)
+    if intent == "describe" and items and _AMOUNT_Q.search(question):
+        intent = "amount"  # "What was Coca-Cola's depreciation and amortization in FY2019?": a line item's figure
     terms = _terms(question, intent, _alternatives(question, idf, glossary), idf, vocab_fuzzy)
     # the years a question names ("revenue in 2019") must be in the passage that answers it
     nums = tuple(sorted(years_in(question)))
@@ -186,7 +193,8 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
                  per_share=bool(PER_SHARE.search(question)),
                  asks_change=bool(CHANGE_WORDS.search(question)),
                  causal=bool(re.search(r"\b(why|what drove|what caused|reasons?|drivers?|due to what|explain)\b", question, re.I)),
-                 period=framed.period, statement=framed.statement, framing=framed,
+                 period=framed.period, statement=framed.statement, framing=framed, asked=asked,
+                 items=items,
                  second_ask=_SECOND_INTENT.get(m.group("ask").lower()) if (m := _SECOND_ASK.search(question)) else None)
 
 

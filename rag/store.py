@@ -119,6 +119,7 @@ class Store:
         # vector (a 1-d placeholder, as the docs records have)
         self.facts = self._collection(self._facts_name, cosine=False)
         self._lease: dict | None = None  # this writer's lease on a server index, while it holds one
+        self._counted: tuple[float, int] | None = None
 
     def _collection(self, name: str, cosine: bool):
         config = {"hnsw": {"space": "cosine"}} if cosine else None
@@ -238,6 +239,14 @@ class Store:
     def count(self) -> int:
         return self.chunks.count()
 
+    def _count(self) -> int:
+        """The chunk count for a query's n_results, asked of Chroma once a second at most (0.8 ms
+        a call); a larger n_results than there are chunks is only capped."""
+        now = time.monotonic()
+        if self._counted is None or now - self._counted[0] > 1.0:
+            self._counted = (now, self.chunks.count())
+        return self._counted[1]
+
     # --- facts (table rows) --------------------------------------------------------------------
 
     def add_rows(self, rows: list, doc_hash: str) -> None:
@@ -278,7 +287,7 @@ class Store:
 
     def query(self, vector: np.ndarray, n: int, sources: list[str] | None = None) -> tuple[list[str], list[float]]:
         """Nearest chunk ids and cosine similarities, optionally within some documents."""
-        total = self.chunks.count()
+        total = self._count()
         if total == 0:
             return [], []
         where = None

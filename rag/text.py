@@ -224,7 +224,7 @@ MEASURES = ("revenues?|sales|income|profits?|earnings|ebitda|ebita|ebit|eps|marg
             "buybacks?|repurchases?|dividends?|debt|gmv|members|users|customers|employees|headcount")
 # ... and those the classifier and the measure check share (a follow-up does not swap them)
 BALANCE_MEASURES = ("assets|liabilities|equity|proceeds|price|valuation|arr|backlog|bookings|obligations?|rpo|crpo|"
-                    "daus?|maus?")
+                    "daus?|maus?|inventor(?:y|ies)|receivables?|payables?|goodwill|deposits|borrowings")
 
 
 # --- words -----------------------------------------------------------------------------------

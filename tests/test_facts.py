@@ -229,3 +229,55 @@ def test_operand_phrases(definition, operands):
     from rag.facts import operand_phrases
 
     assert operand_phrases(definition) == operands
+
+
+def test_line_items_match_whole_names():
+    """A question's line item matches a row labelled with another of its names, whole: "cost of
+    goods sold" is the row "Cost of sales"; "Net sales" is not, nor is "Other revenues" "revenues"."""
+    from rag.facts import asked_items, item_stems
+    from rag.question import analyze
+
+    items = asked_items("What was Widgetco's cost of goods sold in fiscal 2022?")
+    assert item_stems("Cost of sales", items)
+    assert item_stems("Net sales", items) == set()
+    revenue = asked_items("What were Widgetco's total revenues in 2022?")
+    assert item_stems("Net sales", revenue) and not item_stems("Other revenues", revenue)
+    assert asked_items("How much did cloud revenue grow?") == ()
+
+    class _Idf:
+        max = 9.0
+
+        def __call__(self, term):
+            return 2.0
+    # a line item's figure asked with "what was": an amount, though no measure word is in it
+    assert analyze("What was Widgetco's depreciation and amortization in FY2019?", _Idf()).intent == "amount"
+    assert analyze("What was Widgetco's strategy in FY2019?", _Idf()).intent == "describe"
+
+
+def test_a_dash_under_the_period_asked_is_no_figure():
+    d = datetime.date
+    fy22 = Period("December 31, 2022", 2022, None, "2022-12-31", True)
+    q4 = Period("Three Months Ended December 31, 2022", 2022, 3, "2022-12-31")
+    q4_prior = Period("Three Months Ended December 25, 2021", 2021, 3, "2021-12-25")
+    asked = Asked(year=2022, end=d(2022, 12, 31), instant=True)
+    assert period_fit(fy22, asked) == 1.0
+    assert 0 < period_fit(q4, asked) < 0.5  # a flow ending that day: weak
+    assert period_fit(q4_prior, asked) == 0.0  # another date, whatever its span
+
+
+def test_each_fact_row_is_a_unit_of_its_own():
+    """A row whose long label makes the sentence splitter read it as prose is still a row."""
+    from rag.chunk import Chunk
+    from rag.extractive.context import with_fact_rows
+    from rag.retrieve import Hit
+    from rag.text import passage_units
+
+    text = ("CASH FLOWS\nYear Ended March 31,\n(In millions) 2024 2023\n"
+            "Net cash provided by operating activities of the company 15,433 29,456\n"
+            "Cash flows used for investing activities:\nAdditions to property, plant and equipment (24,844) (18,733)\n")
+    c = Chunk(id="c", text=text, source="s", title="t", page=None, section=None, segment=None, speaker=None,
+              analyst=None, start=0, end=len(text), doc_hash="h", index=0)
+    hit = Hit(c, 1.0, 1, 1, 0.9, rows=tuple(read_rows(text, None, source="s")))
+    rows = [text[u.start:u.end] for u in with_fact_rows(passage_units(text), hit) if u.kind == "row"]
+    assert "Net cash provided by operating activities of the company 15,433 29,456" in rows
+    assert "Additions to property, plant and equipment (24,844) (18,733)" in rows

@@ -114,6 +114,13 @@ def test_a_table_figure_without_currency_sign_answers_an_amount_question(engine)
     assert "28.5" not in ans.text and len(ans.citations) == 1
 
 
+def test_a_number_in_a_product_name_is_no_figure():
+    from rag.extractive.figures import figures
+
+    text = "Net sales rose on higher sales of Rocket 14 Pro models and 3 new Anvil lines."
+    assert [f.text for f in figures(text, 0, len(text))] == ["3"]
+
+
 def test_the_column_of_the_year_asked_is_read(engine):
     assert "191,973" in lead(engine.ask("What were ACME's Rockets net sales in fiscal 2021?"))
 

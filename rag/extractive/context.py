@@ -4,6 +4,7 @@ its passage's (`PassageContext`: title, file name, table header, periods) and it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -82,7 +83,7 @@ class PassageContext:
         chunk_stems = set(stems_of(c.text)) | context_stems
         # a heading line answers nothing, but for a who-question a line that names a person is a
         # participants list's or a speaker label's "Priya Raghunathan - Chief Financial Officer"
-        units = [u for u in passage_units(c.text) if u.kind != "heading" or
+        units = [u for u in with_fact_rows(passage_units(c.text), hit) if u.kind != "heading" or
                  (query.intent == "person" and names(c.text, u.start, u.end))]
         p = cls(hit, rank, context, context_stems, file_name, set(stems_of(file_name)), chunk_stems,
                 coverage(query, chunk_stems)[0], units, label_keys(query, c), set(stems_of(table_text(c, units))),
@@ -114,6 +115,32 @@ class SentenceContext:
     @property
     def row(self) -> bool:
         return self.unit.kind == "row"
+
+
+def with_fact_rows(units, hit) -> list:
+    """The passage's units, each table row read as facts (rag.facts) a row unit of its own: the
+    sentence splitter takes "Net cash provided by operating activities 15,433 29,456" (a long
+    label, two figures) for prose and runs it into the rows around it."""
+    c = hit.chunk
+    spans = sorted((max(0, r.start - c.start), min(len(c.text), r.end - c.start)) for r in hit.rows)
+    spans = [(a, b) for a, b in spans if a < b]
+    if not spans:
+        return list(units)
+    out = []
+    for u in units:
+        inside = [(a, b) for a, b in spans if a < u.end and b > u.start]
+        if u.kind == "row" or not inside:
+            out.append(u)
+            continue
+        pos = u.start
+        for a, b in inside:
+            if c.text[pos:max(pos, a)].strip():
+                out.append(Unit(pos, a, u.kind))
+            out.append(Unit(max(a, u.start), min(b, u.end), "row"))
+            pos = min(b, u.end)
+        if re.search(r"\w", c.text[pos:u.end]):
+            out.append(Unit(pos, u.end, u.kind))
+    return out
 
 
 def sentence_contexts(p: PassageContext) -> Iterator[SentenceContext]:

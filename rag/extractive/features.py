@@ -23,7 +23,7 @@ from rag.extractive.vocab import (
     NAME_RUN,
     NOT_NAME_WORDS,
 )
-from rag.facts import period_fit
+from rag.facts import item_stems, period_fit
 from rag.question import Query
 from rag.retrieve import Hit
 from rag.text import is_table_row, stem, words, years_in
@@ -65,7 +65,8 @@ FEATURE_DOCS: dict[str, str] = {
     "own_year_document": "1 when the document's title or file name names the year asked",
     "row_label_fit": "a table row's label: share of its words that the question asks",
     "fact_label_fit": "a table row read as facts: share of the question's terms its label, parents and caption name, "
-                      "times the share of its label's words asked, when a column holds the period asked",
+                      "times the share of its label's words asked (x0.6 off the statement the question names), "
+                      "when a column holds the period asked",
     "label_coverage": "figure questions: share of the question's terms in the words before the sentence's first figure "
                       "(its subject: 'Footwear revenue was $498 million' over '...increases of 3% in footwear styles')",
 }
@@ -202,15 +203,18 @@ def fact_label_fit(frame: Frame, s: SentenceContext) -> float:
     row = fact_row(s.p.hit, s.unit.start, s.unit.end)
     if row is None or not row.cells:
         return 0.0
-    if frame.query.period is not None and not any(period_fit(c.period, frame.query.period) > 0 for c in row.cells):
+    if frame.query.period is not None and not any(period_fit(c.period, frame.query.period) > 0 for c in row.cells
+                                                  if c.value is not None):
         return 0.0
-    named = set(stems_of(" ".join(row.path + (row.caption,))))
+    named = set(stems_of(" ".join(row.path + (row.caption,)))) | item_stems(row.label, frame.query.items)
     weights = {k: t.weight for t in frame.query.terms for k in [t.stems]}
     total = sum(weights.get(k, 1.0) for k in s.p.keys) or 1.0
     recall = sum(weights.get(k, 1.0) for k in s.p.keys if k & named) / total
     own = [x for x in stems_of(row.label) if x.isalpha() and x not in LABEL_NEUTRAL_STEMS]
     precision = sum(1 for x in own if x in frame.asked) / len(own) if own else 0.0
-    return recall * (0.5 + 0.5 * precision)
+    # the question names a statement ("using the cash flow statement"): its rows, not a reconciliation's
+    other_statement = frame.query.statement is not None and row.statement != frame.query.statement
+    return recall * (0.5 + 0.5 * precision) * (0.6 if other_statement else 1.0)
 
 
 def title_phrase(frame: Frame, s: SentenceContext) -> float:
@@ -242,8 +246,19 @@ def _missing_names(frame: Frame, s: SentenceContext, sent_stems: set[str], windo
     query = frame.query
     if not (query.entities and query.wants_figure):
         return 0
-    around = sent_stems | window | s.prev_names | s.p.file_stems | (s.p.chunk_stems if s.row else set())
+    around = sent_stems | window | s.prev_names | s.p.file_stems | (row_window(frame, s) if s.row else set())
     return sum(1 for ent in query.entities if not ent & around)
+
+
+def row_window(frame: Frame, s: SentenceContext) -> set[str]:
+    """What a table row's subject and measure may be named by: its label's parents, caption and the
+    table's lines that are not rows (read as facts), else anywhere in its chunk. Not the other
+    rows: "United States 11,281" below "Net operating revenues 33,014" is not the total's."""
+    row = fact_row(s.p.hit, s.unit.start, s.unit.end)
+    if row is None:
+        return s.p.chunk_stems
+    return set(stems_of(" ".join(row.path + (row.caption,)))) | s.p.context_stems | s.p.table_stems | \
+        item_stems(row.label, frame.query.items)
 
 
 def evaluate(frame: Frame, s: SentenceContext) -> Candidate:
@@ -252,8 +267,9 @@ def evaluate(frame: Frame, s: SentenceContext) -> Candidate:
     c = p.chunk
     sent_stems = subject_stems(frame, s) | p.context_stems
     if s.row and (row := fact_row(p.hit, u.start, u.end)) is not None:
-        # a table row read as facts says what its parents say: "Net sales › Services"
-        sent_stems = sent_stems | set(stems_of(" ".join(row.path)))
+        # a table row read as facts says what its parents say ("Net sales › Services") and what
+        # its line item is also called ("Cost of sales" for "cost of goods sold")
+        sent_stems = sent_stems | set(stems_of(" ".join(row.path))) | item_stems(row.label, query.items)
     cov, matched, window = _coverages(frame, s, sent_stems)
     missing_names = _missing_names(frame, s, sent_stems, window)
     name_penalty = 0.6 ** missing_names if frame.on("entity_missing") else 1.0
@@ -302,9 +318,7 @@ def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int,
     if s.row:
         # a table row's measure and subject are in its label's parents and caption (read as
         # facts), else somewhere in its chunk; not in the other rows' labels
-        row = fact_row(s.p.hit, u.start, u.end)
-        window = window | (set(stems_of(" ".join(row.path + (row.caption,)))) | s.p.context_stems if row
-                           else s.p.chunk_stems)
+        window = window | row_window(frame, s)
     owned = owned_metrics(query, c.text, u.start, u.end, window)
     if frame.on("measure_missing") and query.metrics and query.wants_figure:
         # revenue is not GMV: the figure must be the figure of a measure asked for

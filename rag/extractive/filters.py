@@ -18,7 +18,13 @@ def year_not_in_passage(frame: Frame, p: PassageContext) -> str | None:
     """The question names a year (or figure) the passage, its title and file name lack: "revenue
     in 2019" is not answered by a passage about 2023."""
     c, query = p.chunk, frame.query
-    if query.numbers and not set(query.numbers) <= years_in(f"{c.text} {p.context} {p.file_name}"):
+    if not query.numbers:
+        return None
+    # a table's rows read as facts name their columns' years, though the header may stand in
+    # the chunk before ("Years Ended December 3, 2021" above "Research and development 2,987 2,540")
+    said = years_in(f"{c.text} {p.context} {p.file_name}") | \
+        {str(cell.period.year) for row in p.hit.rows for cell in row.cells if cell.period.year}
+    if not set(query.numbers) <= said:
         return f"the passage never names {', '.join(query.numbers)}"
     return None
 

@@ -147,11 +147,14 @@ def with_unit(text: str, row) -> str:
 
 
 def other_period_columns(query: Query, hit, s: int, e: int) -> str | None:
-    """Why a table row cannot answer: the question asks a period none of its columns holds
-    ("FY2019" of a table of 2022, 2021 and 2020). None when it can, or cannot tell."""
+    """Why a table row cannot answer: the question asks a period none of its columns holds a figure
+    for ("FY2019" of a table of 2022, 2021 and 2020; a dash under the year asked). None when it
+    can, or cannot tell."""
     if query.period is None:
         return None
     row = fact_row(hit, s, e)
-    if row is None or not row.cells or any(period_fit(c.period, query.period) > 0 for c in row.cells):
+    if row is None or not row.cells or any(period_fit(c.period, query.period) > 0 for c in row.cells
+                                           if c.value is not None):
         return None
-    return "its columns are " + ", ".join(c.period.label for c in row.cells[:4])
+    return "no figure in its columns for the period asked: " + ", ".join(
+        f"{c.period.label} {c.text}" for c in row.cells[:4])
