@@ -23,7 +23,7 @@ from rag.extractive.vocab import (
     NAME_RUN,
     NOT_NAME_WORDS,
 )
-from rag.facts import item_stems, period_fit
+from rag.facts import item_stems
 from rag.question import Query
 from rag.retrieve import Hit
 from rag.text import is_table_row, stem, words, years_in
@@ -39,10 +39,8 @@ HAND_WEIGHTS: dict[str, float] = {
     "own_year_document": 0.03,
     "label_coverage": 0.0,
     "row_label_fit": 0.06,
-    "fact_label_fit": 0.1,
 }
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
-LABEL_NEUTRAL_STEMS = frozenset(stem(w) for w in LABEL_NEUTRAL)
 
 
 def _fitted() -> tuple[dict[str, float], float | None]:
@@ -64,9 +62,6 @@ FEATURE_DOCS: dict[str, str] = {
     "rank": "the passage's retrieval rank (0 = first)",
     "own_year_document": "1 when the document's title or file name names the year asked",
     "row_label_fit": "a table row's label: share of its words that the question asks",
-    "fact_label_fit": "a table row read as facts: share of the question's terms its label, parents and caption name, "
-                      "times the share of its label's words asked (x0.6 off the statement the question names), "
-                      "when a column holds the period asked",
     "label_coverage": "figure questions: share of the question's terms in the words before the sentence's first figure "
                       "(its subject: 'Footwear revenue was $498 million' over '...increases of 3% in footwear styles')",
 }
@@ -193,30 +188,6 @@ def subject_stems(frame: Frame, s: SentenceContext) -> set[str]:
     return set(stems_of(s.text[:cause.start()] + " " + (s.text[after.end():] if after else "")))
 
 
-def fact_label_fit(frame: Frame, s: SentenceContext) -> float:
-    """A table row read as facts (rag.facts) answers by its label with its parents and caption:
-    "Net sales › Services" is Apple's "Services net sales", "Total net sales" is not; and only
-    when one of its columns holds the period asked. The share of the question's terms (less its
-    period and its document's names) the row names, times how much of its own label is asked."""
-    if not (s.row and frame.query.wants_figure and s.p.keys):
-        return 0.0
-    row = fact_row(s.p.hit, s.unit.start, s.unit.end)
-    if row is None or not row.cells:
-        return 0.0
-    if frame.query.period is not None and not any(period_fit(c.period, frame.query.period) > 0 for c in row.cells
-                                                  if c.value is not None):
-        return 0.0
-    named = set(stems_of(" ".join(row.path + (row.caption,)))) | item_stems(row.label, frame.query.items)
-    weights = {k: t.weight for t in frame.query.terms for k in [t.stems]}
-    total = sum(weights.get(k, 1.0) for k in s.p.keys) or 1.0
-    recall = sum(weights.get(k, 1.0) for k in s.p.keys if k & named) / total
-    own = [x for x in stems_of(row.label) if x.isalpha() and x not in LABEL_NEUTRAL_STEMS]
-    precision = sum(1 for x in own if x in frame.asked) / len(own) if own else 0.0
-    # the question names a statement ("using the cash flow statement"): its rows, not a reconciliation's
-    other_statement = frame.query.statement is not None and row.statement != frame.query.statement
-    return recall * (0.5 + 0.5 * precision) * (0.6 if other_statement else 1.0)
-
-
 def title_phrase(frame: Frame, s: SentenceContext) -> float:
     """Who-questions: the share of the title's adjacent word pairs found in order."""
     if not frame.bigrams:
@@ -288,7 +259,6 @@ def evaluate(frame: Frame, s: SentenceContext) -> Candidate:
         "own_year_document": 1.0 if p.own_year else 0.0,
         "label_coverage": coverage(query, set(stems_of(s.text[:first_fig])))[0] if query.wants_figure else 0.0,
         "row_label_fit": label_fit,
-        "fact_label_fit": fact_label_fit(frame, s),
     }
     cand.score = score(frame, s, cand)
     return cand
