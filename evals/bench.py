@@ -480,6 +480,10 @@ def _print_table(res: dict, out) -> None:
         row("    embed (embed_documents)", f"{b['embed']} s", pct("embed") + f"; {p['embed_only_chunks_per_s']} chunks/s")
         row("    store (add_chunks)", f"{b['store']} s", pct("store"))
         row("    commit + other", f"{round(b['commit'] + b['other'], 2)} s", "hashing, sweep, stale-chunk query, lock")
+        if "facts" in b:
+            tables = round(b.get("layout_in_parse", 0) + b["facts"] + b.get("facts_store", 0), 2)
+            row("    tables read as facts", f"{tables} s", f"{100 * tables / wall:.1f}% of wall: word boxes "
+                f"{b.get('layout_in_parse', 0)} s (in parse), rows {b['facts']} s, store {b.get('facts_store', 0)} s")
         row("(b) raw encode, same texts", f"{p['raw_encode_chunks_per_s']:.1f} chunks/s",
             f"{p['raw_encode_wall_s']} s wall, {p['raw_encode_cpu_s']} s CPU, half before (a), half after; "
             f"texts {'match' if p['texts_match_ingest'] else 'DIFFER from'} what ingest embedded")
