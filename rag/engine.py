@@ -21,6 +21,7 @@ from rag.chunk import Chunk
 from rag.cite import Answer
 from rag.errors import IndexMissingError, UsageError
 from rag.extractive import row_answers
+from rag.extractive.tables import states_level
 from rag.extractive.vocab import ASKER_ORDINAL, PERIOD_WORDS
 from rag.facts import STATEMENT_TITLES, FactIndex, operand_phrases
 from rag.followup import complete
@@ -234,7 +235,8 @@ class Engine:
             if all(h.chunk.id != r.chunk.id for r in rows):
                 rows.append(h)
         seen = {h.chunk.id for h in rows}
-        hits = rows + [h for h in deep[:k] + [h for h in deep[k:] if row_answers(query, h.chunk)][:k] + self._turns(query)
+        hits = rows + [h for h in deep[:k] + [h for h in deep[k:] if row_answers(query, h.chunk) or
+                                              states_level(query, h.chunk)][:k] + self._turns(query)
                        if h.chunk.id not in seen]
         seen = {h.chunk.id for h in hits}
         for part in sub_questions(query):

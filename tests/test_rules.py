@@ -232,3 +232,23 @@ def test_ablate_names_are_checked():
     assert parse_names("coverage, instruction") == {"coverage", "instruction"}
     with pytest.raises(UsageError, match="Unknown rule nope"):
         parse_names("coverage,nope")
+
+
+def test_a_figure_broken_over_a_line_leads_whole():
+    """"$46.7\nbillion": the lead is one figure on one line, kept by the grounding check."""
+    text = "Remaining performance obligation ended the quarter at $46.7\nbillion, an increase of 11% Y/Y."
+    ans = ExtractiveAnswerer().answer(analyze("What was WidgetCo's remaining performance obligation?", _Idf()),
+                                      [Hit(_chunk(text), 1.0, 1, 1, 0.9)])
+    assert ans.text.startswith("$46.7 billion [1].")
+
+
+def test_a_deeper_passage_stating_the_level_is_looked_at():
+    """Retrieval admits a deeper passage only where a sentence states the measure asked as a level."""
+    from rag.extractive.tables import states_level
+
+    query = analyze("What was WidgetCo's revenue in the second quarter?", _Idf())
+    assert states_level(query, _chunk("On a consolidated basis, total revenue was $2.5 billion, up 8%."))
+    assert not states_level(query, _chunk("Revenue rose 8% on strong exports."))
+    assert not states_level(query, _chunk("Operating income was $1.1 billion."))
+    assert not states_level(analyze("How much did WidgetCo's revenue grow?", _Idf()),
+                            _chunk("Total revenue was $2.5 billion, up 8%."))

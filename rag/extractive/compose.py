@@ -82,7 +82,9 @@ def short_answer(query: Query, parts: list[tuple[Candidate, int, int]]) -> str |
         return f"{picks[0]} [1]." if picks else None
     leads: list[str] = []
     for n, (c, s, e) in enumerate(parts, 1):
-        picks = [p for p in _figure_lead(query, c, s, e) if p not in " ".join(leads)]
+        # a figure broken over a line ("$46.7\nbillion") is one figure on one line of the answer
+        picks = [" ".join(p.split()) for p in _figure_lead(query, c, s, e)]
+        picks = [p for p in picks if p not in " ".join(leads)]
         if picks:
             leads.append(f"{', '.join(picks)} [{n}]")
         if not query.multi:

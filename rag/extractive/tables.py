@@ -158,3 +158,23 @@ def other_period_columns(query: Query, hit, s: int, e: int) -> str | None:
         return None
     return "no figure in its columns for the period asked: " + ", ".join(
         f"{c.period.label} {c.text}" for c in row.cells[:4])
+
+
+def states_level(query: Query, chunk) -> bool:
+    """Whether a passage states the measure an amount question asks as a level, in a sentence
+    naming every measure asked and no change of it: "total consolidation revenue was RMB 280.2
+    billion" for "What was Alibaba's revenue in the December quarter?", a sentence retrieval
+    ranks low because it lacks the question's time frame. Retrieval looks deeper for such."""
+    from rag.extractive.figures import figures, is_change
+
+    if query.intent != "amount" or not query.metrics or query.asks_change:
+        return False
+    text = chunk.text
+    for u in passage_units(text):
+        if u.kind != "sentence":
+            continue
+        own = set(stems_of(text[u.start:u.end]))
+        if all(m & own for m in query.metrics) and any(
+                f.kind == "money" and not is_change(text, f) for f in figures(text, u.start, u.end)):
+            return True
+    return False
