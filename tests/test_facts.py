@@ -281,3 +281,30 @@ def test_each_fact_row_is_a_unit_of_its_own():
     rows = [text[u.start:u.end] for u in with_fact_rows(passage_units(text), hit) if u.kind == "row"]
     assert "Net cash provided by operating activities of the company 15,433 29,456" in rows
     assert "Additions to property, plant and equipment (24,844) (18,733)" in rows
+
+
+def test_two_periods_that_fit_alike_are_listed_not_guessed(segment_pdf):
+    """"2024" of a table with a quarter and nine months ending the same day: both figures listed,
+    each cited, no figure chosen; a question naming the span gets its figure."""
+    from rag.chunk import Chunk
+    from rag.extractive import ExtractiveAnswerer
+    from rag.indexer import read_document
+    from rag.question import analyze
+    from rag.retrieve import Hit
+
+    class _Idf:
+        max = 9.0
+
+        def __call__(self, term):
+            return 2.0
+    _, [page], _ = read_document(segment_pdf)
+    c = Chunk(id="c", text=page.text, source=str(segment_pdf), title="Widgetco Q3 2024", page=1, section=None,
+              segment=None, speaker=None, analyst=None, start=0, end=len(page.text), doc_hash="h", index=0)
+    hits = [Hit(c, 1.0, 1, 1, 0.9, rows=tuple(read_rows(page.text, page.layout, source=c.source, page=1)))]
+    ask = lambda q, off=frozenset(): ExtractiveAnswerer(off).answer(analyze(q, _Idf()), hits)  # noqa: E731
+    both = ask("What were Widgetco's Americas net sales in 2024?")
+    assert both.abstained and "1,500" in both.text and "4,200" in both.text and both.citations
+    assert "Three Months Ended July 1, 2024" in both.text and "Nine Months Ended July 1, 2024" in both.text
+    quarter = ask("What were Widgetco's Americas net sales in the three months ended July 1, 2024?")
+    assert not quarter.abstained and quarter.text.startswith("$1,500 million [1]")
+    assert not ask("What were Widgetco's Americas net sales in 2024?", frozenset({"ambiguous_figure"})).abstained

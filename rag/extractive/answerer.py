@@ -18,7 +18,7 @@ import dataclasses
 from rag.answerers import abstain
 from rag.cite import Answer
 from rag.extractive import select
-from rag.extractive.compose import compose, quoted_answer
+from rag.extractive.compose import ambiguous_answer, compose, quoted_answer
 from rag.extractive.context import Frame, PassageContext, sentence_contexts
 from rag.extractive.features import Candidate, evaluate
 from rag.extractive.filters import PASSAGE_FILTERS, rejects
@@ -56,6 +56,12 @@ class ExtractiveAnswerer:
         cands.sort(key=lambda c: -c.score)
         best, why = select.pick_best(query, cands)
         ans = None
+        if best is not None and frame.on("ambiguous_figure") and (readings := select.ambiguity(query, best)):
+            ans = ambiguous_answer(query, readings)
+            if explain:
+                ans = dataclasses.replace(ans, explain=_explain(cands, rejected, "abstained: more than one row or "
+                                                                 "period could be meant; listed"))
+            return ans
         if best is not None:
             chosen = [best]
             second = select.second(query, best, cands)

@@ -9,7 +9,7 @@ import re
 from rag.cite import Answer, Citation, check_grounding
 from rag.extractive.features import Candidate
 from rag.extractive.figures import answer_figures, figures, is_change, new_names
-from rag.extractive.tables import column_pick, fact_pick
+from rag.extractive.tables import column_pick, fact_pick, with_unit
 from rag.extractive.terms import stems_of, term_positions
 from rag.extractive.vocab import CLAUSE, DATE_RE, PERIOD_WORDS
 from rag.question import Query
@@ -179,3 +179,18 @@ def quoted_answer(question: str, chunk, start: int, end: int, lead: str | None, 
     citation = Citation.of_chunk(1, chunk, start, end, score)
     body = f"{quote_for_text(citation.quote)} [1]"
     return Answer(question, f"{lead}\n{body}" if lead else body, (citation,), abstained=False)
+
+
+def ambiguous_answer(query: Query, readings: list) -> Answer:
+    """An abstention that lists what was found, when two rows or periods could be meant: each
+    reading's figure with its row and period, cited, and no figure chosen."""
+    citations, lines = [], []
+    for c, row, cell in readings:
+        n = next((ct.n for ct in citations if ct.source == c.hit.chunk.source and
+                  ct.start == c.hit.chunk.start + c.start), len(citations) + 1)
+        if n > len(citations):
+            citations.append(Citation.of_chunk(n, c.hit.chunk, c.start, c.end, c.hit.score))
+        lines.append(f"{with_unit(cell.text, row)} for {' › '.join(row.path)}, {cell.period.label} [{n}]")
+    text = "More than one figure could be meant; ask for one of them: " + "; ".join(lines) + "."
+    body = " ".join(f"{quote_for_text(ct.quote)} [{ct.n}]" for ct in citations)
+    return Answer(query.text, f"{text}\n{body}", tuple(citations), abstained=True)

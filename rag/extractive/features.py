@@ -86,6 +86,8 @@ RULE_DOCS: dict[str, str] = {
                       "transcript's turns, not from word overlap",
     "second_ask_missing": "a question joined to a second of another kind ('how many shares..., and for how much?'): "
                           "fit x0.7 for a sentence or row without a figure of the second kind",
+    "ambiguous_figure": "a table row read as facts answers only when one period is meant: two columns fitting the "
+                        "period asked alike (a quarter and a year ending the same day): abstain, listing each",
     "computed_figure": "a figure the question defines as a computation ('defined as gross profit divided by total "
                        "revenue', a ratio rounded to two decimals) is not quoted from a passage: abstain",
 }

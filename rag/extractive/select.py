@@ -135,3 +135,23 @@ def computed_figure(query: Query) -> str | None:
         # millions.": a verdict resting on a figure the answer must compute and show
         return f"a verdict resting on a computed figure (in {framing.unit}) is asked"
     return None
+
+
+def ambiguity(query: Query, best: Candidate) -> list[tuple[Candidate, object, object]]:
+    """What else could be meant, when the best answer is a table row read as facts: the columns of
+    its row that fit the period asked equally but hold other spans ("2022" asked of "Three Months
+    Ended December 31, 2022" and "Twelve Months Ended December 31, 2022"). [(candidate, row,
+    cell)] of each reading when there are two or more; [] when one is meant. (Two rows scored
+    alike are not taken for two readings: on the eval sets another row of the same table scores
+    within 3% of the right one too often; see the note on issue 11.)"""
+    from rag.extractive.tables import fact_row, period_cells
+
+    if not query.wants_figure or query.multi:
+        return []
+    row = fact_row(best.hit, best.start, best.end)
+    if row is None:
+        return []
+    cells = period_cells(query, row)
+    if len({c.value for c in cells}) >= 2 and len({c.period.months for c in cells}) >= 2:
+        return [(best, row, c) for c in cells]
+    return []

@@ -118,6 +118,15 @@ def fact_row(hit, s: int, e: int):
     return next((r for r in hit.rows if r.start <= start < r.end or start <= r.start < end), None)
 
 
+def period_cells(query: Query, row) -> list:
+    """The cells of a row (with a figure) that fit the period asked best, equally."""
+    if query.period is None:
+        return []
+    fits = [(period_fit(c.period, query.period), c) for c in row.cells if c.value is not None]
+    top = max((f for f, _ in fits), default=0.0)
+    return [c for f, c in fits if f == top and f > 0]
+
+
 def fact_pick(query: Query, hit, s: int, e: int) -> list[str] | None:
     """The figure a table row holds for the period the question asks, in the column the page
     puts it under (rag.facts), written with the table's unit: "$758 million". None when the row
