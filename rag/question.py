@@ -16,7 +16,7 @@ _PERCENT_Q = re.compile(r"\b(percent(age)?|%|rate|margin|how fast|by how much|gr
 _AMOUNT_Q = re.compile(r"^\s*(how much|what (was|were|is|are|will be)( the)?( total| overall)?|what amount|how big|"
                        r"how large|give me|tell me|what did .* (report|post|spend|generate|return|raise|buy ?back|repurchase))", re.I)
 _METRIC = re.compile(rf"\b({MEASURES}|{BALANCE_MEASURES}|cash( flow)?|capital expenditures?|spend(ing)?|notes|bonds?|"
-                     r"consideration|amount|billion|million|growth|count|number|salary|salaries|compensation|pay|"
+                     r"consideration|amount|price|billion|million|growth|count|number|salary|salaries|compensation|pay|"
                      r"fees?|budget|worth|value|stake|losses?)\b", re.I)
 _COUNT_Q = re.compile(r"^\s*(how many|what (is|was) the number of|what number of)", re.I)
 _DATE_Q = re.compile(r"^\s*(when|what year|which year|in what year|since when|what date|on what date)\b|"

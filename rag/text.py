@@ -223,7 +223,7 @@ def normalize_for_match(text: str) -> str:
 MEASURES = ("revenues?|sales|income|profits?|earnings|ebitda|ebita|ebit|eps|margins?|capex|expenses?|costs?|"
             "buybacks?|repurchases?|dividends?|debt|gmv|members|users|customers|employees|headcount")
 # ... and those the classifier and the measure check share (a follow-up does not swap them)
-BALANCE_MEASURES = ("assets|liabilities|equity|proceeds|price|valuation|arr|backlog|bookings|obligations?|rpo|crpo|"
+BALANCE_MEASURES = ("assets|liabilities|equity|proceeds|valuation|arr|backlog|bookings|obligations?|rpo|crpo|"
                     "daus?|maus?|inventor(?:y|ies)|receivables?|payables?|goodwill|deposits|borrowings")
 
 

@@ -253,3 +253,15 @@ def test_a_deeper_passage_stating_the_level_is_looked_at():
     assert not states_level(query, _chunk("Operating income was $1.1 billion."))
     assert not states_level(analyze("How much did WidgetCo's revenue grow?", _Idf()),
                             _chunk("Total revenue was $2.5 billion, up 8%."))
+
+
+def test_other_subject_spares_a_sentence_naming_the_subject_asked():
+    """"Gizmo Labs for $1.6 million and Widget Works for $1 million": the sentence gives the figure
+    of the subject asked beside another's; a price is the kind of figure asked, not a measure the
+    sentence must name."""
+    q = "What price is WidgetCo getting for Widget Works?"
+    text = "WidgetCo agreed to sell Gizmo Labs for $1.6 million and Widget Works for $1 million."
+    on, _ = judge(q, text, source="/docs/WIDGETCO_2024_NOTE.txt", title="WidgetCo note")
+    off, _ = judge(q, text, off=frozenset({"other_subject"}), source="/docs/WIDGETCO_2024_NOTE.txt",
+                   title="WidgetCo note")
+    assert on[text].features["answer_fit"] == off[text].features["answer_fit"] == 1.0

@@ -312,7 +312,13 @@ def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int,
         want = "money" if query.second_ask == "amount" else "number"
         if not any(f.kind == want for f in figures(c.text, u.start, u.end)):
             fit *= 0.7
-    if frame.on("other_subject") and query.wants_figure and not s.row and _foreign_subject(frame, s, first_fig):
+    # a sentence that also names the company or segment asked ("Sun Art for USD 1.6 billion and
+    # Intime for USD 1 billion") gives its figure too: another subject beside it is no other's sentence
+    own_doc = s.p.file_stems | s.p.context_stems  # the document's own name is no subject of a sentence
+    subjects = [ent for ent in query.entities if not ent & own_doc]
+    names_asked = bool(subjects) and all(ent & s.own for ent in subjects)
+    if frame.on("other_subject") and query.wants_figure and not s.row and not names_asked and \
+            _foreign_subject(frame, s, first_fig):
         fit *= 0.5  # "Revenue from AIDC grew 32% to RMB 37.8 billion" is not Alibaba's revenue
     return fit, owned
 
