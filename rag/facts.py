@@ -189,22 +189,19 @@ def statement_of(lines: list[Line]) -> str | None:
     return None
 
 
-def _cells(words: list[Word]) -> list[tuple[str, int, int, float, float, float | None, bool]]:
-    """A row's cells: (text, start, end, x0, x1, value, percent); "$" joins the figure after it,
-    a lone "%" the figure before it."""
-    out: list[list] = []
+def _cells(words: list[Word]) -> list[Word]:
+    """A row's cells as words: "$" joins the figure after it, a lone "%" or ")" the figure before
+    it ("7 %", "(2)%"); a cell ending in "%" is a change column's percentage."""
+    out: list[Word] = []
     for w in words:
         if w.text in ("$", "$("):
             continue
         if w.text in ("%", ")") and out:
             c = out[-1]
-            c[0], c[2], c[4] = c[0] + (" " if w.start > c[2] else "") + w.text, w.end, w.x1
-            c[6] = c[6] or w.text == "%"
+            c.text, c.end, c.x1 = c.text + (" " if w.start > c.end else "") + w.text, w.end, w.x1
             continue
-        out.append([w.text, w.start, w.end, w.x0, w.x1, None, w.text.endswith("%")])
-    for c in out:
-        c[5] = parse_value(c[0])
-    return [tuple(c) for c in out]
+        out.append(Word(w.text, w.start, w.end, w.x0, w.x1))
+    return out
 
 
 def parse_value(text: str) -> float | None:
@@ -495,25 +492,23 @@ def _block_rows(text: str, block: list[Line], cols: list[_Column], caption: str,
     return out
 
 
-def _assign(cells: list, cols: list[_Column], positioned: bool) -> list[Cell]:
+def _assign(cells: list[Word], cols: list[_Column], positioned: bool) -> list[Cell]:
     """Each figure under its period's column: by position where the page gives positions (the
     column whose extent overlaps it, else the nearest), by order where the row has exactly as
-    many figures as there are periods."""
-    numbers = [c for c in cells if not c[6]]
-    if len(numbers) == len(cols) and all(c[4] <= c2[3] for c, c2 in zip(numbers, numbers[1:])):
-        return [Cell(col.period, c[5], c[0], c[1], c[2]) for c, col in zip(numbers, cols)]
+    many figures as there are periods. A change column's percentage is no period's figure."""
+    numbers = [c for c in cells if not c.text.endswith("%")]
+    if len(numbers) == len(cols) and all(c.x1 <= c2.x0 for c, c2 in zip(numbers, numbers[1:])):
+        return [Cell(col.period, parse_value(c.text), c.text, c.start, c.end) for c, col in zip(numbers, cols)]
     if not positioned:
         return []  # without positions, a row that does not fill the header is not read
     out, used = [], set()
-    for c in cells:
-        if c[6]:
-            continue  # a change column's percentage is not the period's figure
-        mid = (c[3] + c[4]) / 2
-        gaps = [(max(col.x0 - c[4], c[3] - col.x1, 0), abs(mid - (col.x0 + col.x1) / 2), n) for n, col in enumerate(cols)]
-        gap, _, n = min(gaps)
+    for c in numbers:
+        mid = (c.x0 + c.x1) / 2
+        gap, _, n = min((max(col.x0 - c.x1, c.x0 - col.x1, 0), abs(mid - (col.x0 + col.x1) / 2), n)
+                        for n, col in enumerate(cols))
         if gap <= 10 and n not in used:
             used.add(n)
-            out.append(Cell(cols[n].period, c[5], c[0], c[1], c[2]))
+            out.append(Cell(cols[n].period, parse_value(c.text), c.text, c.start, c.end))
     return out
 
 

@@ -59,8 +59,8 @@ class ExtractiveAnswerer:
         if best is not None and frame.on("ambiguous_figure") and (readings := select.ambiguity(query, best)):
             ans = ambiguous_answer(query, readings)
             if explain:
-                ans = dataclasses.replace(ans, explain=_explain(cands, rejected, "abstained: more than one row or "
-                                                                 "period could be meant; listed"))
+                ans = dataclasses.replace(ans, explain=_explain(cands, rejected, "abstained: more than one period "
+                                                                 "could be meant; listed"))
             return ans
         if best is not None:
             chosen = [best]

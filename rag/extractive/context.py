@@ -4,12 +4,13 @@ its passage's (`PassageContext`: title, file name, table header, periods) and it
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rag.extractive.figures import names, quarters
-from rag.extractive.tables import header_columns, label_keys, table_text
+from rag.extractive.tables import fact_row, header_columns, label_keys, table_text
 from rag.extractive.terms import coverage, question_bigrams, stems_of
 from rag.extractive.vocab import ANAPHOR, FULL_YEAR_Q, PERIOD_WORDS, QUARTERLY_DOC, YEAR_MARK
 from rag.question import Query
@@ -115,6 +116,12 @@ class SentenceContext:
     @property
     def row(self) -> bool:
         return self.unit.kind == "row"
+
+    @functools.cached_property
+    def fact(self):
+        """The table row read as facts (rag.facts.Row) this row unit quotes, if any: looked up
+        once, though the features, rules and filters all ask."""
+        return fact_row(self.p.hit, self.unit.start, self.unit.end) if self.row else None
 
 
 def with_fact_rows(units, hit) -> list:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from rag.extractive.context import Frame, SentenceContext
 from rag.extractive.figures import answer_figures, figures, first_figure_at, is_change, new_names, proper_nouns
-from rag.extractive.tables import fact_row
 from rag.extractive.terms import coverage, stems_of
 from rag.extractive.vocab import (
     CAUSAL,
@@ -227,7 +226,7 @@ def row_window(frame: Frame, s: SentenceContext) -> set[str]:
     """What a table row's subject and measure may be named by: its label's parents, caption and the
     table's lines that are not rows (read as facts), else anywhere in its chunk. Not the other
     rows: "United States 11,281" below "Net operating revenues 33,014" is not the total's."""
-    row = fact_row(s.p.hit, s.unit.start, s.unit.end)
+    row = s.fact
     if row is None:
         return s.p.chunk_stems
     return set(stems_of(" ".join(row.path + (row.caption,)))) | s.p.context_stems | s.p.table_stems | \
@@ -239,7 +238,7 @@ def evaluate(frame: Frame, s: SentenceContext) -> Candidate:
     query, p, u = frame.query, s.p, s.unit
     c = p.chunk
     sent_stems = subject_stems(frame, s) | p.context_stems
-    if s.row and (row := fact_row(p.hit, u.start, u.end)) is not None:
+    if (row := s.fact) is not None:
         # a table row read as facts says what its parents say ("Net sales › Services") and what
         # its line item is also called ("Cost of sales" for "cost of goods sold")
         sent_stems = sent_stems | set(stems_of(" ".join(row.path))) | item_stems(row.label, query.items)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from rag.extractive.context import Frame, PassageContext, SentenceContext
 from rag.extractive.figures import quarters
-from rag.extractive.tables import fact_row, other_period_columns
+from rag.extractive.tables import other_period_columns
 from rag.extractive.vocab import INSTRUCTION, YEAR_MARK
 from rag.text import years_in
 
@@ -47,7 +47,7 @@ def quarter_report_for_year(frame: Frame, s: SentenceContext) -> str | None:
     if year_table is None:
         return None
     if s.row and other_period_columns(frame.query, s.p.hit, s.unit.start, s.unit.end) is None and \
-            fact_row(s.p.hit, s.unit.start, s.unit.end) is not None:
+            s.fact is not None:
         return None  # its columns, read as facts, hold the year asked ("Twelve Months Ended")
     if not (year_table if s.row else YEAR_MARK.search(s.text)):
         return "a quarter's figure, and a full year is asked"

@@ -136,16 +136,13 @@ def fact_pick(query: Query, hit, s: int, e: int) -> list[str] | None:
     row = fact_row(hit, s, e)
     if row is None or not row.cells:
         return None
-    fits = [(period_fit(c.period, query.period), -n, c) for n, c in enumerate(row.cells) if c.value is not None]
-    if not fits or max(fits)[0] <= 0:
-        return []
-    cell = max(fits)[2]
-    return [with_unit(cell.text, row)]
+    cells = period_cells(query, row)
+    return [with_unit(cells[0].text, row)] if cells else []
 
 
 def with_unit(text: str, row) -> str:
-    """A cell as printed, with its row's currency and scale: "6,046" -> "$6,046 million"; a
-    negative "(758)" stays as printed, its sign shown as the table shows it."""
+    """A cell with its row's currency and scale: "6,046" -> "$6,046 million", "(758)" -> "-$758
+    million"; other cells as printed."""
     digits = text.replace("$", "").strip()
     scale = _SCALE_WORDS.get(row.scale)
     if row.unit == "USD" and not digits.startswith("(") and not digits.endswith("%"):
@@ -162,8 +159,7 @@ def other_period_columns(query: Query, hit, s: int, e: int) -> str | None:
     if query.period is None:
         return None
     row = fact_row(hit, s, e)
-    if row is None or not row.cells or any(period_fit(c.period, query.period) > 0 for c in row.cells
-                                           if c.value is not None):
+    if row is None or not row.cells or period_cells(query, row):
         return None
     return "no figure in its columns for the period asked: " + ", ".join(
         f"{c.period.label} {c.text}" for c in row.cells[:4])
