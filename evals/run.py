@@ -129,7 +129,7 @@ def run_ours(items: list[Item], engine, answerer: str, max_chars: int, ranks: bo
         rank = None
         if ranks and not it.unanswerable:
             rank = _page_rank(engine.retrieve(full, k=RANK_DEPTH), it)
-        kept, dropped = check_grounding(ans.text, list(ans.citations))
+        kept, dropped = check_grounding(ans.text, list(ans.citations), ans.computation)
         figure_ok = groups_met(ans.text, it.expect) if not it.unanswerable else None
         cited_ok = None
         if not it.unanswerable and not ans.abstained and figure_ok:
@@ -144,6 +144,7 @@ def run_ours(items: list[Item], engine, answerer: str, max_chars: int, ranks: bo
             "figure_hit": figure_ok, "cited_ok": cited_ok, "grounded": not dropped,
             "ms": ans.timings_ms.get("total", 0.0),
             "notice": ans.notice, "unverified": list(ans.unverified),  # a generative answerer's fallback, doubts
+            "computation": ans.computation,
         })
     return rows, summarize(rows)
 
@@ -157,6 +158,7 @@ def summarize(rows: list[dict]) -> dict:
     answered = [r for r in rows if not r["abstained"]]
     cited = [r["cited_ok"] for r in ans if r["cited_ok"] is not None]
     gloss = [r for r in ans if "glossary" in r["tags"]]
+    computed = [r for r in rows if r.get("computation")]
     ms = [r["ms"] for r in rows]
     return {
         "questions": len(rows), "answerable": len(ans), "unanswerable": len(una),
@@ -172,6 +174,8 @@ def summarize(rows: list[dict]) -> dict:
         "abstention_precision": round(tp / len(abst), 3) if abst else 1.0,
         "abstention_recall": round(tp / len(una), 3) if una else 1.0,
         "false_abstention_rate": _share(ans, lambda r: r["abstained"]),
+        "computed": sum(1 for r in rows if r.get("computation")),
+        "computed_checked": _share(computed, lambda r: r["computation"]["checked"] and r["grounded"]) if computed else 1.0,
         "glossary_right": f"{sum(1 for r in gloss if r['correct'])}/{len(gloss)}",
         "right": sum(1 for r in ans if r["correct"]),
         # an answer that asserts something wrong: a wrong figure, or any answer where none is due
@@ -326,7 +330,7 @@ def by_kind(rows: list[dict]) -> dict[str, dict]:
 
 METRICS = ["hit@1", "hit@3", "hit@5", "hit@20", "mrr", "answer_accuracy", "right", "wrong", "abstained_answerable", "figure_hits", "citation_precision",
            "numeric_grounding", "abstention_precision", "abstention_recall", "false_abstention_rate",
-           "glossary_right", "mean_chars", "latency_p50_ms", "latency_p95_ms", "fallbacks", "with_unverified"]
+           "glossary_right", "computed", "computed_checked", "mean_chars", "latency_p50_ms", "latency_p95_ms", "fallbacks", "with_unverified"]
 
 
 def markdown(result: dict) -> str:
@@ -345,6 +349,16 @@ def markdown(result: dict) -> str:
         lines += ["", f"Baseline figure hits ignore length: {base['figure_hits']} of its answers contain the "
                       f"expected figures, but its answers average {base['mean_chars']:.0f} characters; with the "
                       f"concision rule its accuracy is {base['answer_accuracy']}."]
+    computed = [r for r in result["rows"] if r.get("computation")]
+    if computed:
+        lines += ["", f"Computed answers ({len(computed)}): the arithmetic as the answer shows it, each operand with "
+                      "its cell and citation, and whether the grounding check, done again from the cited quotes, "
+                      "held.", "", "| id | ok | metric | result | operands | checked |", "|---|---|---|---|---|---|"]
+        for r in computed:
+            c = r["computation"]
+            ops = "; ".join(f"{o['label']} {o['text']} ({o['period']}) [{o['citation']}]" for o in c["operands"])
+            lines.append(f"| {r['id']} | {'✓' if r['correct'] else '✗'} | {c['metric']} | {c['shown']} = "
+                         f"{c['expression']} | {ops.replace('|', '/')} | {'yes' if r['grounded'] and c['checked'] else 'NO'} |")
     lines += ["", "| id | ok | rank | chars | ms | answer |", "|---|---|---|---|---|---|"]
     for r in result["rows"]:
         ans = " ".join(r["answer"].split())[:110].replace("|", "\\|")

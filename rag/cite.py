@@ -82,6 +82,7 @@ class Answer:
     completed: str | None = None  # the question as answered: a follow-up completed ("and AIDC?" -> ...)
     explain: dict | None = field(default=None, compare=False)  # the extractive answerer's reasons, when asked
     explain_asked: bool = field(default=False, compare=False)  # a generative answerer explains nothing: null
+    computation: dict | None = None  # a figure computed from cited cells (rag.compute.Computation.to_dict)
 
     def to_dict(self) -> dict:
         d = {"question": self.question, "completed": self.completed or self.question, "answer": self.text,
@@ -93,6 +94,8 @@ class Answer:
             d["notice"] = self.notice
         if self.explain_asked or self.explain is not None:
             d["explain"] = self.explain
+        if self.computation is not None:
+            d["computation"] = self.computation
         return d
 
     def to_json(self) -> str:
@@ -144,12 +147,16 @@ def _bare(n: str) -> str:
 def grounded(sentence: str, quotes: list[str]) -> bool:
     """True when every number in `sentence` appears in one of `quotes` (13% matches 13%). A quote is
     the document's text: a "[2]" in it is a number it states, not a citation marker."""
+    return _held(figures(sentence), quotes)
+
+
+def _held(numbers: set[str], quotes: list[str]) -> bool:
     have = set()
     for q in quotes:
         for n, _, _ in numbers_in(q):
             have.add(n)
             have.add(_bare(n))
-    return all(n in have or _bare(n) in have for n in figures(sentence))
+    return all(n in have or _bare(n) in have for n in numbers)
 
 
 def split_answer_sentences(text: str) -> list[str]:
@@ -158,14 +165,23 @@ def split_answer_sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def check_grounding(text: str, citations: list[Citation]) -> tuple[list[str], list[str]]:
+def check_grounding(text: str, citations: Sequence[Citation], computation: dict | None = None
+                    ) -> tuple[list[str], list[str]]:
     """(kept, dropped) sentences of an answer: a sentence is kept when every number in it appears
-    in a quote that it cites with a valid `[n]` marker."""
+    in a quote that it cites with a valid `[n]` marker, or is a figure of the answer's
+    computation (its result, a step, a constant of its formula, a period it names) and the
+    computation, done again here from the cited quotes, checks."""
+    from rag.compute import derived_numbers, recheck
+
     by_n = {c.n: c for c in citations}
+    derived: set[str] = set()
+    if computation is not None and recheck(computation, {c.n: c.quote for c in citations}):
+        derived = derived_numbers(computation)
     kept, dropped = [], []
     for sent in split_answer_sentences(text):
         cited = [by_n[int(m)] for m in MARKER_RE.findall(sent) if int(m) in by_n]
-        if figures(sent) and not grounded(sent, [c.quote for c in cited]):
+        rest = figures(sent) - derived
+        if rest and not _held(rest, [c.quote for c in cited]):
             dropped.append(sent)
         else:
             kept.append(sent)

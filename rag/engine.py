@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag import compute
 from rag.answerers import get_answerer
 from rag.chunk import Chunk
 from rag.cite import Answer
@@ -23,7 +24,7 @@ from rag.errors import IndexMissingError, UsageError
 from rag.extractive import row_answers
 from rag.extractive.tables import states_level
 from rag.extractive.vocab import ASKER_ORDINAL, PERIOD_WORDS
-from rag.facts import STATEMENT_TITLES, FactIndex, operand_phrases
+from rag.facts import STATEMENT_TITLES, FactIndex
 from rag.followup import complete
 from rag.glossary import Glossary
 from rag.question import analyze, sub_questions
@@ -34,7 +35,8 @@ from rag.text import stem
 MAX_QUESTION_CHARS = 2000
 DEEP_ROWS = 3  # a figure question also looks this many times deeper for a table row that names it
 FACT_ROWS = 2  # a figure question's passages start with those holding the table rows that name it
-MAX_OPERANDS = 4  # a defined figure's operands looked up as rows ("(A + B) / C": three)
+MAX_OPERANDS = 4  # a computed figure's operands looked up as rows ("(A + B) / C": three), for up to 3 periods
+OPERAND_ROWS = 2  # the rows looked up for each operand: the best, and the one that would make it ambiguous
 
 
 def clean_question(question: str) -> str:
@@ -250,19 +252,23 @@ class Engine:
                 for h in hits]
 
     def _operand_hits(self, query) -> list[Hit]:
-        """For a figure the question defines ("gross profit divided by total revenue"), the chunk
-        holding the row of each of its operands: the pages a computation cites."""
-        framing = query.framing
-        if framing is None or not framing.definition or not len(self.facts):
+        """For a figure to compute (a metric the question defines or names, rag/compute.py), the
+        chunks holding the best rows for each of its operands, in the documents the question
+        names: the pages a computation cites."""
+        if not len(self.facts) or (p := compute.plan(query)) is None:
             return []
+        rows = self.facts.of_sources(self.retriever.route(query.text))
         out: list[Hit] = []
-        for phrase in operand_phrases(framing.definition)[:MAX_OPERANDS]:
-            part = analyze(f"What was {phrase}?", self.idf, self.retriever.fuzzy, self.glossary)
-            part = dataclasses.replace(part, intent="amount", period=query.period, statement=query.statement)
-            for h in self._fact_hits(part, 1, route_by=query.text):
-                if all(h.chunk.id != o.chunk.id for o in out):
-                    out.append(h)
+        for item, period in compute.needs(p)[:3 * MAX_OPERANDS]:
+            for _, row, _ in compute.candidates(item, rows, period, query.statement, n=OPERAND_ROWS):
+                chunk = self._chunk_of(row)
+                if chunk is not None and all(h.chunk.id != chunk.id for h in out):
+                    out.append(Hit(chunk, 0.0, None, None, None))
         return out
+
+    def _chunk_of(self, row) -> Chunk | None:
+        return next((c for c in self._chunks_at.get((row.source, row.page or 0), ())
+                     if c.start <= row.start and row.end <= c.end), None)
 
     def _fact_hits(self, query, n: int, route_by: str | None = None) -> list[Hit]:
         """For a figure question, the chunks holding the table rows whose labels name it (in the
@@ -276,8 +282,7 @@ class Engine:
         keys = [(st, w) for st, w in keys if not st & names]  # "Nike's": the routing's business
         out: list[Hit] = []
         for _, row in self.facts.search(keys, sources, query.period, query.statement, n=n, items=query.items):
-            chunk = next((c for c in self._chunks_at.get((row.source, row.page or 0), ())
-                          if c.start <= row.start and row.end <= c.end), None)
+            chunk = self._chunk_of(row)
             if chunk is not None and all(h.chunk.id != chunk.id for h in out):
                 out.append(Hit(chunk, 0.0, None, None, None))
         return out

@@ -189,6 +189,17 @@ def statement_of(lines: list[Line]) -> str | None:
     return None
 
 
+_TITLE_SMALL = frozenset("of and in the for to on at by a an".split())
+
+
+def _is_title(text: str) -> bool:
+    """A title, not a sentence that mentions a statement: short, its words capitalized ("CONSOLIDATED
+    BALANCE SHEETS", "Condensed Consolidated Statements of Cash Flows")."""
+    words = text.split()
+    return 0 < len(words) <= 10 and all(w[0].isupper() or not w[0].isalpha() or w.lower() in _TITLE_SMALL
+                                        for w in words)
+
+
 def _cells(words: list[Word]) -> list[Word]:
     """A row's cells as words: "$" joins the figure after it, a lone "%" or ")" the figure before
     it ("7 %", "(2)%"); a cell ending in "%" is a change column's percentage."""
@@ -435,9 +446,12 @@ def _read_block(text: str, lines: list[Line], i: int, j: int, kind: str | None, 
     """The rows of lines[i:j] under the header above them; a block without a header of its own
     (a table broken by a long wrapped label) continues the one before it on the page."""
     header, h0 = _header_above(lines, i)
+    above = lines[max(0, h0 - 4):h0]
+    # a table's own title ("CONSOLIDATED BALANCE SHEETS" above its header) over the page's: a text
+    # file or a release page holds several statements, one after another
+    kind = statement_of([ln for ln in above if _is_title(ln.text)]) or kind
     cols = _header_columns(header, kind, layout)
     if cols:
-        above = lines[max(0, h0 - 4):h0]
         caption = _caption(lines[max(0, h0 - 6):h0] + [ln for ln in header if not _header_like(ln)][:1])
         page_scale = _scale(lines[:h0] + header)
         statement = kind or ("segment" if any(_SEGMENT.search(ln.text) for ln in above + header) else "other")
@@ -524,9 +538,20 @@ class FactIndex:
         for r in rows:
             self._at.setdefault((r.source, r.page or 0), []).append(r)
         self._stems: list[frozenset[str]] | None = None
+        self._by_source: dict[str, list[Row]] | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def of_sources(self, sources: list[str] | None) -> list[Row]:
+        """The rows of those documents (all rows for None)."""
+        if sources is None:
+            return self.rows
+        if self._by_source is None:
+            self._by_source = {}
+            for r in self.rows:
+                self._by_source.setdefault(r.source, []).append(r)
+        return [r for s in sources for r in self._by_source.get(s, ())]
 
     def within(self, source: str, page: int | None, start: int, end: int) -> tuple[Row, ...]:
         """The rows whose text lies inside [start, end) of a page."""
@@ -607,26 +632,6 @@ def period_fit(p: Period, asked) -> float:
     if asked.months == 12 and not p.months and not p.instant:
         return 0.8
     return 1.0
-
-
-# "gross profit divided by total revenue", "net cash provided by operating activities minus
-# additions to property, plant and equipment", "(beginning + ending inventory) / 2"
-_OPERATOR = re.compile(r"\b(?:divided by|minus|plus|times|multiplied by|less|over|and then|as a percentage of|"
-                       r"as a share of|relative to|ratio of|the sum of|the average of|average of|averaged|average)\b|\s[-−]\s|[+*/×÷()=;]|"
-                       r"\b(?:using|defined as|calculated as|computed as|where|based on)\b", re.I)
-
-
-def operand_phrases(definition: str) -> list[str]:
-    """The line items a definition combines, in order: "gross profit divided by total revenue"
-    -> ["gross profit", "total revenue"]. Words only, no figures; each at most once."""
-    out: list[str] = []
-    for part in _OPERATOR.split(definition):
-        words = re.sub(r"\b(?:the|a|an|its|their|company'?s|total of)\b", " ", part, flags=re.I)
-        words = " ".join(words.split()).strip(" .'\"")
-        if re.search(r"[A-Za-z]{3,}", words) and not re.fullmatch(r"[\d.\s%]+(days?)?", words) and words not in out \
-                and not re.match(r"(?i)not\b|and\b|or\b", words):
-            out.append(words)
-    return out
 
 
 # --- line items: one measure, the names statements give it (rag/line_items.toml) -----------------

@@ -108,6 +108,21 @@ def build_messages(question: str, hits: list[Hit]) -> list[dict]:
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
+def computed_answer(query: Query, hits: list[Hit]) -> Answer | None:
+    """A figure the question asks computed (rag.compute), when its arithmetic checks against the
+    cited cells: the same answer the extractive answerer gives, so that a model never does
+    arithmetic nobody checks (its numbers would have to be in a passage, and a computed one is
+    not). None when the question asks no computation, or its operands are not all found: then the
+    model answers from the passages as usual."""
+    from rag import compute
+    from rag.extractive.select import computed_figure
+
+    if computed_figure(query) is None:
+        return None
+    ans = compute.answer(query, hits)
+    return ans if ans is not None and ans.computation else None
+
+
 class ModelFailure(Exception):
     """The model gave no usable reply (internal: turned into the extractive answer with a notice)."""
 
@@ -134,6 +149,8 @@ class _Generative:
         """The verified answer to `query` from `hits` (or the extractive one, with a notice)."""
         if not hits:
             return abstain(query.text)
+        if (computed := computed_answer(query, hits)) is not None:
+            return computed
         try:
             raw = self._reply(build_messages(query.text, hits))
         except ModelFailure as e:
@@ -145,6 +162,9 @@ class _Generative:
         deltas are a draft: only the final answer's sentences and citations are checked."""
         if not hits:
             yield abstain(query.text)
+            return
+        if (computed := computed_answer(query, hits)) is not None:
+            yield computed
             return
         parts: list[str] = []
         deltas = self._deltas(build_messages(query.text, hits))

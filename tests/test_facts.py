@@ -226,9 +226,10 @@ def test_rows_stored_beside_chunks(settings, tmp_path):
     ("cost of sales divided by average inventories", ["cost of sales", "inventories"]),
 ])
 def test_operand_phrases(definition, operands):
-    from rag.facts import operand_phrases
+    """The line items a definition combines, as rag.compute reads them."""
+    from rag.compute import items_of, parse
 
-    assert operand_phrases(definition) == operands
+    assert [i.phrase for i in items_of(parse(definition))] == operands
 
 
 def test_line_items_match_whole_names():

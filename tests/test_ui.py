@@ -106,6 +106,22 @@ def test_answer_html_is_one_block_with_notice_unverified_and_read_as():
     assert "rag-sources" not in streaming and "It grew" not in streaming
 
 
+def test_a_computed_answer_shows_its_working_from_the_computation():
+    """The page reads `Answer.computation`, not the text: each operand's cell, period and source
+    link, the result, and whether it checked."""
+    comp = {"metric": "current ratio", "formula": "total current assets / total current liabilities",
+            "shown": "1.75", "checked": True,
+            "operands": [{"label": "Total current <assets>", "text": "350", "period": "2024", "citation": 1},
+                         {"label": "Total current liabilities", "text": "200", "period": "2024", "citation": 2}]}
+    ans = Answer("q", "Current ratio, FY2024: 1.75 = total current assets 350 [1] / total current liabilities 200 [2]",
+                 (cite(1), cite(2, quote="Intro.")), computation=comp)
+    html = answer_html(ans, 4)
+    assert "rag-computation" in html and "<b>1.75</b> (checked against the cited cells)" in html
+    assert "Total current &lt;assets&gt;" in html and 'href="#rag-src-4-2">[2]</a>' in html
+    assert "\n" not in html
+    assert "rag-computation" not in answer_html(Answer("q", "13% [1].", (cite(),)), 1)
+
+
 def test_draft_is_escaped_text_under_a_note_that_it_is_not_yet_checked():
     html = draft_html("Revenue <b>grew</b> 7% [1].\nMore", read_as="What <x>?")
     assert "rag-draft" in html and "checked when the answer is complete" in html and "\n" not in html

@@ -82,6 +82,9 @@ a.rag-cite:hover { text-decoration: underline; }
 .rag-readas, .rag-notice, .rag-wait { color: var(--body-text-color-subdued); font-style: italic; font-size: 0.92em; }
 .rag-unverified { color: #8a5300; font-size: 0.92em; }
 .rag-draft .rag-text { color: var(--body-text-color-subdued); }
+.rag-computation { font-size: 0.9em; margin: 0.2em 0 0.4em; }
+.rag-computation table { border-collapse: collapse; margin-top: 0.2em; }
+.rag-computation td, .rag-computation th { padding: 0.1em 0.6em 0.1em 0; text-align: left; }
 .rag-sources { margin-top: 0.6em; border-top: 1px solid var(--border-color-primary); padding-top: 0.4em; }
 .rag-sources-h { font-weight: 600; font-size: 0.9em; text-transform: uppercase; letter-spacing: 0.04em;
   color: var(--body-text-color-subdued); margin-bottom: 0.3em; }

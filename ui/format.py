@@ -111,6 +111,8 @@ def answer_html(answer: Answer, turn: int, *, text: str | None = None, sources: 
     if answer.notice:
         parts.append(f'<div class="rag-notice">{esc(answer.notice)}</div>')
     parts.append(f'<div class="rag-text">{link_markers(body, (c.n for c in answer.citations), turn)}</div>')
+    if answer.computation and text is None:
+        parts.append(computation_html(answer.computation, turn))
     if sources:
         if answer.unverified:
             items = "".join(f"<li>{esc(s)}</li>" for s in answer.unverified)
@@ -122,6 +124,23 @@ def answer_html(answer: Answer, turn: int, *, text: str | None = None, sources: 
     # completed from it without completing the whole conversation again (asked_questions)
     done = f' data-completed="{esc(answer.completed)}"' if answer.completed else ""
     return f'<div class="{cls}"{done}>{"".join(parts)}</div>'
+
+
+def computation_html(c: dict, turn: int) -> str:
+    """A computed figure's working, from `Answer.computation` (not from the text): the formula,
+    each operand with its cell, period and a link to its source, the result and whether the
+    arithmetic checked against the cited cells.
+
+    >>> computation_html({"metric": "current ratio", "formula": "a / b", "shown": "1.75", "checked": True,
+    ...     "operands": [{"label": "Total current assets", "text": "350", "period": "2024", "citation": 1}]}, 1)[:36]
+    '<div class="rag-computation"><b>Com'
+    """
+    rows = "".join(f'<tr><td>{esc(o["label"])}</td><td>{esc(o["text"])}</td><td>{esc(o["period"])}</td>'
+                   f'<td><a href="#{anchor(turn, o["citation"])}">[{o["citation"]}]</a></td></tr>' for o in c["operands"])
+    check = "checked against the cited cells" if c.get("checked") else "did not check"
+    return (f'<div class="rag-computation"><b>Computed</b>: {esc(c["metric"])} = {esc(c["formula"])} = '
+            f'<b>{esc(c["shown"])}</b> ({check})<table><tr><th>operand</th><th>cell</th><th>period</th><th>source</th>'
+            f'</tr>{rows}</table></div>')
 
 
 def draft_html(text: str, read_as: str | None = None) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from rag import compute
 from rag.answerers import abstain
 from rag.cite import Answer
 from rag.extractive import select
@@ -50,8 +51,14 @@ class ExtractiveAnswerer:
                                                         "decision": "asker_by_order: the call's question turns in order"})
             return ans
         if frame.on("computed_figure") and (why := select.computed_figure(query)):
-            ans = abstain(query.text)
-            return dataclasses.replace(ans, explain=_explain([], [], f"abstained: {why}")) if explain else ans
+            ans = compute.answer(query, hits) if frame.on("computed_metric") else None
+            if ans is None:
+                ans, decision = abstain(query.text), f"abstained: {why}"
+            elif ans.computation:
+                decision = f"computed_metric: {ans.computation['metric']} = {ans.computation['formula']}"
+            else:
+                decision = f"abstained: {ans.text}"
+            return dataclasses.replace(ans, explain=_explain([], [], decision)) if explain else ans
         cands, rejected = self.candidates(frame, hits, explain)
         cands.sort(key=lambda c: -c.score)
         best, why = select.pick_best(query, cands)
@@ -70,6 +77,10 @@ class ExtractiveAnswerer:
             ans = compose(query, chosen)
             if ans is None:
                 why = "abstained: no figure of the answer is in its quote"
+        if ans is None and frame.on("computed_metric") and (computed := compute.answer(query, hits)) is not None \
+                and computed.computation:
+            # no passage states it; a metric the question names is computed from the statements
+            ans, why = computed, f"computed_metric: {computed.computation['metric']} = {computed.computation['formula']}"
         ans = ans or abstain(query.text)
         if explain:
             ans = dataclasses.replace(ans, explain=_explain(cands, rejected, why))

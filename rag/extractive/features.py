@@ -88,7 +88,11 @@ RULE_DOCS: dict[str, str] = {
     "ambiguous_figure": "a table row read as facts answers only when one period is meant: two columns fitting the "
                         "period asked alike (a quarter and a year ending the same day): abstain, listing each",
     "computed_figure": "a figure the question defines as a computation ('defined as gross profit divided by total "
-                       "revenue', a ratio rounded to two decimals) is not quoted from a passage: abstain",
+                       "revenue', a ratio rounded to two decimals) is not quoted from a passage: it is computed "
+                       "(computed_metric) or the answer abstains",
+    "computed_metric": "a metric the question defines or names (rag/metrics.toml) is computed from the table rows of "
+                       "the passages, every operand cited and the arithmetic checked; an operand missing or two rows "
+                       "fitting alike: abstain, saying which",
 }
 
 

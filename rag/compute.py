@@ -1,0 +1,1086 @@
+"""Figures computed from the statements: a metric the question defines ("defined as gross profit
+divided by total revenue") or names (rag/metrics.toml), its operands looked up as table rows read
+as facts (rag/facts.py), the arithmetic done, shown and checked again.
+
+The pieces, in order:
+- the formula language (`parse`): line items joined by + - * / (or "plus", "divided by", "as a
+  percentage of", "multiplied by 365 days"), parentheses, "average X"; read left to right, as
+  the questions write them ("A plus B, and divide it by C" is (A + B) / C);
+- the plan (`plan`): what to compute for a question (its formula, the kind of result, rounding)
+  and over which periods: one; a change between two ("by how many percentage points ... from
+  FY2021 to FY2022"); growth over the year before ("year-over-year revenue growth"); an average
+  over a range of years;
+- the operands (`resolve`): for each line item and period, the one table row and cell that
+  holds it, in one document, among the rows of the passages retrieved;
+- the result (`Computation`): the figure rounded as asked, the arithmetic as an expression over
+  the operands, each operand with its cell's exact text and its citation; `recheck` evaluates
+  it again from the cited quotes, and an answer shows a computed figure only when it checks.
+
+What it does not do: guess a missing operand, mix periods the question did not ask for, or take
+a figure from a sentence (a narrative "gross margin was 46.0%" is the extractive answerer's).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import datetime
+import functools
+import operator
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.facts import LINE_ITEMS, Cell, Row, _norm_item, parse_value, period_fit
+from rag.framing import Period
+
+# --- the formula language -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """A line item a formula names: "accounts payable", with the statement it is to be read from
+    where the definition says ("(from the cash flow statement)") and whether its average is meant."""
+
+    phrase: str
+    statement: str | None = None
+    average: bool = False
+
+
+@dataclass(frozen=True)
+class Num:
+    value: float
+
+
+@dataclass(frozen=True)
+class Op:
+    op: str  # + - * /
+    left: object
+    right: object
+
+
+_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+
+_TOKEN = re.compile(
+    r"(?P<lp>\()|(?P<rp>\))"
+    r"|(?P<div>\bdivided\s+by\b|,?\s*(?:and\s+(?:then\s+)?)?divide\s+(?:it|that|this|them|the\s+(?:sum|result|total))\s+by\b"
+    r"|\bas\s+an?\s+(?:percentage|percent|share|proportion|fraction)\s+of\b|\brelative\s+to\b|/|÷)"
+    r"|(?P<mul>\bmultiplied\s+by\b|,?\s*(?:and\s+(?:then\s+)?)?multiply\s+(?:it|that|this|the\s+result)\s+by\b|\btimes\b|\*|×)"
+    r"|(?P<sub>\bminus\b|\bless\b|\s[-−–]\s)"
+    r"|(?P<add>\bplus\b|\+)"
+    r"|(?P<num>(?<![\w.,])\d+(?:\.\d+)?(?![\w,.]\d)(?:\s+days?\b)?)",
+    re.I)
+_SYMBOL = {"div": "/", "mul": "*", "sub": "-", "add": "+"}
+# a parenthesis that says where or when, not what: "(balance sheet, August 28, 2022)", "(from the
+# cash flow statement)", "(the average of the May 31, 2022 and May 31, 2021 balances)"
+_STATEMENT_WORDS = (("cash_flow", re.compile(r"\bcash[\s-]flows?\b", re.I)),
+                    ("balance", re.compile(r"\bbalance\s+sheets?\b|\bfinancial\s+position\b", re.I)),
+                    ("income", re.compile(r"\bincome\s+statements?\b|\bstatements?\s+of\s+(?:operations|income|earnings)\b",
+                                          re.I)))
+_NOTE = re.compile(r"\b(?:19|20)\d\d\b|\bbalances?\b|\bnot\b|\bstatements?\b|\bsheets?\b|\bperiods?\b|\b(?:i\.e|e\.g)\b",
+                   re.I)
+_FROM_STATEMENT = re.compile(r",?\s*\b(?:both\s+|all\s+|each\s+)?(?:as\s+)?(?:reported\s+)?(?:from|in|on|per)\s+the\s+"
+                             r"(?:consolidated\s+)?(?:condensed\s+)?(cash[\s-]flows?\s+statements?|statements?\s+of\s+cash\s+"
+                             r"flows?|balance\s+sheets?|income\s+statements?|statements?\s+of\s+(?:operations|income|"
+                             r"earnings))\b", re.I)
+_FILLER = re.compile(r"^(?:(?:the|a|an|its|their|our|company'?s|each\s+(?:year|quarter)'?s|gaap|reported|ending|"
+                     r"period[\s-]end|year[\s-]end|and|then|both|total\s+of|sum\s+of|the\s+sum\s+of)\b\s*)+", re.I)
+_DEFINIENDUM = re.compile(r"^[\w\s'-]+?\s+(?:as|is|equals|means)\s+(.+)$", re.I)
+_AVERAGE = re.compile(r"^(?:the\s+)?(?:simple\s+)?average\s+(?:of\s+(?:the\s+)?)?", re.I)
+
+
+def _statement_named(text: str) -> str | None:
+    return next((k for k, pat in _STATEMENT_WORDS if pat.search(text)), None)
+
+
+def _clean_phrase(text: str) -> str:
+    text = re.sub(r"[\"“”‘]|(?<!s)'(?!s\b)", " ", text)
+    text = " ".join(text.replace("’", "'").split()).strip(" ,.;:")
+    return _FILLER.sub("", text).strip(" ,.;:")
+
+
+def parse(text: str):
+    """A formula (a question's definition or the library's) as a tree of Op, Item and Num; None
+    when it is not arithmetic over line items. Read left to right, parentheses first:
+    "(A + B + C) divided by D", "A plus B plus C, and divide it by D", "A divided by B,
+    multiplied by 365 days"."""
+    tokens: list[tuple[str, object]] = []
+    pos = 0
+    depth = 0
+    for m in _TOKEN.finditer(text):
+        if m.start() < pos:
+            continue  # inside a note already read
+        _phrase_tokens(text[pos:m.start()], tokens)
+        kind = m.lastgroup
+        if kind == "lp":
+            close = _matching(text, m.start())
+            inner = text[m.end():close] if close is not None else ""
+            if close is not None and not _has_operator(inner):
+                # a note ("(balance sheet, August 28, 2022)") or a qualifier ("(current)")
+                _note(inner, tokens)
+                pos = close + 1
+                continue
+            depth += 1
+            tokens.append(("(", None))
+        elif kind == "rp":
+            if depth:
+                depth -= 1
+                tokens.append((")", None))
+        elif kind == "num":
+            tokens.append(("num", float(re.match(r"[\d.]+", m.group(0)).group(0))))
+        else:
+            tokens.append(("op", _SYMBOL[kind]))
+        pos = max(pos, m.end())
+    _phrase_tokens(text[pos:], tokens)
+    tokens += [(")", None)] * depth
+    tree, rest = _expr(tokens)
+    if tree is None or rest or not isinstance(tree, Op) or not items_of(tree):
+        return None
+    return tree
+
+
+def _matching(text: str, i: int) -> int | None:
+    depth = 0
+    for j in range(i, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[j], 0)
+        if depth == 0:
+            return j
+    return None
+
+
+def _has_operator(text: str) -> bool:
+    return any(m.lastgroup not in ("num", "lp", "rp") for m in _TOKEN.finditer(text))
+
+
+def _note(inner: str, tokens: list) -> None:
+    """A parenthesis without arithmetic: a statement it names goes to the item before it; words
+    that narrow the item ("(current)", "(non-current)") join its phrase; dates and other notes
+    are dropped (the question's periods are read elsewhere)."""
+    last = next((i for i in range(len(tokens) - 1, -1, -1) if tokens[i][0] == "item"), None)
+    if last is None or tokens[-1][0] not in ("item",):
+        return
+    item = tokens[last][1]
+    if st := _statement_named(inner):
+        # "(from the cash flow statement)": the item before; "(both ...)": the two before; "(all ...)": every one
+        many = 2 if re.search(r"\bboth\b", inner, re.I) else len(tokens) if re.search(r"\b(?:all|each)\b", inner, re.I) \
+            else 1
+        for i in range(len(tokens) - 1, -1, -1):
+            if tokens[i][0] == "item" and many > 0:
+                tokens[i] = ("item", dataclasses.replace(tokens[i][1], statement=st))
+                many -= 1
+        return
+    if _NOTE.search(inner) or not re.search(r"[A-Za-z]", inner):
+        return
+    words = _clean_phrase(inner)
+    if words and len(words.split()) <= 3:
+        tokens[last] = ("item", dataclasses.replace(item, phrase=f"{item.phrase}, {words}"))
+
+
+def _phrase_tokens(chunk: str, tokens: list) -> None:
+    """The words between two operators: an item (its statement named after it read off), or
+    nothing."""
+    statement = None
+    both = False
+    if m := _FROM_STATEMENT.search(chunk):
+        statement = _statement_named(m.group(1))
+        both = bool(re.search(r"\b(?:both|all|each)\b", m.group(0), re.I))
+        chunk = chunk[:m.start()] + " " + chunk[m.end():]
+    average = False
+    words = _clean_phrase(chunk)
+    if m := _AVERAGE.match(words):
+        average = True
+        words = _clean_phrase(words[m.end():])
+    if not re.search(r"[A-Za-z]{2,}", words):
+        if statement and tokens and tokens[-1][0] == "item":  # "... plus amortization, both from the cash flow statement"
+            _note(f"from the {statement} statement" if not both else f"both from the {statement} statement", tokens)
+        return
+    if re.fullmatch(r"(?i)days?|times|percent|%|and|or", words):
+        return
+    if not any(t[0] == "item" for t in tokens) and (m := _DEFINIENDUM.match(words)):
+        words = m.group(1)  # "total debt as commercial paper": what follows "as" is the item
+    tokens.append(("item", Item(words, statement, average)))
+    if both:
+        _note("both from the cash flow statement" if statement == "cash_flow" else f"both from the {statement}", tokens)
+
+
+def _expr(tokens: list):
+    left, tokens = _term(tokens)
+    while left is not None and tokens and tokens[0][0] == "op":
+        op = tokens[0][1]
+        right, rest = _term(tokens[1:])
+        if right is None:
+            return None, tokens
+        left, tokens = Op(op, left, right), rest
+    return left, tokens
+
+
+def _term(tokens: list):
+    if not tokens:
+        return None, tokens
+    kind, value = tokens[0]
+    if kind == "(":
+        inner, rest = _expr(tokens[1:])
+        if inner is None:
+            return None, tokens
+        return inner, rest[1:] if rest and rest[0][0] == ")" else rest
+    if kind == "item":
+        if len(tokens) > 1 and tokens[1][0] == "item":  # two phrases without an operator: one name
+            merged = Item(f"{value.phrase} {tokens[1][1].phrase}", value.statement or tokens[1][1].statement,
+                          value.average)
+            return _term([("item", merged)] + tokens[2:])
+        return value, tokens[1:]
+    if kind == "num":
+        return Num(value), tokens[1:]
+    return None, tokens
+
+
+def items_of(node) -> list[Item]:
+    if isinstance(node, Item):
+        return [node]
+    if isinstance(node, Op):
+        return items_of(node.left) + items_of(node.right)
+    return []
+
+
+def render(node, top: bool = True) -> str:
+    """The formula in words and symbols: "gross profit / total revenue"."""
+    if isinstance(node, Item):
+        return f"average {node.phrase}" if node.average else node.phrase
+    if isinstance(node, Num):
+        return f"{node.value:g}"
+    text = f"{render(node.left, False)} {node.op} {render(node.right, False)}"
+    return text if top else f"({text})"
+
+
+# --- the library ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    names: tuple[str, ...]
+    formula: object  # the parsed tree
+    result: str  # percent | ratio | days | amount
+
+
+@functools.cache
+def library() -> tuple[Metric, ...]:
+    """The metrics of rag/metrics.toml, each formula parsed (a formula that does not parse is a
+    defect of the file: it fails here, and in its test)."""
+    data = tomllib.loads(Path(__file__).with_name("metrics.toml").read_text(encoding="utf-8"))
+    out = []
+    for name, d in data["metrics"].items():
+        tree = parse(d["formula"])
+        if tree is None:
+            raise ValueError(f"rag/metrics.toml: the formula of {name!r} does not parse: {d['formula']!r}")
+        out.append(Metric(name, tuple(d.get("names", ())), tree, d["result"]))
+    return tuple(out)
+
+
+@functools.cache
+def _line_item_data() -> tuple[dict[str, str], frozenset[str]]:
+    """The statement each line item's names are read from, and the names of outflow items."""
+    data = tomllib.loads(Path(__file__).with_name("line_items.toml").read_text(encoding="utf-8"))
+    statement_of: dict[str, str] = {}
+    for st, keys in data.get("statements", {}).items():
+        for key in keys:
+            for n in _names(key):
+                statement_of[n] = st
+    outflows = frozenset(n for key in data.get("outflows", {}).get("items", []) for n in _names(key))
+    return statement_of, outflows
+
+
+@functools.lru_cache(maxsize=4096)
+def _names(phrase: str) -> frozenset[str]:
+    """Every name of the line item a phrase names (normalized), or the phrase alone."""
+    n = _norm_item(phrase)
+    for names in LINE_ITEMS:
+        if n in names:
+            return names
+    return frozenset({n})
+
+
+def metric_named(text: str) -> Metric | None:
+    """The library's metric a question names, the longest name first: "What was Walmart's
+    fixed asset turnover in FY2023?" -> fixed asset turnover (not asset turnover)."""
+    q = f" {_norm_item(text)} "
+    best, best_len = None, 0
+    for m in library():
+        for name in (m.name, *m.names):
+            n = _norm_item(name)
+            if f" {n} " in q and len(n) > best_len:
+                best, best_len = m, len(n)
+    return best
+
+
+# --- the plan --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a question asks computed: the formula, over which periods and how combined."""
+
+    metric: str  # the library's name, or what the question calls it
+    formula: object
+    result: str  # percent | ratio | days | amount
+    mode: str  # level | change | growth | mean
+    periods: tuple[Period, ...]  # level: one; change, growth: (earlier, later); mean: each
+    decimals: int | None
+    defined: bool  # the question spelled the formula out
+    verdict: str | None = None  # a yes/no question's claim: positive | negative (a sign), up | down (a change)
+
+
+_CHANGE = re.compile(r"\bpercentage\s+points?\b|\bbasis\s+points?\b|\bhow\s+(?:much|many)\b.*\b(?:change|expand|contract)",
+                     re.I)
+_GROWTH = re.compile(r"\b(?:growth|grow|grew|increase|increased|decrease|decreased|decline|declined|change|changed)\b",
+                     re.I)
+_MEAN = re.compile(r"\b(?:(?:two|three|four|five|\d)[\s-]years?\s+average|average\s+of\s+each\s+(?:year|quarter)|"
+                   r"simple\s+average)\b", re.I)
+_RATIO_OF = re.compile(r"^(?:what\s+(?:was|is|were|are)\s+)?(.+?)\s+as\s+an?\s+(?:percentage|percent|share|proportion)\s+of\s+"
+                       r"(.+?)(?:\s+(?:in|for|during|as\s+of|at)\s+.*)?\??$", re.I)
+_PERCENT_WORDS = re.compile(r"\b(?:margin|rate|percent|percentage|return\s+on|yield|payout|share\s+of|growth)\b", re.I)
+
+
+_YES_NO = re.compile(r"^\s*(?:is|was|are|were|did|does|do|has|have|had)\b", re.I)
+# "Did Oracle have positive stockholders' equity as of FY2022": the sign of a figure
+_SIGN = re.compile(r"\b(positive|negative)\s+(.+?)(?=\s+(?:as\s+of|at|in|for|during|on|and|or|by|based)\b|[?,;(]|$)",
+                   re.I)
+# "Did Walmart's total debt increase in FY2023?": the direction of a change
+_DIRECTION = re.compile(r"\b(increase|rise|grow|decrease|decline|fall|drop|shrink)\b", re.I)
+_UP = ("increase", "rise", "grow")
+# "Support your answer with capital expenditure as a percentage of net revenue": the figure a
+# verdict rests on, spelled out in an instruction
+_SUPPORT = re.compile(r"\b(?:with|using|by\s+computing|compute|calculate|from)\s+(.+?)[.?]?$", re.I)
+
+
+def plan(query) -> Plan | None:
+    """What to compute for a question, or None when it asks no computation we can do: the
+    question's own definition first, then a library metric it names, then "A as a percentage
+    of B", then the growth of a line item; with the periods its words give. A yes/no question
+    is computed only for the sign of a figure ("positive working capital?"), the direction of a
+    change ("did debt increase?") or the figure its instructions ask to support it with."""
+    framing = query.framing
+    if framing is None or framing.period is None:
+        return None
+    text = framing.question
+    full = query.text
+    defined = False
+    tree, metric, result, verdict = None, None, None, None
+    yes_no = bool(_YES_NO.match(text))
+    if framing.definition:
+        tree = parse(_strip_mean(framing.definition))
+        defined = tree is not None
+    named = metric_named(text)
+    if yes_no and tree is None:
+        named = None
+        if m := _SIGN.search(text):
+            verdict, phrase = m.group(1).lower(), _clean_phrase(m.group(2))
+            own = metric_named(phrase)
+            tree, metric, result = (own.formula, own.name, own.result) if own else (Item(phrase), phrase, "amount")
+        elif d := _DIRECTION.search(text):
+            subject = metric_named(text[:d.start()])
+            items = asked_items_in(text[:d.start()])
+            if subject is not None:
+                tree, metric, result = subject.formula, subject.name, subject.result
+            elif len(items) == 1:
+                tree, metric, result = Item(items[0]), items[0], "amount"
+            verdict = "up" if d.group(1).lower() in _UP else "down"
+        else:
+            for instruction in framing.instructions:
+                if (m := _SUPPORT.search(instruction)) and (tree := parse(m.group(1))) is not None:
+                    metric = _clean_phrase(re.sub(r"\([^)]*\)", " ", m.group(1)))
+                    break
+    if tree is None and named is not None:
+        tree, metric, result = named.formula, named.name, named.result
+    if tree is None and not yes_no and (m := _RATIO_OF.match(_drop_subject(text, framing))):
+        a, b = _clean_phrase(m.group(1)), _clean_phrase(m.group(2))
+        if a and b:
+            tree, result = Op("/", Item(a), Item(b)), "percent"
+            metric = f"{a} as a percentage of {b}"
+    if tree is None and not yes_no and (framing.decimals is not None or framing.statement) and _GROWTH.search(full) \
+            and (phrase := _grown_item(text, framing)):
+        # "year-over-year total revenue growth", rounded: the growth of a line item
+        tree, metric, result = Item(phrase), f"{phrase} growth", "amount"
+    if tree is None:
+        return None
+    if named is not None and metric is None:
+        metric = named.name
+    metric = metric or _metric_words(text, framing) or render(tree)
+    result = _result_kind(tree, framing, full, result if not defined else (named.result if named else None))
+    if verdict in ("up", "down"):
+        span = _range(framing.period)
+        mode, periods = "change", ((shift(framing.period, span[0] - framing.period.year), framing.period) if span
+                                   else (shift(framing.period, -1), framing.period))
+    elif verdict:
+        mode, periods = "level", (framing.period,)
+    else:
+        mode, periods = _periods(framing, full, result)
+    if not periods:
+        return None
+    return Plan(metric, tree, result, mode, periods, framing.decimals, defined, verdict)
+
+
+def asked_items_in(text: str) -> list[str]:
+    from rag.facts import asked_items
+
+    return [it.phrase for it in asked_items(text)]
+
+
+_GROWTH_WORDS = re.compile(r"\b(?:year[\s-]over[\s-]year|yoy|y/y|growth|grow|grew|increase[ds]?|decrease[ds]?|"
+                           r"decline[ds]?|change[ds]?|rate|percentage|percent|by\s+what|how\s+much|did)\b", re.I)
+
+
+def _grown_item(text: str, framing) -> str | None:
+    """The line item whose growth is asked: "What was Salesforce's year-over-year total revenue
+    growth in Q1 FY2024?" -> "total revenue"."""
+    from rag.facts import asked_items
+
+    items = asked_items(text)
+    if len(items) == 1:
+        return items[0].phrase
+    words = _metric_words(_GROWTH_WORDS.sub(" ", text), framing)
+    return words if words and len(words.split()) <= 5 else None
+
+
+def _strip_mean(definition: str) -> str:
+    return re.sub(r"^(?:the\s+)?(?:simple\s+)?average\s+of\s+(?:each|the)\s+(?:year|quarter|period)'?s?\s+", "",
+                  definition, flags=re.I)
+
+
+def _drop_subject(text: str, framing) -> str:
+    """The question without its company and period: "What was Oracle's FY2022 capital
+    expenditure as a percentage of total revenues?" -> "What was capital expenditure as ..."."""
+    if framing.company:
+        text = re.sub(rf"\b{re.escape(framing.company)}(?:['’]s)?\s*", "", text, flags=re.I)
+    if framing.period and framing.period.text:
+        text = text.replace(framing.period.text, " ")
+    text = re.sub(r"\b(?:FY|fiscal\s+(?:year\s+)?)'?\d{2,4}\b|\b(?:19|20)\d\d\b", " ", text, flags=re.I)
+    return " ".join(text.split())
+
+
+def _metric_words(text: str, framing) -> str | None:
+    """What the question calls the figure: "What was Adobe's FY2022 gross margin?" -> "gross margin"."""
+    t = _drop_subject(text, framing)
+    t = re.sub(r"^(?:what\s+(?:was|is|were|are)|calculate|compute|by\s+how\s+many\s+percentage\s+points\s+did|"
+               r"by\s+what\s+percentage\s+did)\s+", "", t, flags=re.I)
+    t = re.sub(r"\s+(?:change|grow|in|for|from|as\s+of|at|during|between)\b.*$", "", t, flags=re.I)
+    t = _clean_phrase(t.rstrip("?"))
+    return t if 0 < len(t.split()) <= 6 else None
+
+
+def _result_kind(tree, framing, text: str, library_kind: str | None) -> str:
+    if library_kind and framing.unit == "ratio":
+        return library_kind  # "payout ratio" names the metric; the library says how it is shown
+    if framing.unit == "percent":
+        return "percent"
+    if framing.unit == "days" or (isinstance(tree, Op) and tree.op == "*" and isinstance(tree.right, Num)
+                                  and tree.right.value in (360, 365, 366)):
+        return "days"
+    if framing.unit == "ratio":
+        return "ratio"
+    if framing.unit in ("millions", "billions", "thousands", "trillions"):
+        return "amount"
+    if library_kind:
+        return library_kind
+    if isinstance(tree, Op) and tree.op in "+-":
+        return "amount"
+    return "percent" if _PERCENT_WORDS.search(text) else "ratio"
+
+
+def _periods(framing, text: str, result: str) -> tuple[str, tuple[Period, ...]]:
+    """The mode and the periods: a range "from FY2021 to FY2022" gives a change (or, for an
+    average, every year of it); growth compares the period with the same span a year before."""
+    p = framing.period
+    if len(dated := _dated(p)) == 2 and (_GROWTH.search(text) or _CHANGE.search(text)):
+        # "between January 31, 2023 and April 30, 2023": the two dates named
+        mode = "change" if _CHANGE.search(text) or result in ("ratio", "days") else "growth"
+        return mode, dated
+    span = _range(p)
+    if _MEAN.search(text) and span:
+        return "mean", tuple(shift(p, y - p.year) for y in range(span[0], span[1] + 1))
+    if span and _CHANGE.search(text) or (span and _GROWTH.search(text)):
+        mode = "change" if _CHANGE.search(text) or result in ("ratio", "days") else "growth"
+        return mode, (shift(p, span[0] - p.year), p)
+    if _CHANGE.search(text) and re.search(r"\bchange|expand|contract|improve|decline|widen|narrow", text, re.I):
+        return "change", (shift(p, -1), p)
+    if re.search(r"\b(?:year[\s-]over[\s-]year|yoy|y/y|growth)\b", text, re.I) or \
+            re.search(r"\bby\s+what\s+percentage\b", text, re.I):
+        return "growth", (shift(p, -1), p)
+    return "level", (p,)
+
+
+def _range(p: Period) -> tuple[int, int] | None:
+    """The first and last fiscal years of a range the period's words name: "from FY2018 to
+    FY2020" -> (2018, 2020)."""
+    years = [int(y) if len(y) == 4 else 2000 + int(y)
+             for y in re.findall(r"(?:\bFY\s?'?|\bfiscal\s+(?:year\s+)?|\b)((?:19|20)\d\d|(?<=FY)\d\d)\b", p.text, re.I)]
+    years = sorted(set(years))
+    if len(years) >= 2 and re.search(r"\b(?:from|between|to|through|versus|vs|and|compared)\b", p.text, re.I) \
+            and not p.end:
+        return years[0], years[-1]
+    return None
+
+
+_DATE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2}),?\s+((?:19|20)\d\d)\b", re.I)
+_MONTH_NUMBER = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+
+
+def _dated(p: Period) -> tuple[Period, ...]:
+    """The two dates a period's words name, earlier first, each the end of the period's span (or
+    a balance date): "three months ended April 30, 2023 versus April 30, 2022"; () otherwise."""
+    dates = sorted({datetime.date(int(y), _MONTH_NUMBER[m.lower()[:3]], int(d)) for m, d, y in _DATE.findall(p.text)})
+    if len(dates) != 2:
+        return ()
+    return tuple(Period(year=d.year, months=p.months, end=d, instant=p.months is None, text=d.strftime("%B %-d, %Y"))
+                 for d in dates)
+
+
+def shift(p: Period, years: int) -> Period:
+    """The same span `years` later (earlier when negative): FY2022 -> FY2021; the balance at May
+    31, 2022 -> May 31, 2021."""
+    if years == 0:
+        return p
+    end = None
+    if p.end is not None:
+        try:
+            end = p.end.replace(year=p.end.year + years)
+        except ValueError:  # February 29
+            end = p.end.replace(year=p.end.year + years, day=28)
+    return Period(year=p.year + years if p.year else None, quarter=p.quarter, months=p.months, end=end,
+                  instant=p.instant, text=_period_name(p, years))
+
+
+def _period_name(p: Period, years: int) -> str:
+    if p.end is not None and p.instant:
+        end = p.end.replace(year=p.end.year + years) if years else p.end
+        return end.strftime("%B %-d, %Y")
+    if p.quarter and p.year:
+        return f"Q{p.quarter} FY{p.year + years}"
+    if p.year:
+        return f"FY{p.year + years}"
+    return p.text
+
+
+# --- the operands ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operand:
+    label: str  # the row's label: "Total net sales"
+    item: str  # what the formula calls it: "total net sales"
+    value: float  # the cell's value, its sign as the formula takes it (an outflow as a positive amount)
+    text: str  # the cell as printed: "394,328", "(3,891)"
+    period: str  # the column's period: "Year Ended September 24, 2022"
+    source: str
+    page: int | None
+    row: Row = field(repr=False, compare=False)
+    cell: Cell = field(repr=False, compare=False)
+    citation: int = 0
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "item": self.item, "value": self.value, "text": self.text,
+                "period": self.period, "source": self.source, "page": self.page, "citation": self.citation,
+                "scale": self.row.scale or 1.0}
+
+
+@dataclass(frozen=True)
+class Missing:
+    item: str
+    period: str
+    why: str  # "no table row" | "no column for the period" | "two rows"
+
+
+def _statement_of(item: Item) -> str | None:
+    statement_of, _ = _line_item_data()
+    return item.statement or next((statement_of[n] for n in _names(item.phrase) if n in statement_of), None)
+
+
+def _is_outflow(item: Item, row: Row) -> bool:
+    _, outflows = _line_item_data()
+    return row.statement == "cash_flow" and bool(_names(item.phrase) & outflows | ({_norm_item(row.label)} & outflows))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _stems(text: str) -> frozenset[str]:
+    """A name's words, stemmed whole: "non-current" stays one word (it is not "current")."""
+    from rag.text import stem
+
+    text = re.sub(r"\bnon-", "non", text.lower())  # "non-current" is one word, not "current"
+    return frozenset(stem(w) for w in re.findall(r"[a-z0-9&]+", text) if w not in _NAME_STOP)
+
+
+_NAME_STOP = frozenset("of and the for to in from by on at a an".split())
+
+
+def _headless(text: str) -> str:
+    """A name as written, "Total" and footnote marks dropped: "Total non-current liabilities (1)"."""
+    return re.sub(r"^\s*total\s+|\(\d\)|\(\w\)$", " ", text.replace("’", "'"), flags=re.I).strip()
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _label(text: str) -> str:
+    return _norm_item(text)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _other_item(label: str, names: frozenset[str]) -> bool:
+    """Whether a row's label is the name of another line item than the one asked: "Income before
+    income taxes" is not the provision for income taxes, though it holds every word of "income
+    taxes"."""
+    return any(label in other for other in LINE_ITEMS if other != names)
+
+
+def label_score(item: Item, row: Row) -> float:
+    """How well a row's label names a formula's item: 1 when it is the phrase asked, 0.95 when it
+    is another name of the item ("Cost of sales" for "cost of goods sold"); less when the label
+    holds every word of one of its names among others ("Provision for (benefit from) income
+    taxes"), less for each word more and more again for each word only its parents give
+    ("Current liabilities" > "Term debt" for "current term debt"); 0 when a word is missing, or
+    when the label is another line item's name."""
+    names = _names(item.phrase)
+    label = _label(row.label)
+    if label == _label(item.phrase):
+        return 1.0
+    if label in names:
+        return 0.95
+    own = _stems(_headless(row.label))
+    if own == _stems(_headless(item.phrase)):
+        return 0.95  # "Total revenues" for "total revenue"
+    if _other_item(label, names):
+        return 0.0
+    # the words of the row's own heading ("Current liabilities" > "Term debt"), not of the
+    # headings above it: a statement's sections nest, and its far headings qualify every row
+    parents = _stems(_headless(row.path[-2])) if len(row.path) > 1 else frozenset()
+    best = 0.0
+    for name in names | {_headless(item.phrase)}:
+        want = _stems(name)
+        if not want or not want & own or not want <= own | parents:
+            continue
+        best = max(best, 0.9 - 0.05 * len(own - want) - 0.15 * len(want - own))
+    return max(best, 0.0)
+
+
+MIN_LABEL = 0.7  # a row's label names the item: every word of a name, at most four words more
+
+
+def candidates(item: Item, rows, period: Period, statement: str | None = None, n: int = 2) -> list[tuple[float, Row, Cell]]:
+    """The rows that could hold `item` for `period`, best first, each with its cell for the period:
+    the label's fit, then the statement the item is read from (the definition's, else the line
+    item's, else the question's), then a statement over another table, then the period's fit."""
+    want = _statement_of(item) or statement
+    out = []
+    for r in rows:
+        if r.unit not in ("USD", "") or not r.cells:
+            continue
+        s = label_score(item, r)
+        if s < MIN_LABEL:
+            continue
+        cell, fit = _cell(r, period)
+        if cell is None:
+            continue
+        score = s + 0.3 * (want is not None and r.statement == want) + 0.1 * (r.statement in ("income", "balance",
+                                                                                           "cash_flow")) \
+            + 0.1 * (r.unit == "USD") + 0.2 * fit
+        out.append((score, r, cell))
+    out.sort(key=lambda x: (-x[0], x[1].source, x[1].page or 0, x[1].start))
+    return out[:n]
+
+
+def _cell(row: Row, period: Period) -> tuple[Cell | None, float]:
+    """The row's cell for the period: the best fit, when one value has it."""
+    # a column dated the day asked fits better than one named by its year alone
+    fits = [(period_fit(c.period, period) + 0.01 * _same_day(c.period, period), c) for c in row.cells
+            if c.value is not None and not c.percent]
+    top = max((f for f, _ in fits), default=0.0)
+    if top <= 0.2:
+        return None, 0.0
+    top_fit = min(top, 1.0)
+    best = [c for f, c in fits if f == top]
+    if len({c.value for c in best}) > 1:
+        return None, 0.0  # two columns fit alike (a quarter and nine months ending the same day)
+    return best[0], top_fit
+
+
+def _same_day(column, asked: Period) -> bool:
+    return bool(column.end and asked.end and column.end == asked.end.isoformat())
+
+
+def resolve(p: Plan, rows, statement: str | None = None) -> tuple[dict, list[Missing]]:
+    """Each (item, period) of the plan's formula -> its Operand, from one document: the one whose
+    rows name every item best. ({}, what is missing) when no document holds them all."""
+    wanted = needs(p)
+    by_source: dict[str, list[Row]] = {}
+    for r in rows:
+        by_source.setdefault(r.source, []).append(r)
+    best: tuple[float, dict] | None = None
+    missing: list[Missing] = []
+    for own in by_source.values():
+        got, total, lacking = {}, 0.0, []
+        for item, period in wanted:
+            found = candidates(item, own, period, statement)
+            if not found:
+                lacking.append(Missing(item.phrase, period.text or "", "no table row with a figure for the period"))
+                continue
+            if len(found) > 1 and found[1][0] >= found[0][0] - 1e-9 and found[1][2].value != found[0][2].value:
+                lacking.append(Missing(item.phrase, period.text or "", f"two rows fit alike ({found[0][1].label!r} "
+                                                                       f"and {found[1][1].label!r})"))
+                continue
+            score, row, cell = found[0]
+            value = abs(cell.value) if _is_outflow(item, row) else cell.value
+            got[(item, period)] = Operand(row.label, item.phrase, value * (row.scale or 1), cell.text,
+                                          cell.period.label, row.source, row.page, row, cell)
+            total += score
+        if lacking:
+            if not missing or len(lacking) < len(missing):
+                missing = lacking
+            continue
+        if best is None or total > best[0]:
+            best = (total, got)
+    return (best[1], []) if best else ({}, missing)
+
+
+def needs(p: Plan) -> list[tuple[Item, Period]]:
+    out = []
+    for period in p.periods:
+        for item in items_of(p.formula):
+            out.append((item, period))
+            if item.average:
+                out.append((item, shift(period, -1)))
+    return list(dict.fromkeys(out))
+
+
+# --- the result ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Computation:
+    """A figure computed from cited cells: `expression` is the arithmetic over the operands
+    (o1, o2, ... in order), `shown` the result as the answer writes it; `steps` the figures
+    between (each period's ratio, for a change or an average), also shown and checked."""
+
+    metric: str
+    formula: str  # in words: "gross profit / total revenue"
+    expression: str  # over the operands: "o1 / o2 * 100"
+    result: float
+    shown: str  # "87.70%"
+    rounding: int
+    unit: str  # "%", "pp", "x", "days", "USD"
+    operands: tuple[Operand, ...]
+    steps: tuple[tuple[str, str], ...] = ()  # (expression, shown)
+    checked: bool = False
+    mode: str = "level"
+    periods: tuple[str, ...] = ()  # as the answer names them: "FY2022", "the balance at May 31, 2022"
+
+    def to_dict(self) -> dict:
+        return {"metric": self.metric, "formula": self.formula, "expression": self.expression, "result": self.result,
+                "shown": self.shown, "rounding": self.rounding, "unit": self.unit, "mode": self.mode,
+                "operands": [o.to_dict() for o in self.operands],
+                "steps": [{"expression": e, "shown": s} for e, s in self.steps], "checked": self.checked,
+                "periods": list(self.periods)}
+
+
+def _expression(node, period: Period, names: list) -> str:
+    """The formula for one period, over operand names o1, o2, ... (appended to `names` as met)."""
+    if isinstance(node, Num):
+        return f"{node.value:g}"
+    if isinstance(node, Item):
+        def var(per):
+            key = (node, per)
+            if key not in names:
+                names.append(key)
+            return f"o{names.index(key) + 1}"
+        if node.average:
+            return f"(({var(period)} + {var(shift(period, -1))}) / 2)"
+        return var(period)
+    return f"({_expression(node.left, period, names)} {node.op} {_expression(node.right, period, names)})"
+
+
+def evaluate(expression: str, values: list[float]) -> float:
+    """An expression over o1..on, + - * / and numbers only (parsed, never eval'd)."""
+    env = {f"o{i}": v for i, v in enumerate(values, 1)}
+
+    def ev(n):
+        if isinstance(n, ast.Expression):
+            return ev(n.body)
+        if isinstance(n, ast.BinOp) and type(n.op) in _AST_OPS:
+            return _AST_OPS[type(n.op)](ev(n.left), ev(n.right))
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
+            return -ev(n.operand)
+        if isinstance(n, ast.Constant) and isinstance(n.value, (int, float)):
+            return float(n.value)
+        if isinstance(n, ast.Name) and n.id in env:
+            return env[n.id]
+        raise ValueError(f"not arithmetic over the operands: {ast.dump(n)[:80]}")
+
+    return ev(ast.parse(expression, mode="eval"))
+
+
+_AST_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+
+def compute(p: Plan, operands: dict) -> Computation | None:
+    """The plan's figure from its resolved operands; None when the arithmetic cannot be done (a
+    division by zero)."""
+    names: list = []
+    raw = [_expression(p.formula, period, names) for period in p.periods]
+    ops = [operands[k] for k in names]
+    values = [o.value for o in ops]
+    kind = p.result
+    per = [f"{e} * 100" for e in raw] if kind == "percent" else raw
+    decimals = p.decimals if p.decimals is not None or kind == "amount" else 2
+    unit = {"percent": "%", "ratio": "x", "days": "days", "amount": "USD"}[kind]
+    steps: tuple = ()
+    if p.mode == "level":
+        expression = per[0]
+    elif p.mode == "change":
+        expression = f"{per[1]} - {per[0]}"
+        steps = tuple(per)
+        unit = "pp" if kind == "percent" else unit
+    elif p.mode == "growth":
+        expression = f"({raw[1]} - {raw[0]}) / {raw[0]} * 100"
+        kind, unit = "percent", "%"
+        decimals = 2 if p.decimals is None else p.decimals
+    else:  # mean
+        expression = "(" + " + ".join(per) + f") / {len(per)}"
+        steps = tuple(per)
+    try:
+        result = evaluate(expression, values)
+        shown_steps = tuple((e, _show(evaluate(e, values), p.result, decimals, ops)) for e in steps)
+    except ZeroDivisionError:
+        return None
+    shown = _show(result, kind, decimals, ops, pp=unit == "pp")
+    return Computation(p.metric, render(p.formula), expression, result, shown,
+                       decimals if decimals is not None else _amount_decimals(ops), unit, tuple(ops), shown_steps,
+                       mode=p.mode, periods=tuple(_period_label(x) for x in p.periods))
+
+
+def _amount_decimals(ops) -> int:
+    return max((len(o.text.rstrip(")%").split(".")[1]) if "." in o.text else 0 for o in ops), default=0)
+
+
+_SCALE_WORD = {1e3: "thousand", 1e6: "million", 1e9: "billion"}
+
+
+def _show(value: float, kind: str, decimals: int | None, ops, pp: bool = False) -> str:
+    if kind == "percent":
+        return f"{value:,.{2 if decimals is None else decimals}f}" + (" percentage points" if pp else "%")
+    if kind == "ratio":
+        return f"{value:,.{2 if decimals is None else decimals}f}"
+    if kind == "days":
+        return f"{value:,.{2 if decimals is None else decimals}f} days"
+    scale = min((o.row.scale for o in ops if o.row.scale), default=1.0)
+    d = _amount_decimals(ops) if decimals is None else decimals
+    amount = f"{abs(value) / scale:,.{d}f}"
+    word = _SCALE_WORD.get(scale)
+    return f"{'-' if value < 0 else ''}${amount}" + (f" {word}" if word else "")
+
+
+# --- checking --------------------------------------------------------------------------------------
+
+def _shown_value(shown: str) -> tuple[float, int] | None:
+    """A shown figure's value (in units: "$3,501 million" -> 3.501e9) and its decimals."""
+    m = re.search(r"(-)?\$?([\d,]+(?:\.(\d+))?)(?:\s+(thousand|million|billion))?", shown)
+    if not m:
+        return None
+    v = float(m.group(2).replace(",", "")) * (-1 if m.group(1) else 1)
+    scale = {"thousand": 1e3, "million": 1e6, "billion": 1e9}.get(m.group(4) or "", 1.0)
+    return v * scale, len(m.group(3) or "")
+
+
+def recheck(c: dict, quotes: dict[int, str]) -> bool:
+    """Whether a computation (as `Computation.to_dict` gives it) holds when done again from the
+    answer's own citations: each operand's printed cell is in the quote it cites and reads as
+    its value; the expression over those values, rounded as shown, gives the result and each
+    step shown."""
+    values = []
+    for o in c["operands"]:
+        quote = quotes.get(o["citation"], "")
+        if not o["citation"] or not re.search(rf"(?<![\d,.]){re.escape(o['text'])}(?![\d,])", quote):
+            return False
+        v = parse_value(o["text"].replace("$", ""))
+        if v is None or abs(abs(v) * o["scale"] - abs(o["value"])) > 1e-6 * max(1.0, abs(o["value"])):
+            return False
+        values.append(o["value"])
+    try:
+        for expression, shown in [(c["expression"], c["shown"])] + [(s["expression"], s["shown"]) for s in c["steps"]]:
+            got = evaluate(expression, values)
+            want = _shown_value(shown)
+            if want is None:
+                return False
+            value, decimals = want
+            unit = value / float(re.search(r"[\d,]+(?:\.\d+)?", shown).group(0).replace(",", "") or 1) \
+                if value else 1.0
+            if abs(got - value) > 0.5 * 10 ** -decimals * abs(unit) + 1e-9 * max(1.0, abs(got)):
+                return False
+    except (ValueError, ZeroDivisionError, KeyError):
+        return False
+    return True
+
+
+def derived_numbers(c: dict) -> set[str]:
+    """The figures an answer may state beside its quotes' because the computation produced them:
+    the result, each step, the formula's constants ("/ 2", "* 365") and the periods it names."""
+    from rag.cite import figures
+
+    out = set()
+    for text in [c["shown"], *(s["shown"] for s in c["steps"]), *c.get("periods", ())]:
+        out |= figures(text)
+    out |= figures(" ".join(re.findall(r"(?<![o\d.])\d+(?:\.\d+)?", c["expression"])))
+    return out
+
+
+# --- the answer ------------------------------------------------------------------------------------
+
+def rows_of(hits) -> list[Row]:
+    """The table rows of the retrieved passages, each once, in the passages' order."""
+    seen, out = set(), []
+    for h in hits:
+        for r in h.rows:
+            key = (r.source, r.page, r.start)
+            if key not in seen:
+                seen.add(key)
+                out.append(r)
+    return out
+
+
+def answer(query, hits):
+    """The computed answer to a question that asks a metric: the result first, then the arithmetic
+    with each operand cited by its row; or, when an operand is missing or could be either of two
+    rows, an abstention that says which; None when the question asks no computation.
+
+    "Fixed asset turnover, FY2023: 6.26 = total revenues 611,289 [1] / average property and
+    equipment, net (100,760 + 94,515) / 2 [2]"."""
+    from rag.answerers import abstain
+    from rag.cite import Answer, Citation
+
+    p = plan(query)
+    if p is None:
+        return None
+    if query.unknown_names:
+        return dataclasses.replace(abstain(query.text), text=f"The documents don't say: none of them names "
+                                   f"{', '.join(query.unknown_names)}, so {p.metric} is not computed.")
+    named = _naming_sources(query, hits)
+    operands, missing = resolve(p, [r for r in rows_of(hits) if r.source in named], query.statement)
+    if not operands:
+        return _missing_answer(query, p, missing)
+    c = compute(p, operands)
+    if c is None:
+        return dataclasses.replace(abstain(query.text), notice=f"{_title(p.metric)} cannot be computed: a divisor is zero")
+    citations: list[Citation] = []
+    numbered: dict[tuple, int] = {}
+    ops = []
+    for o in c.operands:
+        key = (o.row.source, o.row.page, o.row.start)
+        if key not in numbered:
+            hit = _hit_of(hits, o.row)
+            chunk = hit.chunk
+            numbered[key] = len(citations) + 1
+            citations.append(Citation.of_chunk(numbered[key], chunk, o.row.start - chunk.start, o.row.end - chunk.start,
+                                               hit.score))
+        ops.append(dataclasses.replace(o, citation=numbered[key]))
+    c = dataclasses.replace(c, operands=tuple(ops))
+    c = dataclasses.replace(c, checked=recheck(c.to_dict(), {ct.n: ct.quote for ct in citations}))
+    if not c.checked:
+        return dataclasses.replace(abstain(query.text), notice=f"{_title(p.metric)} was computed but did not check "
+                                                               "against its cited figures, so it is not shown")
+    text = _text(p, c)
+    return Answer(query.text, text, tuple(citations), abstained=False, computation=c.to_dict())
+
+
+def _naming_sources(query, hits) -> set[str]:
+    """The documents among the passages that name every company or segment the question asks
+    about, in their file name, title or retrieved text: a metric of Tesla is not computed from
+    Adobe's statements."""
+    from rag.extractive.terms import stems_of
+
+    words: dict[str, set[str]] = {}
+    for h in hits:
+        own = words.setdefault(h.chunk.source, set(stems_of(f"{h.chunk.file_name} {h.chunk.title}")))
+        own |= set(stems_of(h.chunk.text))
+    return {s for s, own in words.items() if all(e & own for e in query.entities)}
+
+
+def _hit_of(hits, row: Row):
+    return next(h for h in hits if h.chunk.source == row.source and (h.chunk.page or 0) == (row.page or 0)
+                and h.chunk.start <= row.start and row.end <= h.chunk.end)
+
+
+def _title(metric: str) -> str:
+    return metric[:1].upper() + metric[1:]
+
+
+def _missing_answer(query, p: Plan, missing: list[Missing]):
+    from rag.answerers import abstain
+
+    parts = "; ".join(f"{m.item} ({m.period}): {m.why}" for m in missing[:3]) or "no statement figures were found"
+    return dataclasses.replace(abstain(query.text), text=f"The documents don't give every figure needed to compute "
+                               f"{p.metric} ({render(p.formula)}), so it is not computed. Missing: {parts}.")
+
+
+def _operand_text(node, period: Period, index: dict) -> str:
+    if isinstance(node, Num):
+        return f"{node.value:g}"
+    if isinstance(node, Item):
+        o = index[(node, period)]
+        if node.average:
+            prior = index[(node, shift(period, -1))]
+            marks = "".join(f"[{n}]" for n in dict.fromkeys([o.citation, prior.citation]))
+            return f"average {node.phrase} ({o.text} + {prior.text}) / 2 {marks}"
+        return f"{node.phrase} {o.text} [{o.citation}]"
+    return f"{_operand_text(node.left, period, index)} {node.op} {_operand_text(node.right, period, index)}"
+
+
+def _text(p: Plan, c: Computation) -> str:
+    """The answer: the result first ("Gross margin, FY2022: 87.70%"), then the arithmetic of each
+    period with every operand cited."""
+    names: list = []
+    for period in p.periods:
+        _expression(p.formula, period, names)
+    index = dict(zip(names, c.operands))
+
+    def arithmetic(period):
+        return _operand_text(p.formula, period, index)
+
+    title = _title(p.metric)
+    if p.verdict in ("positive", "negative"):
+        holds = c.result > 0 if p.verdict == "positive" else c.result < 0
+        sign = "positive" if c.result > 0 else "negative (a deficit)" if c.result < 0 else "zero"
+        return (f"{'Yes' if holds else 'No'}: {p.metric} was {sign}. {title}, {_period_label(p.periods[0])}: "
+                f"{c.shown} = {arithmetic(p.periods[0])}")
+    if p.verdict in ("up", "down"):
+        holds = c.result > 0 if p.verdict == "up" else c.result < 0
+        moved = "rose" if c.result > 0 else "fell" if c.result < 0 else "did not change"
+        before, after = (s for _, s in c.steps)
+        return (f"{'Yes' if holds else 'No'}: {p.metric} {moved} by {c.shown.lstrip('-')}, from {before} in "
+                f"{_period_label(p.periods[0])} to {after} in {_period_label(p.periods[1])}.\n"
+                f"{_period_label(p.periods[1])}: {arithmetic(p.periods[1])}\n"
+                f"{_period_label(p.periods[0])}: {arithmetic(p.periods[0])}")
+    if p.mode == "level":
+        return f"{title}, {_period_label(p.periods[0])}: {c.shown} = {arithmetic(p.periods[0])}"
+    if p.mode == "growth":
+        direction = "up" if c.result >= 0 else "down"
+        return (f"{title}, {_period_label(p.periods[1])} over {_period_label(p.periods[0])}: {c.shown} ({direction}): "
+                f"{_period_label(p.periods[1])}: {arithmetic(p.periods[1])}; "
+                f"{_period_label(p.periods[0])}: {arithmetic(p.periods[0])}")
+    if p.mode == "change":
+        direction = "an increase" if c.result > 0 else "a decrease" if c.result < 0 else "no change"
+        before, after = (s for _, s in c.steps)
+        return (f"{title} changed by {c.shown} ({direction}) from {_period_label(p.periods[0])} to "
+                f"{_period_label(p.periods[1])}: {before} to {after}.\n"
+                f"{_period_label(p.periods[1])}: {arithmetic(p.periods[1])}\n"
+                f"{_period_label(p.periods[0])}: {arithmetic(p.periods[0])}")
+    lines = [f"{title}, average of {_period_label(p.periods[0])} to {_period_label(p.periods[-1])}: {c.shown} "
+             f"(the mean of {', '.join(s for _, s in c.steps)})."]
+    lines += [f"{_period_label(per)}: {arithmetic(per)}" for per in p.periods]
+    return "\n".join(lines)
+
+
+def _period_label(p: Period) -> str:
+    if p.quarter and p.year:
+        return f"Q{p.quarter} FY{p.year}"
+    if p.instant and p.end is not None:
+        return f"the balance at {p.end.strftime('%B %-d, %Y')}"
+    if p.year:
+        return f"FY{p.year}"
+    return p.text

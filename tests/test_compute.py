@@ -1,0 +1,288 @@
+"""Figures computed from the statements (rag.compute): the formula language, every metric of the
+library on a small synthetic statement, a definition the question spells out, changes, growth and
+averages over periods, operands missing or ambiguous, and the re-check that keeps a computed
+figure out of an answer unless its cited cells give it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from rag import compute
+from rag.chunk import Chunk
+from rag.cite import check_grounding
+from rag.extractive import ExtractiveAnswerer
+from rag.facts import read_rows
+from rag.question import analyze
+from rag.retrieve import Hit
+
+STATEMENTS = """ACME CORP ANNUAL REPORT
+CONSOLIDATED STATEMENTS OF OPERATIONS
+Year Ended December 31,
+(In millions) 2024 2023 2022
+Total revenues 1,000 800 700
+Cost of sales 600 500 450
+Gross profit 400 300 250
+Research and development 100 90 80
+Selling, general and administrative 50 46 40
+Operating income 250 164 130
+Interest expense 25 20 15
+Income before income taxes 225 144 115
+Provision for income taxes 45 29 23
+Net income 180 115 92
+
+CONSOLIDATED BALANCE SHEETS
+(In millions) 2024 2023
+Cash and cash equivalents 120 100
+Short-term investments 30 20
+Accounts receivable, net 90 70
+Inventories 110 90
+Total current assets 350 280
+Property, plant and equipment, net 400 360
+Total assets 900 800
+Accounts payable 60 50
+Total current liabilities 200 180
+Total debt 300 320
+Total liabilities 500 480
+Total shareholders' equity 400 320
+
+CONSOLIDATED STATEMENTS OF CASH FLOWS
+Year Ended December 31,
+(In millions) 2024 2023 2022
+Net income 180 115 92
+Depreciation and amortization 40 35 30
+Net cash provided by operating activities 300 220 200
+Purchases of property, plant and equipment (120) (100) (90)
+Dividends paid (60) (50) (40)
+"""
+
+# Each metric of rag/metrics.toml for fiscal 2024, worked out by hand from the figures above
+EXPECTED = {
+    "gross margin": "40.00%",  # 400 / 1,000
+    "operating margin": "25.00%",  # 250 / 1,000
+    "net margin": "18.00%",  # 180 / 1,000
+    "ebitda": "$290 million",  # 250 + 40
+    "ebitda margin": "29.00%",
+    "effective tax rate": "20.00%",  # 45 / 225
+    "current ratio": "1.75",  # 350 / 200
+    "quick ratio": "1.20",  # (120 + 30 + 90) / 200
+    "cash ratio": "0.75",  # (120 + 30) / 200
+    "working capital": "$150 million",  # 350 - 200
+    "days payable outstanding": "36.50 days",  # 60 / 600 * 365
+    "days sales outstanding": "32.85 days",  # 90 / 1,000 * 365
+    "days inventory outstanding": "66.92 days",  # 110 / 600 * 365
+    "inventory turnover": "6.00",  # 600 / ((110 + 90) / 2)
+    "fixed asset turnover": "2.63",  # 1,000 / ((400 + 360) / 2)
+    "asset turnover": "1.18",  # 1,000 / ((900 + 800) / 2)
+    "receivables turnover": "12.50",  # 1,000 / ((90 + 70) / 2)
+    "capex to revenue": "12.00%",  # 120 / 1,000: a payment printed "(120)" is an amount
+    "free cash flow": "$180 million",  # 300 - 120
+    "free cash flow margin": "18.00%",
+    "cash conversion": "1.67",  # 300 / 180
+    "dividend payout ratio": "33.33%",  # 60 / 180
+    "debt to equity": "0.75",  # 300 / 400
+    "liabilities to equity": "1.25",  # 500 / 400
+    "debt to assets": "0.56",  # 500 / 900
+    "net debt": "$180 million",  # 300 - 120
+    "return on assets": "21.18%",  # 180 / ((900 + 800) / 2)
+    "return on equity": "50.00%",  # 180 / ((400 + 320) / 2)
+    "interest coverage": "10.00",  # 250 / 25
+    "r&d intensity": "10.00%",  # 100 / 1,000
+    "sg&a to revenue": "5.00%",  # 50 / 1,000
+}
+
+
+class _Idf:
+    max = 10.0
+
+    def __call__(self, term: str) -> float:
+        return 1.0
+
+
+def _hits(text: str = STATEMENTS, source: str = "/docs/ACME_2024_10K.txt") -> list[Hit]:
+    chunk = Chunk(id="c1", text=text, source=source, title="Acme annual report", page=None, section=None,
+                  segment=None, speaker=None, analyst=None, start=0, end=len(text), doc_hash="h", index=0)
+    return [Hit(chunk, 1.0, 1, 1, 0.9, rows=tuple(read_rows(text, None, source=source)))]
+
+
+def ask(question: str, hits: list[Hit] | None = None):
+    return compute.answer(analyze(question, _Idf()), hits or _hits())
+
+
+def test_every_library_metric_has_a_test():
+    assert {m.name for m in compute.library()} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("metric", sorted(EXPECTED))
+def test_library_metric_on_a_synthetic_statement(metric):
+    ans = ask(f"What was Acme's {metric} in fiscal 2024?")
+    assert ans is not None and not ans.abstained, ans and ans.text
+    c = ans.computation
+    assert c["metric"] == metric and c["checked"]
+    assert c["shown"] == EXPECTED[metric], ans.text
+    assert ans.text.split(": ", 1)[1].startswith(EXPECTED[metric])  # the result leads
+    for o in c["operands"]:  # every operand cited by the row it was read from
+        assert o["text"] in ans.citations[o["citation"] - 1].quote
+    assert check_grounding(ans.text, ans.citations, c)[1] == []
+
+
+@pytest.mark.parametrize("definition,rendered,statements,averaged", [
+    ("gross profit divided by total revenue", "gross profit / total revenue", [None, None], [False, False]),
+    ("(cash and equivalents + short-term investments + accounts receivable, net) divided by total current liabilities",
+     "((cash and equivalents + short-term investments) + accounts receivable, net) / total current liabilities",
+     [None] * 4, [False] * 4),
+    ("commercial paper plus current term debt plus non-current term debt, and divide it by total shareholders' equity",
+     "((commercial paper + current term debt) + non-current term debt) / total shareholders' equity", [None] * 4,
+     [False] * 4),
+    ("ending accounts payable (balance sheet, August 28, 2022) divided by merchandise costs (income statement), "
+     "multiplied by 365 days", "(accounts payable / merchandise costs) * 365", ["balance", "income"], [False, False]),
+    ("GAAP operating income plus depreciation plus amortization of intangibles (both from the cash flow statement)",
+     "(operating income + depreciation) + amortization of intangibles", [None, "cash_flow", "cash_flow"], [False] * 3),
+    ("cost of sales divided by average inventories (the average of the May 31, 2022 and May 31, 2021 balances)",
+     "cost of sales / average inventories", [None, None], [False, True]),
+    ("total debt as notes payable (current) plus notes payable (non-current) minus cash",
+     "(notes payable, current + notes payable, non-current) - cash", [None] * 3, [False] * 3),
+])
+def test_definitions_parse(definition, rendered, statements, averaged):
+    """Read left to right as the questions write them; notes in parentheses give an item's
+    statement or narrow it, and dates are dropped."""
+    tree = compute.parse(definition)
+    assert compute.render(tree) == rendered
+    assert [i.statement for i in compute.items_of(tree)] == statements
+    assert [i.average for i in compute.items_of(tree)] == averaged
+
+
+@pytest.mark.parametrize("text", ["revenue in the December quarter", "the reasons for growth", ""])
+def test_words_without_arithmetic_are_no_formula(text):
+    assert compute.parse(text) is None
+
+
+def test_the_questions_definition_wins_over_the_library():
+    ans = ask("What was Acme's gross margin in fiscal 2024, defined as operating income divided by total revenues? "
+              "Round to two decimal places.")
+    assert ans.computation["shown"] == "25.00%" and ans.computation["formula"] == "operating income / total revenues"
+
+
+def test_change_in_percentage_points_between_two_years():
+    ans = ask("By how many percentage points did Acme's operating margin change from FY2023 to FY2024? "
+              "Round to two decimal places.")
+    c = ans.computation
+    assert c["shown"] == "4.50 percentage points" and c["mode"] == "change"  # 25.00% - 20.50%
+    assert [s["shown"] for s in c["steps"]] == ["20.50%", "25.00%"]
+    assert "an increase" in ans.text
+    assert check_grounding(ans.text, ans.citations, c)[1] == []
+
+
+def test_growth_of_a_line_item_over_the_year_before():
+    ans = ask("What was Acme's year-over-year total revenues growth in fiscal 2024? Round to two decimal places.")
+    assert ans.computation["shown"] == "25.00%" and ans.computation["mode"] == "growth"  # (1,000 - 800) / 800
+
+
+def test_average_of_a_metric_over_a_range_of_years():
+    ans = ask("What is Acme's three-year average gross margin from FY2022 to FY2024? Round to two decimal places.")
+    c = ans.computation
+    assert c["mode"] == "mean" and [s["shown"] for s in c["steps"]] == ["35.71%", "37.50%", "40.00%"]
+    assert c["shown"] == "37.74%"
+
+
+def test_a_missing_operand_is_named_not_guessed():
+    ans = ask("What was Acme's coverage in fiscal 2024, defined as operating income divided by interest paid? "
+              "Round to two decimal places.")
+    assert ans.abstained and ans.computation is None
+    assert "interest paid" in ans.text and "not computed" in ans.text
+
+
+def test_a_period_the_statements_do_not_cover_is_missing():
+    ans = ask("What was Acme's gross margin in fiscal 2019? Round to two decimal places.")
+    assert ans.abstained and "gross profit" in ans.text
+
+
+def test_two_rows_fitting_alike_are_not_guessed():
+    text = STATEMENTS + "\nCONSOLIDATED STATEMENTS OF OPERATIONS\nYear Ended December 31,\n(In millions) 2024 2023\n" \
+                        "Total revenues 1,100 900\n"
+    ans = ask("What was Acme's gross margin in fiscal 2024? Round to two decimal places.", _hits(text))
+    assert ans.abstained and "two rows" in ans.text
+
+
+def test_a_computation_that_does_not_check_is_not_grounded():
+    """The checker computes again from the cited quotes: a result, or an operand, changed after the
+    fact is caught."""
+    ans = ask("What was Acme's current ratio in fiscal 2024?")
+    c = ans.computation
+    assert compute.recheck(c, {ct.n: ct.quote for ct in ans.citations})
+    wrong = dict(c, shown="1.80")
+    assert not compute.recheck(wrong, {ct.n: ct.quote for ct in ans.citations})
+    assert check_grounding(ans.text.replace("1.75", "1.80"), ans.citations, wrong)[1]
+    moved = dict(c, operands=[dict(c["operands"][0], text="351")] + c["operands"][1:])
+    assert not compute.recheck(moved, {ct.n: ct.quote for ct in ans.citations})
+
+
+def test_the_extractive_answerer_computes_and_can_be_switched_off():
+    q = "What was Acme's FY2024 effective tax rate, calculated as provision for income taxes divided by income " \
+        "before income taxes? Round to two decimal places."
+    on = ExtractiveAnswerer().answer(analyze(q, _Idf()), _hits())
+    assert on.computation["shown"] == "20.00%" and on.to_dict()["computation"]["checked"]
+    off = ExtractiveAnswerer(off={"computed_metric"}).answer(analyze(q, _Idf()), _hits())
+    assert off.abstained and off.computation is None and "computation" not in off.to_dict()
+
+
+def test_a_question_asking_no_computation_has_no_plan():
+    assert compute.plan(analyze("Who is Acme's chief executive officer?", _Idf())) is None
+    assert ask("What was Acme's revenue in fiscal 2024?") is None
+
+
+def test_recheck_reads_only_arithmetic():
+    with pytest.raises(ValueError):
+        compute.evaluate("__import__('os')", [])
+    assert compute.evaluate("(o1 + o2) / 2", [3.0, 5.0]) == 4.0
+
+
+def test_outflows_are_amounts_only_in_the_cash_flow_statement():
+    ans = ask("What was Acme's free cash flow in fiscal 2024?")
+    ops = {o["item"]: o for o in ans.computation["operands"]}
+    assert ops["capital expenditures"]["text"] == "(120)" and ops["capital expenditures"]["value"] == 120e6
+    assert dataclasses.asdict(compute.Item("x")) == {"phrase": "x", "statement": None, "average": False}
+
+
+@pytest.mark.parametrize("question,verdict,shown", [
+    ("Does Acme have positive working capital as of FY2024? Give the working capital figure in USD millions.", "Yes",
+     "$150 million"),
+    ("Did Acme have negative shareholders' equity at the end of fiscal 2024?", "No", "$400 million"),
+    ("Did Acme's total debt increase in fiscal 2024?", "No", "-$20 million"),  # 300 after 320
+    ("Did Acme's net income grow in fiscal 2024?", "Yes", "$65 million"),  # 180 after 115
+])
+def test_yes_no_questions_on_a_figure(question, verdict, shown):
+    """A yes/no question on the sign of a figure or the direction of its change: the verdict
+    first, then the figures, cited."""
+    ans = ask(question)
+    assert ans.text.startswith(f"{verdict}:"), ans.text
+    assert ans.computation["shown"] == shown and ans.computation["checked"]
+    assert check_grounding(ans.text, ans.citations, ans.computation)[1] == []
+
+
+def test_a_yes_no_question_is_not_taken_for_the_metric_it_mentions():
+    """"Is a debt-to-equity ratio meaningful?" asks no debt-to-equity ratio."""
+    assert compute.plan(analyze("Is a conventional debt-to-equity ratio meaningful for Acme?", _Idf())) is None
+
+
+def test_the_figure_an_instruction_asks_to_support_a_verdict():
+    ans = ask("Is Acme a capital-intensive business based on FY2024 data? Support your answer with capital "
+              "expenditure (purchases of property, plant and equipment) as a percentage of total revenues.")
+    assert ans.computation["shown"] == "12.00%"
+
+
+def test_the_llm_answerer_gives_the_checked_computation_without_asking_the_model(scripted_llm):
+    """A model never does the arithmetic: the computed answer, cited and checked, is the answer;
+    a question that asks no computation still goes to the model."""
+    from rag.generate import LLMAnswerer
+
+    llm = LLMAnswerer(base_url=scripted_llm.url, model="scripted", timeout=5)
+    q = "What was Acme's FY2024 current ratio, defined as total current assets divided by total current " \
+        "liabilities? Round to two decimal places."
+    ans = llm.answer(analyze(q, _Idf()), _hits())
+    assert ans.computation["shown"] == "1.75" and ans.computation["checked"] and not scripted_llm.prompts
+    streamed = list(llm.stream(analyze(q, _Idf()), _hits()))
+    assert streamed == [ans] and not scripted_llm.prompts
+    llm.answer(analyze("Who is Acme's chief executive?", _Idf()), _hits())
+    assert len(scripted_llm.prompts) == 1
