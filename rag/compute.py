@@ -46,6 +46,7 @@ class Item:
     phrase: str
     statement: str | None = None
     average: bool = False
+    change: bool = False  # "change in inventory": its value at the period's end less a year before
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,15 @@ _FROM_STATEMENT = re.compile(r",?\s*\b(?:both\s+|all\s+|each\s+)?(?:as\s+)?(?:re
 _FILLER = re.compile(r"^(?:(?:the|a|an|its|their|our|company'?s|each\s+(?:year|quarter)'?s|gaap|reported|ending|"
                      r"period[\s-]end|year[\s-]end|and|then|both|total\s+of|sum\s+of|the\s+sum\s+of)\b\s*)+", re.I)
 _DEFINIENDUM = re.compile(r"^[\w\s'-]+?\s+(?:as|is|equals|means)\s+(.+)$", re.I)
+_CHANGE_IN = re.compile(r"^(?:the\s+)?(?:change|increase|decrease|movement)\s+in\s+(?:the\s+)?", re.I)
+# the periods a definition names inside it ("average inventory between FY2020 and FY2021", "FY2017
+# COGS", "ending accounts payable (August 28, 2022)"): the plan's periods say when, not the words
+_PERIOD_IN = re.compile(
+    r"\b(?:between|from)\s+(?:the\s+)?(?:FY|fiscal\s+(?:year\s+)?)?\s?'?\d{2,4}\s+(?:and|to|through|-)\s+"
+    r"(?:FY|fiscal\s+(?:year\s+)?)?\s?'?\d{2,4}\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+(?:19|20)\d\d\b"
+    r"|(?:\b(?:in|for|at|as\s+of|during|of)\s+)?(?:the\s+)?\b(?:FY|fiscal\s+(?:year\s+)?)\s?'?\d{2,4}\b"
+    r"|\b(?:19|20)\d\d\b|\b(?:year|period|quarter)[\s-]end\b", re.I)
 _AVERAGE = re.compile(r"^(?:the\s+)?(?:simple\s+)?average\s+(?:of\s+(?:the\s+)?)?", re.I)
 
 
@@ -108,6 +118,7 @@ def parse(text: str):
     tokens: list[tuple[str, object]] = []
     pos = 0
     depth = 0
+    text = _PERIOD_IN.sub(" ", text)
     for m in _TOKEN.finditer(text):
         if m.start() < pos:
             continue  # inside a note already read
@@ -116,8 +127,11 @@ def parse(text: str):
         if kind == "lp":
             close = _matching(text, m.start())
             inner = text[m.end():close] if close is not None else ""
-            if close is not None and not _has_operator(inner):
-                # a note ("(balance sheet, August 28, 2022)") or a qualifier ("(current)")
+            after_item = not re.search(r"[-−–+*/×÷(]\s*$|\b(?:by|of|plus|minus|less|times|to)\s*$", text[:m.start()]) \
+                and bool(tokens) and tokens[-1][0] == "item"
+            if close is not None and not _has_operator(inner) and (after_item or not inner.strip()):
+                # after an item, a note ("(balance sheet, August 28, 2022)") or a qualifier ("(current)");
+                # after an operator, an operand: "/ (average PP&E)"
                 _note(inner, tokens)
                 pos = close + 1
                 continue
@@ -186,10 +200,13 @@ def _phrase_tokens(chunk: str, tokens: list) -> None:
         statement = _statement_named(m.group(1))
         both = bool(re.search(r"\b(?:both|all|each)\b", m.group(0), re.I))
         chunk = chunk[:m.start()] + " " + chunk[m.end():]
-    average = False
+    average = change = False
     words = _clean_phrase(chunk)
     if m := _AVERAGE.match(words):
         average = True
+        words = _clean_phrase(words[m.end():])
+    elif m := _CHANGE_IN.match(words):
+        change = True
         words = _clean_phrase(words[m.end():])
     if not re.search(r"[A-Za-z]{2,}", words):
         if statement and tokens and tokens[-1][0] == "item":  # "... plus amortization, both from the cash flow statement"
@@ -199,7 +216,7 @@ def _phrase_tokens(chunk: str, tokens: list) -> None:
         return
     if not any(t[0] == "item" for t in tokens) and (m := _DEFINIENDUM.match(words)):
         words = m.group(1)  # "total debt as commercial paper": what follows "as" is the item
-    tokens.append(("item", Item(words, statement, average)))
+    tokens.append(("item", Item(words, statement, average, change)))
     if both:
         _note("both from the cash flow statement" if statement == "cash_flow" else f"both from the {statement}", tokens)
 
@@ -227,7 +244,7 @@ def _term(tokens: list):
     if kind == "item":
         if len(tokens) > 1 and tokens[1][0] == "item":  # two phrases without an operator: one name
             merged = Item(f"{value.phrase} {tokens[1][1].phrase}", value.statement or tokens[1][1].statement,
-                          value.average)
+                          value.average, value.change)
             return _term([("item", merged)] + tokens[2:])
         return value, tokens[1:]
     if kind == "num":
@@ -246,7 +263,7 @@ def items_of(node) -> list[Item]:
 def render(node, top: bool = True) -> str:
     """The formula in words and symbols: "gross profit / total revenue"."""
     if isinstance(node, Item):
-        return f"average {node.phrase}" if node.average else node.phrase
+        return f"average {node.phrase}" if node.average else f"change in {node.phrase}" if node.change else node.phrase
     if isinstance(node, Num):
         return f"{node.value:g}"
     text = f"{render(node.left, False)} {node.op} {render(node.right, False)}"
@@ -291,10 +308,18 @@ def _line_item_data() -> tuple[dict[str, str], frozenset[str]]:
     return statement_of, outflows
 
 
+@functools.cache
+def _bare() -> dict[str, str]:
+    data = tomllib.loads(Path(__file__).with_name("metrics.toml").read_text(encoding="utf-8"))
+    return {_norm_item(k): _norm_item(v) for k, v in data.get("words", {}).items()}
+
+
 @functools.lru_cache(maxsize=4096)
 def _names(phrase: str) -> frozenset[str]:
-    """Every name of the line item a phrase names (normalized), or the phrase alone."""
+    """Every name of the line item a phrase names (normalized), or the phrase alone; a formula's
+    bare word is its total line ("revenue" in "FY2019 revenue / average PP&E": total revenues)."""
     n = _norm_item(phrase)
+    n = _bare().get(n, n)
     for names in LINE_ITEMS:
         if n in names:
             return names
@@ -304,6 +329,7 @@ def _names(phrase: str) -> frozenset[str]:
 def metric_named(text: str) -> Metric | None:
     """The library's metric a question names, the longest name first: "What was Walmart's
     fixed asset turnover in FY2023?" -> fixed asset turnover (not asset turnover)."""
+    text = re.sub(r"%\s+of\b", " percentage of", text).replace("%", " ")  # "capex as a % of revenue", "EBITDA % margin"
     q = f" {_norm_item(text)} "
     best, best_len = None, 0
     for m in library():
@@ -368,9 +394,8 @@ def plan(query) -> Plan | None:
     defined = False
     tree, metric, result, verdict = None, None, None, None
     yes_no = bool(_YES_NO.match(text))
-    if framing.definition:
-        tree = parse(_strip_mean(framing.definition))
-        defined = tree is not None
+    tree = _defined(query)
+    defined = tree is not None
     named = metric_named(text)
     if yes_no and tree is None:
         named = None
@@ -404,10 +429,13 @@ def plan(query) -> Plan | None:
         tree, metric, result = Item(phrase), f"{phrase} growth", "amount"
     if tree is None:
         return None
+    tree = _expand(tree)
     if named is not None and metric is None:
         metric = named.name
     metric = metric or _metric_words(text, framing) or render(tree)
     result = _result_kind(tree, framing, full, result if not defined else (named.result if named else None))
+    if isinstance(tree, Item):
+        result = "amount"  # a line item's level; "in percent" is its growth's unit
     if verdict in ("up", "down"):
         span = _range(framing.period)
         mode, periods = "change", ((shift(framing.period, span[0] - framing.period.year), framing.period) if span
@@ -421,6 +449,38 @@ def plan(query) -> Plan | None:
     return Plan(metric, tree, result, mode, periods, framing.decimals, defined, verdict)
 
 
+# "DPO is defined as: 365 * (average accounts payable ...) / (COGS + change in inventory)": a
+# definition written as its own sentence, which the framing may read only in part
+_DEFINED_AS = re.compile(r"\b(?:defined|calculated|computed|measured|derived)\s+(?:as|by)\s*:?\s+(.+?)(?=\.\s+[A-Z]|\.?\s*$|\?)",
+                         re.I)
+
+
+def _defined(query):
+    """The formula the question spells out, read from the framing's definition or from a
+    "defined as: ..." sentence of the question (the one naming more items), its items that name
+    a library metric ("DIO + DSO - DPO") replaced by that metric's formula; None when none."""
+    framing = query.framing
+    texts = [framing.definition] if framing.definition else []
+    texts += [m.group(1) for m in _DEFINED_AS.finditer(query.asked or query.text)]
+    best = None
+    for t in texts:
+        tree = parse(_strip_mean(t))
+        if tree is not None and (best is None or len(items_of(tree)) > len(items_of(best))):
+            best = tree
+    return _expand(best) if best is not None else None
+
+
+def _expand(node, depth: int = 0):
+    """Items that name a library metric, as its formula: "DIO + DSO - DPO"."""
+    if isinstance(node, Op):
+        return Op(node.op, _expand(node.left, depth), _expand(node.right, depth))
+    if isinstance(node, Item) and depth < 2 and not node.average and not node.change:
+        m = metric_named(node.phrase)
+        if m is not None and _norm_item(node.phrase) in {_norm_item(n) for n in (m.name, *m.names)}:
+            return _expand(m.formula, depth + 1)
+    return node
+
+
 def asked_items_in(text: str) -> list[str]:
     from rag.facts import asked_items
 
@@ -431,11 +491,18 @@ _GROWTH_WORDS = re.compile(r"\b(?:year[\s-]over[\s-]year|yoy|y/y|growth|grow|gre
                            r"decline[ds]?|change[ds]?|rate|percentage|percent|by\s+what|how\s+much|did)\b", re.I)
 
 
+_GROWTH_OF = re.compile(r"\b(?:growth|change|increase|decrease|decline)\s+(?:rate\s+)?(?:in|of)\s+(?:the\s+)?(.+?)"
+                        r"(?=\s+(?:from|between|for|in|during|over|compared|versus|vs|year)\b|[?,.(]|$)", re.I)
+
+
 def _grown_item(text: str, framing) -> str | None:
     """The line item whose growth is asked: "What was Salesforce's year-over-year total revenue
     growth in Q1 FY2024?" -> "total revenue"."""
     from rag.facts import asked_items
 
+    m = _GROWTH_OF.search(_drop_subject(text, framing))  # "the year-over-year change in revenue from FY2015"
+    if m and re.search(r"[A-Za-z]{2,}", m.group(1)):
+        return _clean_phrase(m.group(1))
     items = asked_items(text)
     if len(items) == 1:
         return items[0].phrase
@@ -499,8 +566,9 @@ def _periods(framing, text: str, result: str) -> tuple[str, tuple[Period, ...]]:
     span = _range(p)
     if _MEAN.search(text) and span:
         return "mean", tuple(shift(p, y - p.year) for y in range(span[0], span[1] + 1))
-    if span and _CHANGE.search(text) or (span and _GROWTH.search(text)):
-        mode = "change" if _CHANGE.search(text) or result in ("ratio", "days") else "growth"
+    if span and (_CHANGE.search(text) or _GROWTH.search(text)):
+        # a margin or ratio changes by a difference (percentage points); an amount grows by a rate
+        mode = "change" if _CHANGE.search(text) or result != "amount" else "growth"
         return mode, (shift(p, span[0] - p.year), p)
     if _CHANGE.search(text) and re.search(r"\bchange|expand|contract|improve|decline|widen|narrow", text, re.I):
         return "change", (shift(p, -1), p)
@@ -516,8 +584,8 @@ def _range(p: Period) -> tuple[int, int] | None:
     years = [int(y) if len(y) == 4 else 2000 + int(y)
              for y in re.findall(r"(?:\bFY\s?'?|\bfiscal\s+(?:year\s+)?|\b)((?:19|20)\d\d|(?<=FY)\d\d)\b", p.text, re.I)]
     years = sorted(set(years))
-    if len(years) >= 2 and re.search(r"\b(?:from|between|to|through|versus|vs|and|compared)\b", p.text, re.I) \
-            and not p.end:
+    if len(years) >= 2 and re.search(r"\b(?:from|between|to|through|versus|vs|and|compared)\b|\s[-–—]\s|\d[-–—]", p.text,
+                                     re.I) and not p.end:
         return years[0], years[-1]
     return None
 
@@ -655,8 +723,8 @@ def label_score(item: Item, row: Row) -> float:
     best = 0.0
     for name in names | {_headless(item.phrase)}:
         want = _stems(name)
-        if not want or not want & own or not want <= own | parents:
-            continue
+        if len(want) < 2 or not want & own or not want <= own | parents:
+            continue  # one word ("debt", "revenue") is matched whole: "Long-term debt" is not total debt
         best = max(best, 0.9 - 0.05 * len(own - want) - 0.15 * len(want - own))
     return max(best, 0.0)
 
@@ -671,7 +739,7 @@ def candidates(item: Item, rows, period: Period, statement: str | None = None, n
     want = _statement_of(item) or statement
     out = []
     for r in rows:
-        if r.unit not in ("USD", "") or not r.cells:
+        if r.unit not in ("USD", "USD/share", "") or not r.cells:
             continue
         s = label_score(item, r)
         if s < MIN_LABEL:
@@ -745,7 +813,7 @@ def needs(p: Plan) -> list[tuple[Item, Period]]:
     for period in p.periods:
         for item in items_of(p.formula):
             out.append((item, period))
-            if item.average:
+            if item.average or item.change:
                 out.append((item, shift(period, -1)))
     return list(dict.fromkeys(out))
 
@@ -792,6 +860,8 @@ def _expression(node, period: Period, names: list) -> str:
             return f"o{names.index(key) + 1}"
         if node.average:
             return f"(({var(period)} + {var(shift(period, -1))}) / 2)"
+        if node.change:
+            return f"({var(period)} - {var(shift(period, -1))})"
         return var(period)
     return f"({_expression(node.left, period, names)} {node.op} {_expression(node.right, period, names)})"
 
@@ -989,16 +1059,19 @@ def answer(query, hits):
 
 
 def _naming_sources(query, hits) -> set[str]:
-    """The documents among the passages that name every company or segment the question asks
-    about, in their file name, title or retrieved text: a metric of Tesla is not computed from
-    Adobe's statements."""
+    """The documents among the passages that name the company the question asks about, in their
+    file name, title or retrieved text: a metric of Tesla is not computed from Adobe's
+    statements. (The company only: the other names a question holds are often the metric's own,
+    "DPO", "COGS".)"""
     from rag.extractive.terms import stems_of
 
+    company = query.framing.company if query.framing else None
+    want = set(stems_of(company)) if company else set()
     words: dict[str, set[str]] = {}
     for h in hits:
         own = words.setdefault(h.chunk.source, set(stems_of(f"{h.chunk.file_name} {h.chunk.title}")))
         own |= set(stems_of(h.chunk.text))
-    return {s for s, own in words.items() if all(e & own for e in query.entities)}
+    return {s for s, own in words.items() if not want or want & own}
 
 
 def _hit_of(hits, row: Row):
@@ -1023,9 +1096,11 @@ def _operand_text(node, period: Period, index: dict) -> str:
         return f"{node.value:g}"
     if isinstance(node, Item):
         o = index[(node, period)]
-        if node.average:
+        if node.average or node.change:
             prior = index[(node, shift(period, -1))]
             marks = "".join(f"[{n}]" for n in dict.fromkeys([o.citation, prior.citation]))
+            if node.change:
+                return f"change in {node.phrase} ({o.text} - {prior.text}) {marks}"
             return f"average {node.phrase} ({o.text} + {prior.text}) / 2 {marks}"
         return f"{node.phrase} {o.text} [{o.citation}]"
     return f"{_operand_text(node.left, period, index)} {node.op} {_operand_text(node.right, period, index)}"

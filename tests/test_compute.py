@@ -5,8 +5,6 @@ figure out of an answer unless its cited cells give it."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from rag import compute
@@ -90,6 +88,9 @@ EXPECTED = {
     "interest coverage": "10.00",  # 250 / 25
     "r&d intensity": "10.00%",  # 100 / 1,000
     "sg&a to revenue": "5.00%",  # 50 / 1,000
+    "cash conversion cycle": "63.27 days",  # DIO 66.92 + DSO 32.85 - DPO 36.50, each from the library
+    "operating cash flow ratio": "1.50",  # 300 / 200
+    "retention ratio": "66.67%",  # (180 - 60) / 180
 }
 
 
@@ -242,7 +243,19 @@ def test_outflows_are_amounts_only_in_the_cash_flow_statement():
     ans = ask("What was Acme's free cash flow in fiscal 2024?")
     ops = {o["item"]: o for o in ans.computation["operands"]}
     assert ops["capital expenditures"]["text"] == "(120)" and ops["capital expenditures"]["value"] == 120e6
-    assert dataclasses.asdict(compute.Item("x")) == {"phrase": "x", "statement": None, "average": False}
+
+
+def test_a_definition_in_its_own_sentence_with_periods_changes_and_metrics_inside():
+    """"X is defined as: 365 * (average A between FY2023 and FY2024) / (FY2024 B + change in C
+    between FY2023 and FY2024)": the periods inside are the plan's business, "change in C" is C
+    less C a year before, and a metric named inside is its formula."""
+    ans = ask("What is Acme's FY2024 days payable outstanding? DPO is defined as: 365 * (average accounts payable "
+              "between FY2023 and FY2024) / (FY2024 COGS + change in inventory between FY2023 and FY2024). Round "
+              "your answer to two decimal places.")
+    assert ans.computation["shown"] == "32.38 days"  # 365 * 55 / (600 + 20)
+    assert "change in inventory (110 - 90)" in ans.text
+    ccc = ask("What is Acme's FY2024 cash conversion cycle? CCC is defined as: DIO + DSO - DPO.")
+    assert ccc.computation["shown"] == "63.27 days"
 
 
 @pytest.mark.parametrize("question,verdict,shown", [
