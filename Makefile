@@ -41,7 +41,7 @@ browser:  ## Debian chromium for the browser test (CI runs as root; without it t
 
 test: browser lint unit eval eval-filings  ## everything CI runs: lint, all test tiers (a real browser too), the eval gates
 
-eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout, ../shared's analyst set, our analyst sets), where ../shared/filings is
+eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout, ../shared's analyst set, our analyst and computed-figure sets), where ../shared/filings is
 	@if [ -d ../shared/filings ]; then \
 		$(RAG) eval --corpus ../shared/filings --questions evals/filings.jsonl \
 			--thresholds evals/thresholds-filings.toml && \
@@ -52,7 +52,11 @@ eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout,
 		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-own.jsonl --no-baseline \
 			--thresholds evals/thresholds-analyst-own.toml && \
 		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-own-holdout.jsonl --no-baseline \
-			--thresholds evals/thresholds-analyst-own-holdout.toml; \
+			--thresholds evals/thresholds-analyst-own-holdout.toml && \
+		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-computed.jsonl --no-baseline \
+			--thresholds evals/thresholds-analyst-computed.toml && \
+		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-computed-holdout.jsonl --no-baseline \
+			--thresholds evals/thresholds-analyst-computed-holdout.toml; \
 	else echo "eval-filings: ../shared/filings is absent; nothing to run"; fi
 
 fit: setup  ## refit the extractive answerer's feature weights on the alibaba and filings sets (rag/extractive/weights.json)

@@ -47,5 +47,11 @@ def all_sets() -> list[EvalSet]:
         EvalSet("analyst-own", filings, EVALS_DIR / "analyst-own.jsonl", EVALS_DIR / "thresholds-analyst-own.toml"),
         EvalSet("analyst-own-holdout", filings, EVALS_DIR / "analyst-own-holdout.jsonl",
                 EVALS_DIR / "thresholds-analyst-own-holdout.toml"),
+        # figures computed from the statements, written by someone who did not read the answerer
+        # (evals/analyst-computed.md): a development half and a half held out while building
+        EvalSet("analyst-computed", filings, EVALS_DIR / "analyst-computed.jsonl",
+                EVALS_DIR / "thresholds-analyst-computed.toml"),
+        EvalSet("analyst-computed-holdout", filings, EVALS_DIR / "analyst-computed-holdout.jsonl",
+                EVALS_DIR / "thresholds-analyst-computed-holdout.toml"),
     ]
     return [s for s in sets if s.available]

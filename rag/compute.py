@@ -32,7 +32,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.facts import LINE_ITEMS, Cell, Row, _norm_item, parse_value, period_fit
+from rag.facts import _DASH, LINE_ITEMS, Cell, Row, _norm_item, parse_value, period_fit
 from rag.framing import Period
 
 # --- the formula language -----------------------------------------------------------------------
@@ -47,6 +47,7 @@ class Item:
     statement: str | None = None
     average: bool = False
     change: bool = False  # "change in inventory": its value at the period's end less a year before
+    label: str | None = None  # a row label the definition quotes: "long-term 'Debt'" -> "Debt"
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,22 @@ _PERIOD_IN = re.compile(
     r"(?:FY|fiscal\s+(?:year\s+)?)?\s?'?\d{2,4}\b"
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+(?:19|20)\d\d\b"
     r"|(?:\b(?:in|for|at|as\s+of|during|of)\s+)?(?:the\s+)?\b(?:FY|fiscal\s+(?:year\s+)?)\s?'?\d{2,4}\b"
-    r"|\b(?:19|20)\d\d\b|\b(?:year|period|quarter)[\s-]end\b", re.I)
+    r"|\b(?:19|20)\d\d\b|\b(?:year|period|quarter)[\s-]end\b"
+    r"|\b(?:at|as\s+of)\s+(?:the\s+)?(?:end|close|beginning|start)\s+of\s+(?:the\s+)?(?:fiscal\s+)?(?:year|quarter|period)\b",
+    re.I)
 _AVERAGE = re.compile(r"^(?:the\s+)?(?:simple\s+)?average\s+(?:of\s+(?:the\s+)?)?", re.I)
+
+
+# a parenthesis that explains rather than narrows: "(including non-controlling interests)"
+_ASIDE = re.compile(r"\s*(?:including|incl\.?|excluding|which|that|as|both|all|see|per|i\.e|e\.g|or|also|the)\b", re.I)
+# a clause after an item that is not part of it: "..., change from fiscal 2022 to fiscal 2023"
+_TAIL_CLAUSE = re.compile(r",?\s+(?:using|based\s+on|according\s+to|as\s+reported\s+in)\s+the\b.*$"
+                          r"|,\s*(?:and\s+)?(?:change[sd]?|grow|grew|rise|rose|fall|fell|increase[sd]?|decrease[sd]?|"
+                          r"decline[sd]?|improve[sd]?|weaken(?:ed)?|compared|versus|vs|higher|lower|greater|"
+                          r"smaller|larger|more|less\s+than)\b.*$", re.I | re.S)
+_LEFTOVER = re.compile(r"^[\s,]*(?:than|in|for|during|at|as\s+of|over|versus|vs|compared)\b", re.I)
+# "long-term 'Debt'": the quoted word is the row's own label
+_QUOTED = re.compile(r"['‘\"“]([^'’\"”]{2,60})['’\"”]")
 
 
 def _statement_named(text: str) -> str | None:
@@ -107,7 +122,8 @@ def _statement_named(text: str) -> str | None:
 def _clean_phrase(text: str) -> str:
     text = re.sub(r"[\"“”‘]|(?<!s)'(?!s\b)", " ", text)
     text = " ".join(text.replace("’", "'").split()).strip(" ,.;:")
-    return _FILLER.sub("", text).strip(" ,.;:")
+    text = _FILLER.sub("", text).strip(" ,.;:")
+    return re.sub(r"(?:[\s,]+(?:and|or|then))+$", "", text, flags=re.I).strip(" ,.;:")
 
 
 def parse(text: str):
@@ -184,10 +200,10 @@ def _note(inner: str, tokens: list) -> None:
                 tokens[i] = ("item", dataclasses.replace(tokens[i][1], statement=st))
                 many -= 1
         return
-    if _NOTE.search(inner) or not re.search(r"[A-Za-z]", inner):
+    if _NOTE.search(inner) or not re.search(r"[A-Za-z]", inner) or _ASIDE.match(inner):
         return
     words = _clean_phrase(inner)
-    if words and len(words.split()) <= 3:
+    if words and len(words.split()) <= 2:
         tokens[last] = ("item", dataclasses.replace(item, phrase=f"{item.phrase}, {words}"))
 
 
@@ -200,6 +216,10 @@ def _phrase_tokens(chunk: str, tokens: list) -> None:
         statement = _statement_named(m.group(1))
         both = bool(re.search(r"\b(?:both|all|each)\b", m.group(0), re.I))
         chunk = chunk[:m.start()] + " " + chunk[m.end():]
+    if _LEFTOVER.match(chunk):
+        return  # "... than in the first nine months": the rest of a clause whose periods were read off
+    chunk = _TAIL_CLAUSE.sub("", chunk)
+    label = m.group(1) if (m := _QUOTED.search(chunk)) else None
     average = change = False
     words = _clean_phrase(chunk)
     if m := _AVERAGE.match(words):
@@ -216,7 +236,7 @@ def _phrase_tokens(chunk: str, tokens: list) -> None:
         return
     if not any(t[0] == "item" for t in tokens) and (m := _DEFINIENDUM.match(words)):
         words = m.group(1)  # "total debt as commercial paper": what follows "as" is the item
-    tokens.append(("item", Item(words, statement, average, change)))
+    tokens.append(("item", Item(words, statement, average, change, label)))
     if both:
         _note("both from the cash flow statement" if statement == "cash_flow" else f"both from the {statement}", tokens)
 
@@ -242,9 +262,12 @@ def _term(tokens: list):
             return None, tokens
         return inner, rest[1:] if rest and rest[0][0] == ")" else rest
     if kind == "item":
+        if len(tokens) > 1 and tokens[1][0] == "(":
+            # "total debt (short-term debt plus long-term debt)": the parenthesis says what the item is
+            return _term(tokens[1:])
         if len(tokens) > 1 and tokens[1][0] == "item":  # two phrases without an operator: one name
             merged = Item(f"{value.phrase} {tokens[1][1].phrase}", value.statement or tokens[1][1].statement,
-                          value.average, value.change)
+                          value.average, value.change, value.label or tokens[1][1].label)
             return _term([("item", merged)] + tokens[2:])
         return value, tokens[1:]
     if kind == "num":
@@ -368,13 +391,17 @@ _RATIO_OF = re.compile(r"^(?:what\s+(?:was|is|were|are)\s+)?(.+?)\s+as\s+an?\s+(
 _PERCENT_WORDS = re.compile(r"\b(?:margin|rate|percent|percentage|return\s+on|yield|payout|share\s+of|growth)\b", re.I)
 
 
+_WHICH_MOST = re.compile(r"^\s*which\b.*\b(?:fastest|slowest|highest|lowest|largest|smallest|biggest|most|least|best|"
+                         r"worst|strongest|weakest)\b", re.I)
 _YES_NO = re.compile(r"^\s*(?:is|was|are|were|did|does|do|has|have|had)\b", re.I)
 # "Did Oracle have positive stockholders' equity as of FY2022": the sign of a figure
 _SIGN = re.compile(r"\b(positive|negative)\s+(.+?)(?=\s+(?:as\s+of|at|in|for|during|on|and|or|by|based)\b|[?,;(]|$)",
                    re.I)
 # "Did Walmart's total debt increase in FY2023?": the direction of a change
-_DIRECTION = re.compile(r"\b(increase|rise|grow|decrease|decline|fall|drop|shrink)\b", re.I)
-_UP = ("increase", "rise", "grow")
+_DIRECTION = re.compile(r"\b(increase[ds]?|rise|rose|grow|grew|improve[ds]?|improving|strengthen(?:ed)?|expand(?:ed)?|"
+                        r"higher|greater|larger|decrease[ds]?|decline[ds]?|fall|fell|drop(?:ped)?|shrink|shrank|"
+                        r"weaken(?:ed)?|deteriorat\w*|worsen(?:ed)?|contract(?:ed)?|lower|smaller)\b", re.I)
+_UP = ("increase", "rise", "rose", "grow", "grew", "improv", "strengthen", "expand", "higher", "greater", "larger")
 # "Support your answer with capital expenditure as a percentage of net revenue": the figure a
 # verdict rests on, spelled out in an instruction
 _SUPPORT = re.compile(r"\b(?:with|using|by\s+computing|compute|calculate|from)\s+(.+?)[.?]?$", re.I)
@@ -391,13 +418,19 @@ def plan(query) -> Plan | None:
         return None
     text = framing.question
     full = query.text
+    if _WHICH_MOST.match(text):
+        return None  # "which segment grew fastest": a ranking (rag/compare.py), not one figure
     defined = False
     tree, metric, result, verdict = None, None, None, None
     yes_no = bool(_YES_NO.match(text))
     tree = _defined(query)
     defined = tree is not None
     named = metric_named(text)
-    if yes_no and tree is None:
+    asked = (query.asked or text).split("?")[0]  # the question's own sentence, its definition in it
+    if yes_no and tree is not None and (d := _direction(asked)):
+        verdict = "up" if d.group(1).lower().startswith(_UP) else "down"
+        metric = (named.name if named else None) or _metric_words(text[:d.start()], framing)
+    elif yes_no and tree is None:
         named = None
         if m := _SIGN.search(text):
             verdict, phrase = m.group(1).lower(), _clean_phrase(m.group(2))
@@ -410,7 +443,7 @@ def plan(query) -> Plan | None:
                 tree, metric, result = subject.formula, subject.name, subject.result
             elif len(items) == 1:
                 tree, metric, result = Item(items[0]), items[0], "amount"
-            verdict = "up" if d.group(1).lower() in _UP else "down"
+            verdict = "up" if d.group(1).lower().startswith(_UP) else "down"
         else:
             for instruction in framing.instructions:
                 if (m := _SUPPORT.search(instruction)) and (tree := parse(m.group(1))) is not None:
@@ -437,9 +470,7 @@ def plan(query) -> Plan | None:
     if isinstance(tree, Item):
         result = "amount"  # a line item's level; "in percent" is its growth's unit
     if verdict in ("up", "down"):
-        span = _range(framing.period)
-        mode, periods = "change", ((shift(framing.period, span[0] - framing.period.year), framing.period) if span
-                                   else (shift(framing.period, -1), framing.period))
+        mode, periods = "change", _two_periods(framing.period)
     elif verdict:
         mode, periods = "level", (framing.period,)
     else:
@@ -479,6 +510,13 @@ def _expand(node, depth: int = 0):
         if m is not None and _norm_item(node.phrase) in {_norm_item(n) for n in (m.name, *m.names)}:
             return _expand(m.formula, depth + 1)
     return node
+
+
+def _direction(sentence: str):
+    """The direction a yes/no question asks about, as a verb or comparative ("weaken", "higher
+    ... than"), not a noun of a definition ("the increase in inventory")."""
+    return next((m for m in _DIRECTION.finditer(sentence)
+                 if not re.search(r"\b(?:the|an?|of|in)\s+$", sentence[:m.start()], re.I)), None)
 
 
 def asked_items_in(text: str) -> list[str]:
@@ -565,11 +603,11 @@ def _periods(framing, text: str, result: str) -> tuple[str, tuple[Period, ...]]:
         return mode, dated
     span = _range(p)
     if _MEAN.search(text) and span:
-        return "mean", tuple(shift(p, y - p.year) for y in range(span[0], span[1] + 1))
+        return "mean", tuple(_year(p, y) for y in range(span[0], span[1] + 1))
     if span and (_CHANGE.search(text) or _GROWTH.search(text)):
         # a margin or ratio changes by a difference (percentage points); an amount grows by a rate
         mode = "change" if _CHANGE.search(text) or result != "amount" else "growth"
-        return mode, (shift(p, span[0] - p.year), p)
+        return mode, (_year(p, span[0]), _year(p, span[1]))
     if _CHANGE.search(text) and re.search(r"\bchange|expand|contract|improve|decline|widen|narrow", text, re.I):
         return "change", (shift(p, -1), p)
     if re.search(r"\b(?:year[\s-]over[\s-]year|yoy|y/y|growth)\b", text, re.I) or \
@@ -578,14 +616,31 @@ def _periods(framing, text: str, result: str) -> tuple[str, tuple[Period, ...]]:
     return "level", (p,)
 
 
+def _two_periods(p: Period) -> tuple[Period, Period]:
+    """The two periods a change is over, earlier first: two dates named, a range of years, or the
+    period and the same span a year before."""
+    if len(dated := _dated(p)) == 2:
+        return dated
+    if span := _range(p):
+        return _year(p, span[0]), _year(p, span[1])
+    return shift(p, -1), p
+
+
+def _year(p: Period, year: int) -> Period:
+    """Fiscal year `year` of a range: named by its year alone, as a statement's columns are (the
+    range's words do not say which end date each year has)."""
+    return Period(year=year, quarter=p.quarter, months=p.months or (None if p.instant else 12), instant=p.instant,
+                  text=f"FY{year}")
+
+
 def _range(p: Period) -> tuple[int, int] | None:
     """The first and last fiscal years of a range the period's words name: "from FY2018 to
     FY2020" -> (2018, 2020)."""
     years = [int(y) if len(y) == 4 else 2000 + int(y)
              for y in re.findall(r"(?:\bFY\s?'?|\bfiscal\s+(?:year\s+)?|\b)((?:19|20)\d\d|(?<=FY)\d\d)\b", p.text, re.I)]
     years = sorted(set(years))
-    if len(years) >= 2 and re.search(r"\b(?:from|between|to|through|versus|vs|and|compared)\b|\s[-–—]\s|\d[-–—]", p.text,
-                                     re.I) and not p.end:
+    if len(years) >= 2 and p.year and re.search(r"\b(?:from|between|to|through|versus|vs|and|compared)\b|\s[-–—]\s|\d[-–—]",
+                                                p.text, re.I) and not _DATE.search(p.text.split("(")[0]):
         return years[0], years[-1]
     return None
 
@@ -664,9 +719,18 @@ def _statement_of(item: Item) -> str | None:
     return item.statement or next((statement_of[n] for n in _names(item.phrase) if n in statement_of), None)
 
 
+# a cash flow statement's payments, printed in parentheses: "Payments for acquisition of property,
+# plant and equipment (8,796)", "Purchases of ...", "Repurchases of common stock", "Dividends paid"
+_PAYMENT = re.compile(r"^(?:payments?|purchases?|additions?|acquisitions?|repurchases?|capital\s+expenditures?|"
+                      r"(?:cash\s+)?dividends\s+paid)\b", re.I)
+
+
 def _is_outflow(item: Item, row: Row) -> bool:
+    """A payment that a formula takes as an amount: free cash flow is operating cash flow minus
+    capital expenditures, 7,392 - 3,891, though the statement prints "(3,891)"."""
     _, outflows = _line_item_data()
-    return row.statement == "cash_flow" and bool(_names(item.phrase) & outflows | ({_norm_item(row.label)} & outflows))
+    return row.statement == "cash_flow" and bool(_names(item.phrase) & outflows or _norm_item(row.label) in outflows
+                                                 or _PAYMENT.match(row.label))
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -682,8 +746,11 @@ _NAME_STOP = frozenset("of and the for to in from by on at a an".split())
 
 
 def _headless(text: str) -> str:
-    """A name as written, "Total" and footnote marks dropped: "Total non-current liabilities (1)"."""
-    return re.sub(r"^\s*total\s+|\(\d\)|\(\w\)$", " ", text.replace("’", "'"), flags=re.I).strip()
+    """A name as written, "Total", footnote marks and an allowance's note dropped: "Total
+    non-current liabilities (1)", "Trade receivables, net of allowances for doubtful accounts of
+    $16 and $14, respectively" -> "Trade receivables, net"."""
+    text = re.sub(r"(,?\s+net)\s+of\b.*$|\s*\((?:net\s+of|less)\b[^)]*\)", r"\1", text.replace("’", "'"), flags=re.I)
+    return re.sub(r"^\s*total\s+|\(\d\)|\(\w\)$", " ", text, flags=re.I).strip()
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -707,8 +774,8 @@ def label_score(item: Item, row: Row) -> float:
     ("Current liabilities" > "Term debt" for "current term debt"); 0 when a word is missing, or
     when the label is another line item's name."""
     names = _names(item.phrase)
-    label = _label(row.label)
-    if label == _label(item.phrase):
+    label = _label(_headless(row.label))
+    if label == _label(item.phrase) or (item.label and label == _label(item.label)):
         return 1.0
     if label in names:
         return 0.95
@@ -741,6 +808,8 @@ def candidates(item: Item, rows, period: Period, statement: str | None = None, n
     for r in rows:
         if r.unit not in ("USD", "USD/share", "") or not r.cells:
             continue
+        if item.statement and r.statement != item.statement:
+            continue  # the definition names the statement: "trade receivables (balance sheet)"
         s = label_score(item, r)
         if s < MIN_LABEL:
             continue
@@ -759,7 +828,7 @@ def _cell(row: Row, period: Period) -> tuple[Cell | None, float]:
     """The row's cell for the period: the best fit, when one value has it."""
     # a column dated the day asked fits better than one named by its year alone
     fits = [(period_fit(c.period, period) + 0.01 * _same_day(c.period, period), c) for c in row.cells
-            if c.value is not None and not c.percent]
+            if (c.value is not None or _DASH.match(c.text)) and not c.percent]
     top = max((f for f, _ in fits), default=0.0)
     if top <= 0.2:
         return None, 0.0
@@ -795,7 +864,7 @@ def resolve(p: Plan, rows, statement: str | None = None) -> tuple[dict, list[Mis
                                                                        f"and {found[1][1].label!r})"))
                 continue
             score, row, cell = found[0]
-            value = abs(cell.value) if _is_outflow(item, row) else cell.value
+            value = 0.0 if cell.value is None else abs(cell.value) if _is_outflow(item, row) else cell.value  # "—": nil
             got[(item, period)] = Operand(row.label, item.phrase, value * (row.scale or 1), cell.text,
                                           cell.period.label, row.source, row.page, row, cell)
             total += score
@@ -968,7 +1037,7 @@ def recheck(c: dict, quotes: dict[int, str]) -> bool:
         quote = quotes.get(o["citation"], "")
         if not o["citation"] or not re.search(rf"(?<![\d,.]){re.escape(o['text'])}(?![\d,])", quote):
             return False
-        v = parse_value(o["text"].replace("$", ""))
+        v = 0.0 if _DASH.match(o["text"]) else parse_value(o["text"].replace("$", ""))
         if v is None or abs(abs(v) * o["scale"] - abs(o["value"])) > 1e-6 * max(1.0, abs(o["value"])):
             return False
         values.append(o["value"])
@@ -1022,14 +1091,16 @@ def answer(query, hits):
     "Fixed asset turnover, FY2023: 6.26 = total revenues 611,289 [1] / average property and
     equipment, net (100,760 + 94,515) / 2 [2]"."""
     from rag.answerers import abstain
-    from rag.cite import Answer, Citation
+    from rag.cite import Answer
 
     p = plan(query)
     if p is None:
         return None
-    if query.unknown_names:
+    company = set((company_of(query) or "").lower().split())
+    unknown = [n for n in query.unknown_names if set(n.lower().split()) & company]
+    if unknown:  # the company asked about is in no document ("DSO", "COGS" unknown are the metric's words)
         return dataclasses.replace(abstain(query.text), text=f"The documents don't say: none of them names "
-                                   f"{', '.join(query.unknown_names)}, so {p.metric} is not computed.")
+                                   f"{', '.join(unknown)}, so {p.metric} is not computed.")
     named = _naming_sources(query, hits)
     operands, missing = resolve(p, [r for r in rows_of(hits) if r.source in named], query.statement)
     if not operands:
@@ -1037,6 +1108,18 @@ def answer(query, hits):
     c = compute(p, operands)
     if c is None:
         return dataclasses.replace(abstain(query.text), notice=f"{_title(p.metric)} cannot be computed: a divisor is zero")
+    c, citations = cite_and_check(c, hits)
+    if not c.checked:
+        return dataclasses.replace(abstain(query.text), notice=f"{_title(p.metric)} was computed but did not check "
+                                                               "against its cited figures, so it is not shown")
+    return Answer(query.text, _text(p, c), tuple(citations), abstained=False, computation=c.to_dict())
+
+
+def cite_and_check(c: Computation, hits) -> tuple[Computation, list]:
+    """The computation with each operand numbered by the row it was read from (one citation per
+    row, quoting the row), and checked again from those quotes."""
+    from rag.cite import Citation
+
     citations: list[Citation] = []
     numbered: dict[tuple, int] = {}
     ops = []
@@ -1050,12 +1133,19 @@ def answer(query, hits):
                                                hit.score))
         ops.append(dataclasses.replace(o, citation=numbered[key]))
     c = dataclasses.replace(c, operands=tuple(ops))
-    c = dataclasses.replace(c, checked=recheck(c.to_dict(), {ct.n: ct.quote for ct in citations}))
-    if not c.checked:
-        return dataclasses.replace(abstain(query.text), notice=f"{_title(p.metric)} was computed but did not check "
-                                                               "against its cited figures, so it is not shown")
-    text = _text(p, c)
-    return Answer(query.text, text, tuple(citations), abstained=False, computation=c.to_dict())
+    return dataclasses.replace(c, checked=recheck(c.to_dict(), {ct.n: ct.quote for ct in citations})), citations
+
+
+_POSSESSIVE = re.compile(r"\b([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3})['’]s\b")
+
+
+def company_of(query) -> str | None:
+    """The company the question is about: as the framing reads it, else the first name with a
+    possessive in the question as asked ("Using Intel's consolidated balance sheet, ...")."""
+    if query.framing is not None and query.framing.company:
+        return query.framing.company
+    m = _POSSESSIVE.search(query.asked or query.text)
+    return m.group(1) if m else None
 
 
 def _naming_sources(query, hits) -> set[str]:
@@ -1065,7 +1155,7 @@ def _naming_sources(query, hits) -> set[str]:
     "DPO", "COGS".)"""
     from rag.extractive.terms import stems_of
 
-    company = query.framing.company if query.framing else None
+    company = company_of(query)
     want = set(stems_of(company)) if company else set()
     words: dict[str, set[str]] = {}
     for h in hits:
@@ -1103,7 +1193,13 @@ def _operand_text(node, period: Period, index: dict) -> str:
                 return f"change in {node.phrase} ({o.text} - {prior.text}) {marks}"
             return f"average {node.phrase} ({o.text} + {prior.text}) / 2 {marks}"
         return f"{node.phrase} {o.text} [{o.citation}]"
-    return f"{_operand_text(node.left, period, index)} {node.op} {_operand_text(node.right, period, index)}"
+    left, right = _operand_text(node.left, period, index), _operand_text(node.right, period, index)
+    if node.op in "*/":  # "(short-term debt 4,367 [1] + debt 37,684 [2]) / equity ...": the sum first
+        left = f"({left})" if isinstance(node.left, Op) and node.left.op in "+-" else left
+        right = f"({right})" if isinstance(node.right, Op) else right
+    elif node.op == "-" and isinstance(node.right, Op) and node.right.op in "+-":
+        right = f"({right})"
+    return f"{left} {node.op} {right}"
 
 
 def _text(p: Plan, c: Computation) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag import compute
+from rag import compare, compute
 from rag.answerers import get_answerer
 from rag.chunk import Chunk
 from rag.cite import Answer
@@ -255,15 +255,26 @@ class Engine:
         """For a figure to compute (a metric the question defines or names, rag/compute.py), the
         chunks holding the best rows for each of its operands, in the documents the question
         names: the pages a computation cites."""
-        if not len(self.facts) or (p := compute.plan(query)) is None:
+        if not len(self.facts):
             return []
-        rows = self.facts.of_sources(self.retriever.route(query.text))
+        p = compute.plan(query)
+        rk = compare.ranking(query) if p is None else None
+        if p is None and rk is None:
+            return []
+        # the question as asked: "Using Intel's balance sheet, what was its ..." names the company
+        # in the words the framing set aside
+        rows = self.facts.of_sources(self.retriever.route(query.asked or query.text))
+        found: list = []
+        if p is not None:
+            for item, period in compute.needs(p)[:3 * MAX_OPERANDS]:
+                found += [row for _, row, _ in compute.candidates(item, rows, period, query.statement, n=OPERAND_ROWS)]
+        else:  # the tables that break the measure ranked down: every member's row
+            found = [f[0] for _, figures in compare.tables_for(rk, rows)[:OPERAND_ROWS] for f in figures]
         out: list[Hit] = []
-        for item, period in compute.needs(p)[:3 * MAX_OPERANDS]:
-            for _, row, _ in compute.candidates(item, rows, period, query.statement, n=OPERAND_ROWS):
-                chunk = self._chunk_of(row)
-                if chunk is not None and all(h.chunk.id != chunk.id for h in out):
-                    out.append(Hit(chunk, 0.0, None, None, None))
+        for row in found:
+            chunk = self._chunk_of(row)
+            if chunk is not None and all(h.chunk.id != chunk.id for h in out):
+                out.append(Hit(chunk, 0.0, None, None, None))
         return out
 
     def _chunk_of(self, row) -> Chunk | None:

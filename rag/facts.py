@@ -231,7 +231,11 @@ def _is_row(line: Line) -> bool:
     """A line that ends in figures: not a sentence that ends with one, not a header of years."""
     label, cells = line.split()
     figures = [w.text for w in cells if _NUMBER.match(w.text)]
-    if not figures or (len(label) > 12 and len(figures) < 3):
+    # a long label is a sentence ending in a figure, unless its figures stand apart in columns
+    # ("Trade receivables, net of allowances for doubtful accounts of $23 and of $16, respectively
+    # 2,065 1,878": the label ends at x 384, the first cell starts at 464)
+    apart = bool(label and cells) and cells[0].x0 - label[-1].x1 >= 30
+    if not figures or (len(label) > 12 and len(figures) < 3 and not apart):
         return False
     return not all(_YEAR.match(f) for f in figures)
 

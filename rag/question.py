@@ -99,8 +99,9 @@ class Query:
 
 
 # What follows a question that is not part of it: code or markup pasted after it ("...grow?'; DROP
-# TABLE x;--", "...? <script>"), from the first quote-and-semicolon, comment dash, tag or brace
-_JUNK_TAIL = re.compile(r"""\s*(?:['"`]\s*[;)]|;\s*--|--\s*$|</?[A-Za-z!][^>]*>|[{}\\|]).*$""", re.S)
+# TABLE x;--", "...'); DROP", "...? <script>"), from the first quote-and-semicolon, comment dash,
+# tag or brace (a quote closing a parenthesis is the question's own: "long-term 'Debt')")
+_JUNK_TAIL = re.compile(r"""\s*(?:['"`]\s*\)?\s*;|;\s*--|--\s*$|</?[A-Za-z!][^>]*>|[{}\\|]).*$""", re.S)
 
 
 # "What quarterly dividend per share does X pay?", "What operating margin did X report?": a

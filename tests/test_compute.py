@@ -299,3 +299,78 @@ def test_the_llm_answerer_gives_the_checked_computation_without_asking_the_model
     assert streamed == [ans] and not scripted_llm.prompts
     llm.answer(analyze("Who is Acme's chief executive?", _Idf()), _hits())
     assert len(scripted_llm.prompts) == 1
+
+
+def test_a_statement_the_definition_names_is_required():
+    """"Accounts payable (cash flow statement)" is not the balance sheet's row, whatever it scores."""
+    ans = ask("What was Acme's FY2024 ratio, defined as accounts payable (from the cash flow statement) divided by "
+              "cost of sales? Round to two decimal places.")
+    assert ans.abstained and "accounts payable" in ans.text
+
+
+def test_a_long_label_whose_figures_stand_in_columns_is_a_row():
+    from rag.facts import Line, Word, _is_row
+
+    words = "Trade receivables, net of allowances for doubtful accounts of $23 and of $16, respectively".split()
+    x, line = 60.0, []
+    for w in words:
+        line.append(Word(w, 0, 0, x, x + 5 * len(w)))
+        x += 5 * len(w) + 3
+    row = Line(0, 0, line + [Word("2,065", 0, 0, x + 80, x + 100), Word("1,878", 0, 0, x + 150, x + 170)])
+    sentence = Line(0, 0, line + [Word("2,065", 0, 0, x + 2, x + 22), Word("1,878", 0, 0, x + 25, x + 45)])
+    assert _is_row(row) and not _is_row(sentence)
+
+
+# --- rankings (rag/compare.py) ------------------------------------------------------------------------
+
+SEGMENTS = """ACME CORP ANNUAL REPORT
+Segment information
+The following table presents subscription revenue by reportable segment:
+(In millions) 2024 2023
+Widgets 500 400
+Gadgets 300 280
+Services 200 100
+Total subscription revenue 1,000 780
+The following table presents revenue by reportable segment:
+(In millions) 2024 2023
+Widgets 520 410
+Gadgets 330 300
+Services 150 90
+Total revenue 1,000 800
+"""
+
+
+def test_which_segment_grew_fastest_ranks_the_table_that_breaks_revenue_down():
+    """The members are the rows of the table whose total is the measure asked ("Total revenue",
+    not "Total subscription revenue"); each cited, the arithmetic checked."""
+    from rag import compare
+
+    hits = _hits(SEGMENTS)
+    ans = compare.answer(analyze("Which of Acme's three reportable segments grew revenue fastest in fiscal 2024?",
+                                 _Idf()), hits)
+    assert ans.text.startswith("Services grew fastest in FY2024: 66.67%.")  # (150 - 90) / 90
+    assert "Widgets: 26.83% (520 against 410)" in ans.text and "Gadgets: 10.00%" in ans.text
+    assert ans.computation["checked"] and ans.computation["mode"] == "rank"
+    assert check_grounding(ans.text, ans.citations, ans.computation)[1] == []
+    largest = compare.answer(analyze("Which of Acme's segments had the largest revenue in fiscal 2024?", _Idf()), hits)
+    assert largest.text.startswith("Widgets was largest in FY2024: $520 million.")
+    slowest = compare.answer(analyze("Which segment of Acme grew revenue slowest in fiscal 2024?", _Idf()), hits)
+    assert slowest.text.startswith("Gadgets grew slowest")
+
+
+def test_a_table_of_one_segments_measures_is_not_ranked():
+    """Rows that are themselves measures (a segment's "Net sales", "Operating income") are no members."""
+    from rag import compare
+
+    text = "ACME SEGMENT RESULTS\n(In millions) 2024 2023\nNet sales 900 800\nOperating income 90 70\n"
+    q = analyze("Which of Acme's segments had the highest net sales growth in fiscal 2024?", _Idf())
+    assert compare.answer(q, _hits(text)) is None
+    assert compute.plan(q) is None  # a ranking, not one figure
+
+
+def test_the_extractive_answerer_ranks_when_no_passage_says_and_can_be_switched_off():
+    q = analyze("Which of Acme's three reportable segments grew revenue fastest in fiscal 2024?", _Idf())
+    text = "ACME CORP ANNUAL REPORT\nRevenue by segment\n(In millions) 2024 2023\nWidgets 520 410\nGadgets 330 300\n" \
+           "Services 150 90\nTotal revenue 1,000 800\n"
+    assert ExtractiveAnswerer().answer(q, _hits(text)).computation["mode"] == "rank"
+    assert ExtractiveAnswerer(off={"ranked_members"}).answer(q, _hits(text)).computation is None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from rag import compute
+from rag import compare, compute
 from rag.answerers import abstain
 from rag.cite import Answer
 from rag.extractive import select
@@ -81,6 +81,9 @@ class ExtractiveAnswerer:
                 and computed.computation:
             # no passage states it; a metric the question names is computed from the statements
             ans, why = computed, f"computed_metric: {computed.computation['metric']} = {computed.computation['formula']}"
+        if ans is None and frame.on("ranked_members") and (ranked := compare.answer(query, hits)) is not None:
+            # "which segment grew fastest": no passage says; the segment table's rows, ranked
+            ans, why = ranked, f"ranked_members: {ranked.computation['formula']}"
         ans = ans or abstain(query.text)
         if explain:
             ans = dataclasses.replace(ans, explain=_explain(cands, rejected, why))

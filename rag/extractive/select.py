@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from rag import compute
 from rag.extractive.features import FITTED_RUNNER_UP, Candidate
 from rag.extractive.vocab import ANAPHOR, CAUSAL
 from rag.question import Query
@@ -130,6 +131,8 @@ def computed_figure(query: Query) -> str | None:
         return f"the figure asked is computed ({framing.definition[:80]}), not stated"
     if framing.decimals and query.wants_ratio:
         return f"a ratio or rate to {framing.decimals} decimal places is computed, not stated"
+    if framing.decimals is not None and (m := compute.metric_named(framing.question)) is not None:
+        return f"{m.name} to {framing.decimals} decimal places is computed, not stated"
     if framing.unit and _VERDICT.match(query.text) and _COMPUTE_ASK.search(" ".join(framing.instructions)):
         # "Does Apple have positive working capital? Give the working capital figure in USD
         # millions.": a verdict resting on a figure the answer must compute and show
