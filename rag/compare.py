@@ -93,6 +93,8 @@ def _members(table: list[Row], rk: Ranking) -> tuple[list[Row], float] | None:
     total = [r for r in table if r.label.lower().startswith("total")]
     if len(parts) < 2 or any(compute.label_score(rk.measure, r) >= compute.MIN_LABEL for r in parts):
         return None  # the rows are the measure itself (a segment's "Net sales" beside its "Operating income")
+    if rk.count is not None and len(parts) != rk.count:
+        return None  # "three reportable segments": a table of two (U.S. and international) is another breakdown
     named = 0.0
     if total and compute.label_score(rk.measure, total[-1]) >= compute.MIN_LABEL:
         named = 1.0

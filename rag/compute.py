@@ -796,6 +796,7 @@ def label_score(item: Item, row: Row) -> float:
     return max(best, 0.0)
 
 
+_MAIN = ("income", "balance", "cash_flow")
 MIN_LABEL = 0.7  # a row's label names the item: every word of a name, at most four words more
 
 
@@ -808,16 +809,16 @@ def candidates(item: Item, rows, period: Period, statement: str | None = None, n
     for r in rows:
         if r.unit not in ("USD", "USD/share", "") or not r.cells:
             continue
-        if item.statement and r.statement != item.statement:
-            continue  # the definition names the statement: "trade receivables (balance sheet)"
+        if item.statement and r.statement != item.statement and r.statement in _MAIN:
+            continue  # the definition names the statement: "trade receivables (balance sheet)", not the cash flows'
+        # change in them (a table whose title was not read, "other", may still be that statement)
         s = label_score(item, r)
         if s < MIN_LABEL:
             continue
         cell, fit = _cell(r, period)
         if cell is None:
             continue
-        score = s + 0.3 * (want is not None and r.statement == want) + 0.1 * (r.statement in ("income", "balance",
-                                                                                           "cash_flow")) \
+        score = s + 0.3 * (want is not None and r.statement == want) + 0.1 * (r.statement in _MAIN) \
             + 0.1 * (r.unit == "USD") + 0.2 * fit
         out.append((score, r, cell))
     out.sort(key=lambda x: (-x[0], x[1].source, x[1].page or 0, x[1].start))

@@ -59,6 +59,10 @@ class ExtractiveAnswerer:
             else:
                 decision = f"abstained: {ans.text}"
             return dataclasses.replace(ans, explain=_explain([], [], decision)) if explain else ans
+        if frame.on("ranked_members") and (ranked := compare.answer(query, hits)) is not None:
+            # "which segment grew fastest": the rows of the table that breaks the measure down, ranked
+            why = f"ranked_members: {ranked.computation['formula']}"
+            return dataclasses.replace(ranked, explain=_explain([], [], why)) if explain else ranked
         cands, rejected = self.candidates(frame, hits, explain)
         cands.sort(key=lambda c: -c.score)
         best, why = select.pick_best(query, cands)
@@ -81,9 +85,6 @@ class ExtractiveAnswerer:
                 and computed.computation:
             # no passage states it; a metric the question names is computed from the statements
             ans, why = computed, f"computed_metric: {computed.computation['metric']} = {computed.computation['formula']}"
-        if ans is None and frame.on("ranked_members") and (ranked := compare.answer(query, hits)) is not None:
-            # "which segment grew fastest": no passage says; the segment table's rows, ranked
-            ans, why = ranked, f"ranked_members: {ranked.computation['formula']}"
         ans = ans or abstain(query.text)
         if explain:
             ans = dataclasses.replace(ans, explain=_explain(cands, rejected, why))

@@ -90,8 +90,9 @@ RULE_DOCS: dict[str, str] = {
     "computed_figure": "a figure the question defines as a computation ('defined as gross profit divided by total "
                        "revenue', a ratio rounded to two decimals) is not quoted from a passage: it is computed "
                        "(computed_metric) or the answer abstains",
-    "ranked_members": "'which segment grew fastest', 'which region had the largest sales': when no passage says, the "
-                      "rows of the table that breaks the measure down (rag/compare.py), ranked, each cited and checked",
+    "ranked_members": "'which segment grew fastest', 'which region had the largest sales': the rows of the table that "
+                      "breaks the measure down (rag/compare.py), ranked, each cited and checked; when no table does, "
+                      "the passages are quoted as for any question",
     "computed_metric": "a metric the question defines or names (rag/metrics.toml) is computed from the table rows of "
                        "the passages, every operand cited and the arithmetic checked; an operand missing or two rows "
                        "fitting alike: abstain, saying which",
