@@ -420,8 +420,7 @@ def plan(query) -> Plan | None:
     full = query.text
     if _WHICH_MOST.match(text):
         return None  # "which segment grew fastest": a ranking (rag/compare.py), not one figure
-    defined = False
-    tree, metric, result, verdict = None, None, None, None
+    metric, result, verdict = None, None, None
     yes_no = bool(_YES_NO.match(text))
     tree = _defined(query)
     defined = tree is not None
@@ -1214,6 +1213,9 @@ def _text(p: Plan, c: Computation) -> str:
     def arithmetic(period):
         return _operand_text(p.formula, period, index)
 
+    def each_period():  # the later period's arithmetic, then the earlier's, one line each
+        return "\n".join(f"{_period_label(per)}: {arithmetic(per)}" for per in reversed(p.periods))
+
     title = _title(p.metric)
     if p.verdict in ("positive", "negative"):
         holds = c.result > 0 if p.verdict == "positive" else c.result < 0
@@ -1225,9 +1227,7 @@ def _text(p: Plan, c: Computation) -> str:
         moved = "rose" if c.result > 0 else "fell" if c.result < 0 else "did not change"
         before, after = (s for _, s in c.steps)
         return (f"{'Yes' if holds else 'No'}: {p.metric} {moved} by {c.shown.lstrip('-')}, from {before} in "
-                f"{_period_label(p.periods[0])} to {after} in {_period_label(p.periods[1])}.\n"
-                f"{_period_label(p.periods[1])}: {arithmetic(p.periods[1])}\n"
-                f"{_period_label(p.periods[0])}: {arithmetic(p.periods[0])}")
+                f"{_period_label(p.periods[0])} to {after} in {_period_label(p.periods[1])}.\n{each_period()}")
     if p.mode == "level":
         return f"{title}, {_period_label(p.periods[0])}: {c.shown} = {arithmetic(p.periods[0])}"
     if p.mode == "growth":
@@ -1239,9 +1239,7 @@ def _text(p: Plan, c: Computation) -> str:
         direction = "an increase" if c.result > 0 else "a decrease" if c.result < 0 else "no change"
         before, after = (s for _, s in c.steps)
         return (f"{title} changed by {c.shown} ({direction}) from {_period_label(p.periods[0])} to "
-                f"{_period_label(p.periods[1])}: {before} to {after}.\n"
-                f"{_period_label(p.periods[1])}: {arithmetic(p.periods[1])}\n"
-                f"{_period_label(p.periods[0])}: {arithmetic(p.periods[0])}")
+                f"{_period_label(p.periods[1])}: {before} to {after}.\n{each_period()}")
     lines = [f"{title}, average of {_period_label(p.periods[0])} to {_period_label(p.periods[-1])}: {c.shown} "
              f"(the mean of {', '.join(s for _, s in c.steps)})."]
     lines += [f"{_period_label(per)}: {arithmetic(per)}" for per in p.periods]

@@ -15,6 +15,9 @@ with something unusable (empty, no markers, not text), the answer is the extract
 notice saying why; nothing here raises for a model's failure, and a configuration mistake
 (no endpoint, no GGUF file, llama-cpp-python missing) raises `UsageError` with the fix.
 
+A figure to compute (rag/compute.py) is not the model's work: when its operands are found and its
+arithmetic checks, the answer is that computation, cited cell by cell, and no model is called.
+
 Left out on purpose: conversation memory in the prompt (follow-ups are completed into full
 questions before retrieval, as for the extractive answerer), retries (the fallback is the
 retry: a user waits at most RAG_LLM_TIMEOUT), and tool or JSON modes.

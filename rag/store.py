@@ -26,8 +26,9 @@ from rag.chunk import Chunk
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError, RagError
 from rag.settings import Settings
 
-SCHEMA_VERSION = 5  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript
-# speakers, analysts and firms in common layouts; 5: table rows read as facts (the -facts collection)
+SCHEMA_VERSION = 6  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript
+# speakers, analysts and firms in common layouts; 5: table rows read as facts (the -facts collection);
+# 6: a PDF's lost ligatures restored ("Gross pro-t" -> "Gross profit"), a table's own title
 GLOSSARY_PREFIX = "glossary::"
 LEASE_ID = "lease::ingest"  # a server index's writer lease, in the docs collection
 LEASE_TTL = 120.0  # seconds without a heartbeat after which a lease counts as abandoned

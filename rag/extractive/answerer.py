@@ -6,9 +6,11 @@ Its stages, one module each: `vocab` (word lists), `context` (the question's, pa
 sentence's contexts, built once), `filters` (named predicates that rule a sentence out, with a
 reason), `features` (named features, their weights and the rules that adjust them), `select`
 (whether the best answers, and a second sentence), `compose` (the lead, the quotes, the
-grounding check); `tables` reads text tables. What it deliberately does not do: paraphrase,
-combine figures arithmetically, or reason across documents; for that, use a generative answerer
-(rag/generate.py, whose numbers are checked the same way).
+grounding check); `tables` reads text tables. A figure to compute or a ranking is handed to
+rag/compute.py and rag/compare.py (the `computed_metric` and `ranked_members` rules), whose
+arithmetic is shown and checked. What it deliberately does not do: paraphrase, or reason across
+documents; for that, use a generative answerer (rag/generate.py, whose numbers are checked the
+same way).
 """
 
 from __future__ import annotations
