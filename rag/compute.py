@@ -354,13 +354,13 @@ def metric_named(text: str) -> Metric | None:
     fixed asset turnover in FY2023?" -> fixed asset turnover (not asset turnover)."""
     text = re.sub(r"%\s+of\b", " percentage of", text).replace("%", " ")  # "capex as a % of revenue", "EBITDA % margin"
     q = f" {_norm_item(text)} "
-    best, best_len = None, 0
-    for m in library():
-        for name in (m.name, *m.names):
-            n = _norm_item(name)
-            if f" {n} " in q and len(n) > best_len:
-                best, best_len = m, len(n)
-    return best
+    return next((m for n, m in _metric_names() if f" {n} " in q), None)
+
+
+@functools.cache
+def _metric_names() -> tuple[tuple[str, Metric], ...]:
+    """Every name of every metric, normalized, the longest first."""
+    return tuple(sorted(((_norm_item(n), m) for m in library() for n in (m.name, *m.names)), key=lambda x: -len(x[0])))
 
 
 # --- the plan --------------------------------------------------------------------------------------
@@ -744,12 +744,17 @@ def _stems(text: str) -> frozenset[str]:
 _NAME_STOP = frozenset("of and the for to in from by on at a an".split())
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _headless(text: str) -> str:
     """A name as written, "Total", footnote marks and an allowance's note dropped: "Total
     non-current liabilities (1)", "Trade receivables, net of allowances for doubtful accounts of
     $16 and $14, respectively" -> "Trade receivables, net"."""
-    text = re.sub(r"(,?\s+net)\s+of\b.*$|\s*\((?:net\s+of|less)\b[^)]*\)", r"\1", text.replace("’", "'"), flags=re.I)
-    return re.sub(r"^\s*total\s+|\(\d\)|\(\w\)$", " ", text, flags=re.I).strip()
+    text = _ALLOWANCE.sub(r"\1", text.replace("’", "'"))
+    return _TOTAL_MARKS.sub(" ", text).strip()
+
+
+_ALLOWANCE = re.compile(r"(,?\s+net)\s+of\b.*$|\s*\((?:net\s+of|less)\b[^)]*\)", re.I)
+_TOTAL_MARKS = re.compile(r"^\s*total\s+|\(\d\)|\(\w\)$", re.I)
 
 
 @functools.lru_cache(maxsize=1 << 14)

@@ -18,6 +18,7 @@ is the reading of a financial table's header and rows.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -640,6 +641,7 @@ def period_fit(p: Period, asked) -> float:
 
 # --- line items: one measure, the names statements give it (rag/line_items.toml) -----------------
 
+@functools.lru_cache(maxsize=1 << 14)
 def _norm_item(text: str) -> str:
     """A line item's name compared whole: lower case, punctuation as spaces, "Total" dropped."""
     text = " ".join(re.sub(r"[^a-z0-9&]+", " ", text.lower().replace("’", "'").replace("'", "")).split())
