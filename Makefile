@@ -56,7 +56,9 @@ eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout,
 		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-computed.jsonl --no-baseline \
 			--thresholds evals/thresholds-analyst-computed.toml && \
 		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-computed-holdout.jsonl --no-baseline \
-			--thresholds evals/thresholds-analyst-computed-holdout.toml; \
+			--thresholds evals/thresholds-analyst-computed-holdout.toml && \
+		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-blind.jsonl --no-baseline \
+			--thresholds evals/thresholds-analyst-blind.toml; \
 	else echo "eval-filings: ../shared/filings is absent; nothing to run"; fi
 
 fit: setup  ## refit the extractive answerer's feature weights on the alibaba and filings sets (rag/extractive/weights.json)

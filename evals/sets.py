@@ -53,5 +53,7 @@ def all_sets() -> list[EvalSet]:
                 EVALS_DIR / "thresholds-analyst-computed.toml"),
         EvalSet("analyst-computed-holdout", filings, EVALS_DIR / "analyst-computed-holdout.jsonl",
                 EVALS_DIR / "thresholds-analyst-computed-holdout.toml"),
+        # FinanceBench-style questions written blind and held out whole (evals/analyst-blind.md)
+        EvalSet("analyst-blind", filings, EVALS_DIR / "analyst-blind.jsonl", EVALS_DIR / "thresholds-analyst-blind.toml"),
     ]
     return [s for s in sets if s.available]

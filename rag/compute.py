@@ -474,8 +474,8 @@ def plan(query) -> Plan | None:
         mode, periods = "level", (framing.period,)
     else:
         mode, periods = _periods(framing, full, result)
-    if not periods:
-        return None
+    if not periods or (isinstance(tree, Item) and mode == "level" and not verdict):
+        return None  # a line item's own figure is quoted, not computed; its growth needs two periods
     return Plan(metric, tree, result, mode, periods, framing.decimals, defined, verdict)
 
 
@@ -796,12 +796,14 @@ def label_score(item: Item, row: Row) -> float:
         want = _stems(name)
         if len(want) < 2 or not want & own or not want <= own | parents:
             continue  # one word ("debt", "revenue") is matched whole: "Long-term debt" is not total debt
-        best = max(best, 0.9 - 0.05 * len(own - want) - 0.15 * len(want - own))
+        best = max(best, 0.9 - 0.1 * len(own - want) - 0.15 * len(want - own))
     return max(best, 0.0)
 
 
 _MAIN = ("income", "balance", "cash_flow")
-MIN_LABEL = 0.7  # a row's label names the item: every word of a name, at most four words more
+# a row's label names the item: every word of a name, at most two words more ("Operating income
+# (loss)"); three more is another line ("Net income attributable to noncontrolling interests")
+MIN_LABEL = 0.7
 
 
 def candidates(item: Item, rows, period: Period, statement: str | None = None, n: int = 2) -> list[tuple[float, Row, Cell]]:

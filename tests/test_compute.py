@@ -376,3 +376,11 @@ def test_the_extractive_answerer_ranks_and_can_be_switched_off():
     text = SEGMENTS
     assert ExtractiveAnswerer().answer(q, _hits(text)).computation["mode"] == "rank"
     assert ExtractiveAnswerer(off={"ranked_members"}).answer(q, _hits(text)).computation is None
+
+
+def test_a_line_item_alone_is_not_computed_as_its_own_growth():
+    """A growth question whose second period is not found computes nothing: the item's figure
+    is not a growth rate."""
+    q = analyze("Did Acme's operating expenses grow faster than revenue in fiscal 2024? Round to two decimals.", _Idf())
+    p = compute.plan(q)
+    assert p is None or p.mode != "level" or p.verdict
