@@ -7,7 +7,7 @@ RAG    := $(VENV)/bin/rag
 # unpinned torch would pull a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: setup chat ask test browser lint unit eval eval-filings bench fit rules clean local-deps local-model eval-llm
+.PHONY: setup chat ask test browser lint unit eval eval-filings bench bench-scale fit rules clean local-deps local-model eval-llm
 
 setup: $(VENV)/.installed
 
@@ -69,6 +69,10 @@ rules: setup  ## reports/rules.md: what each extractive rule fixes and breaks on
 
 bench: setup  ## ingestion throughput, ask latency, cold start, memory (JSON in reports/)
 	$(PY) -m evals.bench
+
+SIZES ?= 10k,100k,1m
+bench-scale: setup  ## synthetic indexes of SIZES chunks, embedded and on a Chroma server (cached; 1M takes an hour the first time)
+	$(PY) -m evals.scale --sizes $(SIZES) --server
 
 # --- opt-in: a local language model (never part of `make test`) ------------------------------
 # llama-cpp-python compiles from source (5-10 minutes on 2 cores); the default build targets the

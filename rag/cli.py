@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from rag.errors import RagError, UsageError
@@ -73,7 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     _index_options(srv)
     srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     srv.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    srv.add_argument("--auth", metavar="USER:PASSWORD", help="require this login ($RAG_AUTH)")
+    srv.add_argument("--auth-file", metavar="PATH", help="require the login on this file's first line, USER:PASSWORD "
+                                                         "(or $RAG_AUTH; keep the file chmod 600)")
+    srv.add_argument("--auth", metavar="USER:PASSWORD", help="the same, on the command line, where `ps` shows it "
+                                                             "(deprecated: use --auth-file)")
     srv.add_argument("--share", action="store_true", help="also make a public gradio.live link (off by default)")
     _answer_options(srv)
 
@@ -200,20 +204,13 @@ def cmd_ask(args) -> int:
     from rag.engine import Engine, clean_question
 
     if args.question == "-":
-        engine = Engine(_settings(args))
-        status = 0
-        for line in sys.stdin:
-            if not line.strip():
-                continue
-            try:
-                ans = engine.ask(line, explain=args.explain)
-                print(ans.to_json() if args.json else f"{_with_explain(ans)}\n")
-            except UsageError as e:
-                status = 2
-                print(json.dumps({"question": line.rstrip("\n"), "error": str(e)}) if args.json
-                      else f"rag: {e}", file=sys.stdout if args.json else sys.stderr)
-            sys.stdout.flush()
-        return status
+        try:
+            engine = Engine(_settings(args))
+        except RagError as e:
+            if not args.json:
+                raise
+            engine = e  # a script reading JSON gets its error line for every question
+        return _ask_lines(engine, args)
     clean_question(args.question)  # a usage error before the model loads
     engine = Engine(_settings(args))
     if args.json or args.explain or not _is_terminal():
@@ -222,6 +219,51 @@ def cmd_ask(args) -> int:
     else:
         print(_stream(engine.stream(args.question)))
     return 0
+
+
+def _input_lines() -> Iterator[tuple[str, str | None]]:
+    """Standard input's lines as (text, error): bytes that are not UTF-8 make that line an error,
+    not the end of the loop (a pipe's encoding is not the terminal's)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream handed in (tests, embedding)
+        yield from ((line, None) for line in sys.stdin)
+        return
+    for n, raw in enumerate(stream, 1):
+        try:
+            yield raw.decode("utf-8"), None
+        except UnicodeDecodeError as e:
+            yield raw.decode("utf-8", "replace"), f"line {n} is not UTF-8 text (byte {e.start + 1}); " \
+                                                  "send questions as UTF-8"
+
+
+def _ask_lines(engine, args) -> int:
+    """`rag ask -`: one answer per line of standard input, in order. A question that fails, for
+    any reason, is one line (a JSON error object with --json) and the loop goes on; the exit code
+    is the worst seen (2 for usage errors, 1 for others)."""
+    status = 0
+    for line, bad in _input_lines():
+        if not line.strip():
+            continue
+        question = line.rstrip("\r\n")
+        try:
+            if bad:
+                raise UsageError(bad)
+            if isinstance(engine, Exception):
+                raise engine
+            ans = engine.ask(line, explain=args.explain)
+            print(ans.to_json() if args.json else f"{_with_explain(ans)}\n")
+        except (KeyboardInterrupt, BrokenPipeError):
+            raise
+        except Exception as e:  # noqa: BLE001 - one line per failed question, whatever the cause
+            status = max(status, 2 if isinstance(e, UsageError) else 1)
+            message = str(e) if isinstance(e, RagError) else f"internal error ({type(e).__name__}: {e})"
+            message = " ".join(message.split())
+            if args.json:
+                print(json.dumps({"question": question, "error": message}, ensure_ascii=False))
+            else:
+                print(f"rag: {message}", file=sys.stderr)
+        sys.stdout.flush()
+    return status
 
 
 def _with_explain(ans) -> str:
@@ -290,7 +332,8 @@ def cmd_serve(args) -> int:
         from ui.app import serve  # gradio loads only for this command; rag itself never imports ui
     except ImportError as e:
         raise RagError(f"The web page needs gradio ({e}); run: pip install 'gradio>=5'") from None
-    return serve(_settings(args), host=args.host, port=args.port, auth=args.auth, share=args.share)
+    return serve(_settings(args), host=args.host, port=args.port, auth=args.auth, share=args.share,
+                 auth_file=args.auth_file)
 
 
 def cmd_eval(args) -> int:

@@ -20,7 +20,7 @@ from rag import compare, compute
 from rag.answerers import get_answerer
 from rag.chunk import Chunk
 from rag.cite import Answer
-from rag.errors import IndexMissingError, UsageError
+from rag.errors import IndexEmptyError, IndexMissingError, UsageError
 from rag.extractive import row_answers
 from rag.extractive.tables import states_level
 from rag.extractive.vocab import ASKER_ORDINAL, PERIOD_WORDS
@@ -33,6 +33,8 @@ from rag.settings import Settings, bundled_corpus_dir
 from rag.text import stem
 
 MAX_QUESTION_CHARS = 2000
+FRESH_EVERY = 0.5  # seconds: how often an engine asks the store whether another process changed it
+EMPTY_INDEX = "The index is empty: add documents with rag ingest PATH"
 DEEP_ROWS = 3  # a figure question also looks this many times deeper for a table row that names it
 FACT_ROWS = 2  # a figure question's passages start with those holding the table rows that name it
 MAX_OPERANDS = 4  # a computed figure's operands looked up as rows ("(A + B) / C": three), for up to 3 periods
@@ -123,19 +125,21 @@ class Engine:
         if self._is_default_index() and store.outdated_schema_only(manifest_for(self.settings)):
             store = self._rebuild(store)
         store.check_manifest(manifest_for(self.settings))
-        self.store = store
-        self.embedder = get_embedder(self.settings.embed_model, self.settings.device)
-        self.chunks = store.committed_chunks()
-        self.facts = FactIndex(store.committed_rows())
-        self._chunks_at: dict[tuple[str, int], list[Chunk]] = {}
-        for c in self.chunks:
-            self._chunks_at.setdefault((c.source, c.page or 0), []).append(c)
-        self.retriever = HybridRetriever(self.chunks, store, self.embedder)
-        self.idf = _Idf(self.retriever)
+        generation = store.generation()  # read first: a change made while loading shows next time
+        embedder = get_embedder(self.settings.embed_model, self.settings.device)
+        chunks = store.committed_chunks()
+        facts = FactIndex(store.committed_rows())
+        chunks_at: dict[tuple[str, int], list[Chunk]] = {}
+        for c in chunks:
+            chunks_at.setdefault((c.source, c.page or 0), []).append(c)
+        retriever = HybridRetriever(chunks, store, embedder)
         texts = list(store.glossaries().values())
         if self.settings.glossary:
             texts.append(Path(self.settings.glossary).read_text(encoding="utf-8"))
-        self.glossary = Glossary.from_texts(texts)
+        # all built, then swapped in together: a question answered meanwhile sees the old state whole
+        self.__dict__.update(store=store, embedder=embedder, chunks=chunks, facts=facts, _chunks_at=chunks_at,
+                             retriever=retriever, idf=_Idf(retriever), glossary=Glossary.from_texts(texts),
+                             generation=generation, _checked=time.monotonic())
 
     def _rebuild(self, store):
         """The default index, built by an older version (another schema): its documents ingested
@@ -164,6 +168,19 @@ class Engine:
         with self._lock:
             self._load()
 
+    def refresh(self) -> bool:
+        """Reload when the store changed since this engine read it (an ingest or a removal by another
+        process, the CLI or another machine on a Chroma server); asked of the store at most every
+        FRESH_EVERY seconds. Whether it reloaded."""
+        if time.monotonic() - self._checked < FRESH_EVERY:
+            return False
+        with self._lock:
+            self._checked = time.monotonic()
+            if self.store.generation() == self.generation:
+                return False
+            self._load()
+        return True
+
     def answerer(self, name: str | None = None):
         name = name or self.settings.answerer
         if name not in self._answerers:
@@ -173,7 +190,11 @@ class Engine:
     def retrieve(self, question: str, k: int | None = None) -> list[Hit]:
         """The top `k` passages for a question, as `ask` ranks them: the question read without an
         analyst's preamble, routed to the documents it names, the table rows it names first."""
-        query = analyze(clean_question(question), self.idf, self.retriever.fuzzy, self.glossary)
+        question = clean_question(question)
+        self.refresh()
+        if not self.chunks:
+            return []
+        query = analyze(question, self.idf, self.retriever.fuzzy, self.glossary)
         k = k or self.settings.top_k
         return self._retrieve(query, k)[:k]
 
@@ -211,6 +232,9 @@ class Engine:
 
     def _prepare(self, question: str, history: list[str] | None, k: int | None, answerer: str | None):
         q = clean_question(question)
+        self.refresh()
+        if not self.chunks:
+            raise IndexEmptyError(EMPTY_INDEX)
         impl = self.answerer(answerer)
         full = complete_question(q, history)
         query = analyze(full, self.idf, self.retriever.fuzzy, self.glossary)

@@ -26,3 +26,12 @@ class IndexBusyError(RagError):
 
 class DocumentError(RagError):
     """One input file could not be read; the ingest reports it and goes on with the others."""
+
+
+class IndexEmptyError(RagError):
+    """The index holds no document: there is nothing to answer from."""
+
+
+class StoreError(RagError):
+    """The store failed under us: its server unreachable, its disk full or read-only. The message
+    says what to do; what was committed before stays as it was."""

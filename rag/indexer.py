@@ -316,9 +316,15 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path], list[
     failed: list[dict] = []
     for raw in paths:
         p = Path(raw).expanduser()
-        if not p.exists():
+        try:
+            p.stat()
+        except FileNotFoundError:
             failed.append({"path": str(raw), "error": "no such file or folder"})
-        elif p.is_dir():
+            continue
+        except OSError as e:  # a folder on the way this user may not enter
+            failed.append({"path": str(raw), "error": f"cannot read: {e.strerror or e}"})
+            continue
+        if p.is_dir():
             folders.append(p.resolve())
             for f in sorted(p.rglob("*")):
                 rel = f.relative_to(p)
@@ -413,23 +419,49 @@ def _under(source: str, folder: Path) -> bool:
 
 
 def _sweep(store) -> int:
-    """Delete chunks no committed document owns: what an interrupted ingest left behind."""
+    """Delete chunks and rows no committed document owns: what an interrupted ingest left behind.
+    The documents it was writing are marked pending (store.mark_pending), so only theirs are read;
+    an index older code wrote, without marks, has every key read once."""
     docs = {s: m.get("doc_hash") for s, m in store.documents().items()}
-    orphans = [i for i, source, h in store.chunk_keys() if docs.get(source) != h]
-    store.delete_chunks(orphans)
-    store.delete_rows([i for i, source, h in store.row_keys() if docs.get(source) != h])
-    return len(orphans)
+    if not store.marks_pending():
+        orphans = [i for i, source, h in store.chunk_keys() if docs.get(source) != h]
+        store.delete_chunks(orphans)
+        store.delete_rows([i for i, source, h in store.row_keys() if docs.get(source) != h])
+        store.set_marks_pending()
+        return len(orphans)
+    swept = 0
+    for source in store.pending():
+        where = {"source": source} if source not in docs else \
+            {"$and": [{"source": source}, {"doc_hash": {"$ne": docs[source]}}]}
+        orphans = store.chunks.get(where=where, include=[])["ids"]
+        store.delete_chunks(orphans)
+        store.delete_rows(store.facts.get(where=where, include=[])["ids"])
+        store.clear_pending(source)
+        swept += len(orphans)
+    return swept
+
+
+def _stat(path: Path) -> dict:
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
 def _ingest_file(path: Path, store, embedder, settings: Settings, docs: dict, report: IngestReport) -> None:
     source = str(path)
+    old = docs.get(source)
     try:
+        stat = _stat(path)
+        # a file whose size and modification time are those recorded is not read again (what
+        # rsync and make trust): an unchanged folder of thousands of filings checks in seconds
+        if old and all(str(old.get(k)) == str(v) for k, v in stat.items()):
+            report.unchanged.append(source)
+            return
         data = path.read_bytes()
     except OSError as e:
         raise DocumentError(f"cannot read: {e.strerror or e}") from None
     h = file_hash(data)
-    old = docs.get(source)
-    if old and old.get("doc_hash") == h:
+    if old and old.get("doc_hash") == h:  # touched, not changed: remember its new time
+        store.docs.update(ids=[source], metadatas=[{**old, **_stat_meta(stat)}])
         report.unchanged.append(source)
         return
     title, pages, warnings = read_document(path)
@@ -438,18 +470,25 @@ def _ingest_file(path: Path, store, embedder, settings: Settings, docs: dict, re
                             size=settings.chunk_size, overlap=settings.chunk_overlap)
     if not chunks:
         raise DocumentError("no text to index after extraction")
+    store.mark_pending(source, h)
     _embed_and_store(chunks, store, embedder)
     report.embedded += len(chunks)
     store.add_rows([r for p in pages for r in read_rows(p.text, p.layout, source=source, page=p.page)], h)
     # Commit, then drop the previous version's chunks: the document is never invisible.
     store.commit_document(source, {"doc_hash": h, "title": title, "chunks": len(chunks),
                                    "pages": len(pages) if pages[0].page else 0, "name": path.name,
-                                   "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
+                                   "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S"), **_stat_meta(stat)})
     stale = {"$and": [{"source": source}, {"doc_hash": {"$ne": h}}]}
     store.delete_chunks(store.chunks.get(where=stale, include=[])["ids"])
     store.delete_rows(store.facts.get(where=stale, include=[])["ids"])
+    store.clear_pending(source)
     (report.updated if old else report.added).append(source)
     docs[source] = {"doc_hash": h}
+
+
+def _stat_meta(stat: dict) -> dict:
+    # Chroma's integers are 64-bit, a nanosecond time fits; kept as text to be safe across clients
+    return {"size": str(stat["size"]), "mtime_ns": str(stat["mtime_ns"])}
 
 
 def _embed_and_store(chunks: list[Chunk], store, embedder) -> None:

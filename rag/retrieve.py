@@ -65,7 +65,9 @@ class HybridRetriever:
         self.embedder = embedder
         self.bm25 = bm25s.BM25()
         corpus_tokens = [bm25_tokens(_bm25_text(c)) for c in chunks]
-        self.bm25.index(self._to_ids(corpus_tokens), show_progress=False)
+        ids = self._to_ids(corpus_tokens)
+        if chunks:  # bm25s cannot index nothing; an empty index answers nothing
+            self.bm25.index(ids, show_progress=False)
         # document frequencies for the answerer's term weights (over chunks, stemmed)
         self.df = Counter(t for toks in corpus_tokens for t in set(toks))
         self.n_docs = max(1, len(chunks))
@@ -159,7 +161,7 @@ class HybridRetriever:
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
     def dense_search(self, vector: np.ndarray, n: int, sources: list[str] | None = None) -> list[tuple[int, float]]:
-        ids, sims = self.store.query(vector, n, sources)
+        ids, sims = self.store.query(vector, min(n, len(self.chunks)), sources)
         return [(self.by_id[i], s) for i, s in zip(ids, sims) if i in self.by_id]
 
     def retrieve(self, query: str, k: int, vector: np.ndarray | None = None) -> list[Hit]:

@@ -23,13 +23,17 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rag.chunk import Chunk
-from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError, RagError
+from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError, RagError, StoreError
 from rag.settings import Settings
 
 SCHEMA_VERSION = 6  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript
 # speakers, analysts and firms in common layouts; 5: table rows read as facts (the -facts collection);
 # 6: a PDF's lost ligatures restored ("Gross pro-t" -> "Gross profit"), a table's own title
 GLOSSARY_PREFIX = "glossary::"
+PENDING_PREFIX = "pending::"  # a document being written: its chunks are swept if the ingest dies
+GENERATION_ID = "generation::"  # bumped by every change of the committed documents
+SWEEP_KEY = "rag_pending_markers"  # in the chunks' metadata: this index records pending documents
+RETRY_WAITS = (0.2, 0.5, 1.0)  # seconds between the tries of a call a Chroma server did not answer
 LEASE_ID = "lease::ingest"  # a server index's writer lease, in the docs collection
 LEASE_TTL = 120.0  # seconds without a heartbeat after which a lease counts as abandoned
 LEASE_RENEW = 10.0  # how often a writer refreshes its heartbeat
@@ -71,6 +75,51 @@ def _guard_function():
     return NeverEmbed()
 
 
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    import httpx
+
+    return (httpx.TransportError, ConnectionError)
+
+
+def store_error(e: BaseException, settings: Settings) -> StoreError | None:
+    """A failure of the store under us (its server gone, its disk full or read-only) as one line
+    that says what to do; None for anything else. SQLite's messages are matched as SQLite words
+    them: Chroma passes them on inside its own InternalError."""
+    import errno
+
+    text = str(e)
+    if isinstance(e, StoreError):
+        return e
+    if isinstance(e, _transport_errors()):
+        return StoreError(f"Cannot reach the Chroma server at {settings.chroma_url} ({type(e).__name__}); "
+                          "start it again (chroma run --path DIR --port PORT) and retry: what was committed "
+                          "before is kept")
+    if "readonly database" in text or getattr(e, "errno", None) == errno.EROFS:
+        return _read_only(settings)
+    if "database or disk is full" in text or getattr(e, "errno", None) == errno.ENOSPC:
+        return StoreError(f"The disk holding {settings.index_label} is full; the index is as it was before "
+                          "the document being written. Free some space and run the same command again")
+    return None
+
+
+def _read_only(settings: Settings) -> StoreError:
+    return StoreError(
+        f"The index in {settings.index_label} is read-only for this user, and Chroma opens its database "
+        "for writing even to read it (chroma-core/chroma#1438). Copy it somewhere writable "
+        f"(cp -r {settings.index_dir} /tmp/rag-index, then --index /tmp/rag-index) or get write access to it")
+
+
+def _writable(index_dir: Path) -> bool:
+    """Whether this process may write the index's folder and database (a read-only mount too)."""
+    db = index_dir / "chroma.sqlite3"
+    if not os.access(index_dir, os.W_OK) or (db.exists() and not os.access(db, os.W_OK)):
+        return False
+    try:
+        return not os.statvfs(index_dir).f_flag & os.ST_RDONLY
+    except OSError:
+        return True
+
+
 def make_client(settings: Settings, create: bool):
     os.environ["ANONYMIZED_TELEMETRY"] = "False"
     import chromadb
@@ -90,8 +139,51 @@ def make_client(settings: Settings, create: bool):
         return client
     if not create and not settings.index_dir.is_dir():
         raise IndexMissingError(f"No index at {settings.index_dir}/. Run: rag ingest corpus/")
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+    try:
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise store_error(e, settings) or RagError(f"Cannot create {settings.index_dir}/: {e.strerror or e}") from None
+    if not _writable(settings.index_dir):
+        raise _read_only(settings)
+    try:
+        return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+    except Exception as e:
+        raise (store_error(e, settings) or e) from None
+
+
+class _Guarded:
+    """A Chroma client or collection whose calls, on a server, are tried again a few times when
+    the server does not answer (RETRY_WAITS), and whose failures of the store itself become
+    StoreError (one line). Written here because Chroma's clients neither retry nor say what a
+    low-level error means for the index."""
+
+    def __init__(self, target, settings: Settings) -> None:
+        self._target = target
+        self._settings = settings
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._target, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            waits = RETRY_WAITS if self._settings.chroma_url else ()
+            for attempt in range(len(waits) + 1):
+                try:
+                    out = attr(*args, **kwargs)
+                except Exception as e:
+                    if attempt < len(waits) and isinstance(e, _transport_errors()):
+                        time.sleep(waits[attempt])
+                        continue
+                    raise (store_error(e, self._settings) or e) from None
+                return _Guarded(out, self._settings) if _is_collection(out) else out
+        return call
+
+
+def _is_collection(obj) -> bool:
+    from chromadb.api.models.Collection import Collection
+
+    return isinstance(obj, Collection)
 
 
 def manifest_for(settings: Settings) -> dict:
@@ -100,12 +192,16 @@ def manifest_for(settings: Settings) -> dict:
             "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap}
 
 
+def _is_document(record_id: str) -> bool:
+    return not (record_id.startswith((GLOSSARY_PREFIX, PENDING_PREFIX)) or record_id in (LEASE_ID, GENERATION_ID))
+
+
 class Store:
     """One index: `<collection>-chunks` and `<collection>-docs` in a Chroma database."""
 
     def __init__(self, settings: Settings, create: bool = False) -> None:
         self.settings = settings
-        self.client = make_client(settings, create)
+        self.client = _Guarded(make_client(settings, create), settings)
         names = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
         self._chunks_name = f"{settings.collection}-chunks"
         self._docs_name = f"{settings.collection}-docs"
@@ -120,7 +216,6 @@ class Store:
         # vector (a 1-d placeholder, as the docs records have)
         self.facts = self._collection(self._facts_name, cosine=False)
         self._lease: dict | None = None  # this writer's lease on a server index, while it holds one
-        self._counted: tuple[float, int] | None = None
 
     def _collection(self, name: str, cosine: bool):
         config = {"hnsw": {"space": "cosine"}} if cosine else None
@@ -167,19 +262,54 @@ class Store:
     def documents(self) -> dict[str, dict]:
         """Committed documents: source -> record metadata (doc_hash, title, chunks, ...)."""
         got = self.docs.get(include=["metadatas"])
-        return {i: m for i, m in zip(got["ids"], got["metadatas"])
-                if not i.startswith(GLOSSARY_PREFIX) and i != LEASE_ID}
+        return {i: m for i, m in zip(got["ids"], got["metadatas"]) if _is_document(i)}
 
     def commit_document(self, source: str, meta: dict) -> None:
         self.docs.upsert(ids=[source], metadatas=[meta], embeddings=[[0.0]])
+        self._bump()
 
     def delete_document(self, source: str) -> int:
-        """Remove a document's record first (it disappears at once), then all its chunks."""
+        """Remove a document's record first (it disappears at once), then all its chunks (marked
+        pending meanwhile: a removal that dies is finished by the next ingest's sweep)."""
+        self.mark_pending(source, "")
         self.docs.delete(ids=[source])
+        self._bump()
         ids = self.chunks.get(where={"source": source}, include=[])["ids"]
         self.delete_chunks(ids)
         self.delete_rows(self.facts.get(where={"source": source}, include=[])["ids"])
+        self.clear_pending(source)
         return len(ids)
+
+    # A document being written is marked pending first: an ingest that dies leaves the mark, and
+    # the next one sweeps that document's uncommitted chunks, without reading every chunk's key.
+
+    def mark_pending(self, source: str, doc_hash: str) -> None:
+        self.docs.upsert(ids=[PENDING_PREFIX + source], metadatas=[{"doc_hash": doc_hash}], embeddings=[[0.0]])
+
+    def clear_pending(self, source: str) -> None:
+        self.docs.delete(ids=[PENDING_PREFIX + source])
+
+    def pending(self) -> list[str]:
+        """The sources whose writing an ingest began and did not finish."""
+        got = self.docs.get(include=[])
+        return [i[len(PENDING_PREFIX):] for i in got["ids"] if i.startswith(PENDING_PREFIX)]
+
+    def marks_pending(self) -> bool:
+        """Whether this index records pending documents (else a sweep reads every key, once)."""
+        return bool((self.chunks.metadata or {}).get(SWEEP_KEY))
+
+    def set_marks_pending(self) -> None:
+        self.chunks.modify(metadata={**(self.chunks.metadata or {}), SWEEP_KEY: True})
+
+    def generation(self) -> str:
+        """A token that changes whenever the committed documents (or glossaries) change: a reader
+        compares it to the one it loaded to know it is stale ("" on an index older code wrote)."""
+        got = self.docs.get(ids=[GENERATION_ID], include=["metadatas"])
+        return str(got["metadatas"][0].get("token", "")) if got["ids"] else ""
+
+    def _bump(self) -> None:
+        self.docs.upsert(ids=[GENERATION_ID], metadatas=[{"token": uuid.uuid4().hex, "at": time.time()}],
+                         embeddings=[[0.0]])
 
     def glossaries(self) -> dict[str, str]:
         got = self.docs.get(include=["documents"])
@@ -190,8 +320,11 @@ class Store:
         key = GLOSSARY_PREFIX + folder
         if text is None:
             self.docs.delete(ids=[key])
-        else:
+        elif self.glossaries().get(folder) != text:
             self.docs.upsert(ids=[key], documents=[text], metadatas=[{"kind": "glossary"}], embeddings=[[0.0]])
+        else:
+            return
+        self._bump()
 
     # --- chunks ------------------------------------------------------------------------------
 
@@ -240,14 +373,6 @@ class Store:
     def count(self) -> int:
         return self.chunks.count()
 
-    def _count(self) -> int:
-        """The chunk count for a query's n_results, asked of Chroma once a second at most (0.8 ms
-        a call); a larger n_results than there are chunks is only capped."""
-        now = time.monotonic()
-        if self._counted is None or now - self._counted[0] > 1.0:
-            self._counted = (now, self.chunks.count())
-        return self._counted[1]
-
     # --- facts (table rows) --------------------------------------------------------------------
 
     def add_rows(self, rows: list, doc_hash: str) -> None:
@@ -287,15 +412,14 @@ class Store:
         return out
 
     def query(self, vector: np.ndarray, n: int, sources: list[str] | None = None) -> tuple[list[str], list[float]]:
-        """Nearest chunk ids and cosine similarities, optionally within some documents."""
-        total = self._count()
-        if total == 0:
+        """Nearest chunk ids and cosine similarities, optionally within some documents. `n` is
+        at most the number of chunks stored: the caller knows it, Chroma is not asked."""
+        if n <= 0:
             return [], []
         where = None
         if sources:
             where = {"source": sources[0]} if len(sources) == 1 else {"source": {"$in": list(sources)}}
-        res = self.chunks.query(query_embeddings=[vector], n_results=min(n, total), include=["distances"],
-                                where=where)
+        res = self.chunks.query(query_embeddings=[vector], n_results=n, include=["distances"], where=where)
         return res["ids"][0], [1.0 - d for d in res["distances"][0]]
 
     # --- locking -----------------------------------------------------------------------------

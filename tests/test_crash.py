@@ -209,6 +209,7 @@ def test_crash_before_commit_of_a_new_document(tiny_corpus, settings):
     ingest([profile], settings)
     store = Store(settings)
     new = _chunks(call, settings)
+    store.mark_pending(new[0].source, new[0].doc_hash)  # as ingest does before writing a document
     store.add_chunks(new[:2], _vectors(new[:2]))  # killed after writing two chunks, before the commit
 
     assert set(store.documents()) == {str(profile.resolve())}  # not visible to readers
@@ -227,6 +228,7 @@ def test_crash_during_update(tiny_corpus, settings):
     before = Store(settings).committed_chunks()
     profile.write_text(profile.read_text() + "\nAcme opened a plant in Lisbon in 2024. It employs 300 people.\n")
     new = _chunks(profile, settings)
+    Store(settings).mark_pending(new[0].source, new[0].doc_hash)
     Store(settings).add_chunks(new[:1], _vectors(new[:1]))
 
     assert Store(settings).committed_chunks() == before
@@ -243,6 +245,7 @@ def test_crash_after_commit_before_old_chunks_deleted(tiny_corpus, settings):
     profile.write_text(profile.read_text().replace("1987", "1990"))
     new = _chunks(profile, settings)
     store = Store(settings)
+    store.mark_pending(new[0].source, new[0].doc_hash)
     store.add_chunks(new, _vectors(new))
     meta = dict(store.documents()[str(profile.resolve())], doc_hash=new[0].doc_hash, chunks=len(new))
     store.commit_document(str(profile.resolve()), meta)  # killed right after the commit
@@ -259,6 +262,7 @@ def test_crash_during_remove(tiny_corpus, settings):
     """`rag remove` killed after dropping the record: the chunks left are swept by the next ingest."""
     profile, call = tiny_corpus / "acme-profile.md", tiny_corpus / "acme-q3-call.txt"
     ingest([tiny_corpus], settings)
+    Store(settings).mark_pending(str(profile.resolve()), "")  # as remove does first
     Store(settings).docs.delete(ids=[str(profile.resolve())])
     assert {c.source for c in Store(settings).committed_chunks()} == {str(call.resolve())}
     ingest([call], settings)
@@ -383,3 +387,20 @@ def test_kill9_filings_then_rerun(tmp_path):
     run_to_end([folder], settings, tmp_path)
     assert actual_state(settings) == expected
     print(f"kills: {kills}, (committed documents, orphaned chunks) after each: {progress}")
+
+
+def test_an_index_without_pending_marks_is_swept_whole_once(tiny_corpus, settings):
+    """An index older code wrote records no pending documents: its first ingest reads every key
+    (as before), then marks the index so that later sweeps read only the pending ones."""
+    from rag.store import SWEEP_KEY
+
+    profile, call = tiny_corpus / "acme-profile.md", tiny_corpus / "acme-q3-call.txt"
+    ingest([profile], settings)
+    store = Store(settings)
+    assert store.marks_pending()
+    store.chunks.modify(metadata={k: v for k, v in store.chunks.metadata.items() if k != SWEEP_KEY})
+    new = _chunks(call, settings)
+    store.add_chunks(new[:2], _vectors(new[:2]))  # an old ingest's leftovers: no pending mark
+    assert not Store(settings).marks_pending()
+    ingest([profile], settings)
+    assert Store(settings).marks_pending() and actual_state(settings) == expected_state([profile], settings)

@@ -18,7 +18,7 @@ Uploads are copied into the index's documents folder (`<index>/documents/`, or
 restart; `rag ingest --prune` on other folders never touches them. Removing an uploaded document
 deletes its copy too.
 
-Left out on purpose: user accounts (one optional shared login, `--auth`), per-user document sets,
+Left out on purpose: user accounts (one optional shared login, `--auth-file`), per-user document sets,
 and anything that leaves the machine: Gradio analytics are off and no share link is made unless
 asked for (`--share`).
 """
@@ -117,6 +117,22 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     user, sep, password = value.partition(":")
     if not sep or not user or not password:
         raise UsageError("--auth (or RAG_AUTH) expects USER:PASSWORD, both non-empty")
+    return user, password
+
+
+def read_auth_file(path: str | Path) -> tuple[str, str]:
+    """The login kept in a file (first line USER:PASSWORD), so that it never shows in `ps`. A missing,
+    empty or malformed file is a usage error; a file others may read, a warning."""
+    path = Path(path).expanduser()
+    try:
+        first = (path.read_text(encoding="utf-8").splitlines() or [""])[0].strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"--auth-file {path}: cannot read it ({getattr(e, 'strerror', None) or e})") from None
+    user, sep, password = first.partition(":")
+    if not sep or not user or not password:
+        raise UsageError(f"--auth-file {path}: its first line must be USER:PASSWORD, both non-empty")
+    if path.stat().st_mode & 0o077:
+        print(f"rag: warning: {path} may be read by other users of this machine; chmod 600 {path}", file=sys.stderr)
     return user, password
 
 
@@ -435,20 +451,25 @@ def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860, auth: 
     return demo.launch(server_name=host, server_port=port, auth=auth, share=share, inbrowser=False,
                        max_file_size=f"{app.max_upload_mb:g}mb", prevent_thread_lock=not block, quiet=quiet,
                        ssr_mode=False, show_error=False, css=CSS,
-                       auth_message="rag-qa: sign in with the user and password given to rag serve --auth")
+                       auth_message="rag-qa: sign in with the user and password in rag serve's --auth-file")
 
 
 def serve(settings: Settings | None = None, *, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
-          share: bool = False) -> int:
+          share: bool = False, auth_file: str | None = None) -> int:
     """`rag serve`: load the index (building index/ from the bundled corpus on first use) and
-    serve the page until interrupted."""
+    serve the page until interrupted. The login comes from `auth_file`, else RAG_AUTH, else
+    `auth` (a command-line password, which every user of the machine sees in `ps`)."""
     settings = settings or Settings.load()
-    credentials = parse_auth(auth or (settings.auth.reveal() if settings.auth else None))
+    if auth:
+        print("rag: warning: --auth shows the password to every user of this machine (ps); "
+              "put USER:PASSWORD in a file and use --auth-file PATH instead", file=sys.stderr)
+    credentials = read_auth_file(auth_file) if auth_file else \
+        parse_auth(auth or (settings.auth.reveal() if settings.auth else None))
     print("Loading the index…", file=sys.stderr)
     engine = Engine(settings)
     if host not in ("127.0.0.1", "localhost", "::1") and not credentials:
         print(f"rag: warning: serving on {host} without a login; anyone who can reach this machine can read and "
-              "change the index. Add --auth USER:PASSWORD.", file=sys.stderr)
+              "change the index. Add --auth-file PATH (its first line USER:PASSWORD).", file=sys.stderr)
     if share:
         print("rag: --share: Gradio makes a public link through its servers; questions and documents travel "
               "through them.", file=sys.stderr)
