@@ -7,7 +7,8 @@ from its record.
 
 Per size it prints: ingest rate (chunks/s, CPU seconds), cold start (`rag ask` as a subprocess;
 and in a fresh worker, Engine() plus the first answer), warm `ask` p50/p95 over generated
-questions, the worker's peak RSS (VmHWM; the server's apart), and an unchanged re-ingest.
+questions, the worker's peak RSS (VmHWM; the server's apart), an unchanged re-ingest, and apart
+the first start of a client with no word index of its own (rag.lexical: it reads the store once).
 Not part of `make test`: 1M chunks take about an hour to build the first time.
 
     python -m evals.scale --sizes 10k,100k,1m [--server]
@@ -132,6 +133,20 @@ def worker(where: list[str], qs: list[str]) -> dict:
             "rss_mb": mem.get("VmRSS"), "chunks": len(engine.chunks)}
 
 
+def first_build(where: list[str]) -> dict:
+    """In a fresh process with no word index on this machine (another client): Engine() builds its
+    copy from the store."""
+    os.environ.update(_env())
+    t0 = time.perf_counter()
+    from rag.engine import Engine
+    from rag.settings import Settings
+
+    Engine(Settings.load(**dict(zip(where[::2], where[1::2]))))
+    status = Path("/proc/self/status").read_text()
+    peak = next(int(x.split()[1]) // 1024 for x in status.splitlines() if x.startswith("VmHWM:"))
+    return {"first_build_s": time.perf_counter() - t0, "first_build_rss_mb": peak}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -189,6 +204,18 @@ def measure(n: int, base: Path, server: bool) -> dict:
                        ingest_rate=rep["chunks"] / secs)
             store.mkdir(parents=True, exist_ok=True)
             record.write_text(json.dumps({k: out[k] for k in ("ingest_s", "ingest_cpu_s", "chunks", "ingest_rate")}))
+        # a fresh client first: no word index here (a cache of its own; the index's own removed)
+        fresh = base / "fresh-cache"
+        shutil.rmtree(fresh, ignore_errors=True)
+        if not server:
+            shutil.rmtree(store / "index" / "lexical", ignore_errors=True)
+        p = subprocess.run([sys.executable, "-m", "evals.scale", "--build", json.dumps(where)], capture_output=True,
+                           text=True, env=_env({"XDG_CACHE_HOME": str(fresh)}), cwd=ROOT, timeout=7200)
+        line = next((x for x in p.stdout.splitlines() if x.startswith(MARK)), None)
+        if line is None:
+            raise RuntimeError(f"first build: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
+        out.update(json.loads(line[len(MARK):]))
+        shutil.rmtree(fresh, ignore_errors=True)
         out["cold_ask_s"], _ = _rag("ask", qs[1], "--json", *flags)
         p = subprocess.run([sys.executable, "-m", "evals.scale", "--worker", json.dumps([where, qs])],
                            capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=7200)
@@ -213,7 +240,8 @@ def _row(r: dict) -> str:
     cached = " (cached)" if r.get("ingest_cached") else ""
     return (f"| {r['size']} | {r['mode']} | {r['chunks']:,} | {r['ingest_rate']:.0f}/s, {r['ingest_cpu_s']:.0f} s CPU{cached} "
             f"| {r['cold_ask_s']:.1f} / {r['engine_s'] + r['first_answer_s']:.1f} s "
-            f"| {r['peak_rss_mb']} MB{server} | {r['p50_ms']:.0f} / {r['p95_ms']:.0f} ms | {r['reingest_s']:.1f} s |")
+            f"| {r['peak_rss_mb']} MB{server} | {r['p50_ms']:.0f} / {r['p95_ms']:.0f} ms | {r['reingest_s']:.1f} s "
+            f"| {r['first_build_s']:.1f} s, {r['first_build_rss_mb']} MB |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,14 +251,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, default=Path(os.environ.get("RAG_SCALE_DIR", Path(
         os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-qa" / "scale")))
     ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--build", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.build:
+        print(MARK + json.dumps(first_build(json.loads(args.build))), flush=True)
+        return 0
     if args.worker:
         where, qs = json.loads(args.worker)
         print(MARK + json.dumps(worker(where, qs)), flush=True)
         return 0
     rows = []
     print("| size | mode | chunks | ingest | cold start: rag ask / engine + first answer | peak RSS | warm ask p50 / p95 "
-          "| re-ingest, nothing changed |\n|---|---|---|---|---|---|---|---|", flush=True)
+          "| re-ingest, nothing changed | a fresh client's first build |\n|---|---|---|---|---|---|---|---|---|", flush=True)
     for n in (_size(s) for s in args.sizes.split(",")):
         for server in (False, True) if args.server else (False,):
             try:

@@ -11,7 +11,6 @@ import re
 import threading
 import time
 import unicodedata
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +26,10 @@ from rag.extractive.vocab import ASKER_ORDINAL, PERIOD_WORDS
 from rag.facts import STATEMENT_TITLES, FactIndex
 from rag.followup import complete
 from rag.glossary import Glossary
+from rag.lexical import open_lexicon
 from rag.question import analyze, sub_questions
 from rag.retrieve import Hit, HybridRetriever
 from rag.settings import Settings, bundled_corpus_dir
-from rag.text import stem
 
 MAX_QUESTION_CHARS = 2000
 FRESH_EVERY = 0.5  # seconds: how often an engine asks the store whether another process changed it
@@ -63,30 +62,26 @@ def complete_question(question: str, history: list[str] | None) -> str:
 
 
 class _Idf:
-    """idf(stem) with its maximum, as `analyze` wants it."""
+    """idf(stem) with its maximum, as `analyze` wants it, from the word index's counts."""
 
     def __init__(self, retriever: HybridRetriever) -> None:
         self._r = retriever
+        self._lex = retriever.lex
         self.max = retriever.idf("\0unseen\0")
         self._punct: dict[str, float] = {}
-        # a word of a file name ("WIDGETCO_2023Q2_EARNINGS.txt") names that document's chunks,
-        # as routing reads it, though BM25 never sees it: such a name is not unknown
-        self._file_df: Counter[str] = Counter()
-        for ids in retriever.doc_chunks.values():
-            for w in set(re.findall(r"[a-z][a-z&'.-]{2,}", retriever.chunks[ids[0]].file_name.lower())):
-                self._file_df[stem(w)] += len(ids)
 
     def __call__(self, term: str) -> float:
-        if term not in self._r.df and term in self._file_df:
-            return math.log(1 + self._r.n_docs / (1 + self._file_df[term]))
-        if term in self._r.df or not re.search(r"[^\w]", term):
+        df = self._lex.term_df(term)
+        # a word of a file name ("WIDGETCO_2023Q2_EARNINGS.txt") names that document's chunks,
+        # as routing reads it, though BM25 never sees it: such a name is not unknown
+        if not df and term in self._lex.file_df:
+            return math.log(1 + self._r.n_docs / (1 + self._lex.file_df[term]))
+        if df or not re.search(r"[^\w]", term):
             return self._r.idf(term)
-        # "u.s", "r&d": BM25's tokens split these, so its counts do not know them; count the
-        # chunks that spell them (once per term)
+        # "u.s", "r&d": BM25's tokens split these, so its counts do not know them; the chunks
+        # that spell them, counted at ingest (rag.lexical.Lexicon.punct_df)
         if term not in self._punct:
-            pat = re.compile(r"(?<!\w)" + re.escape(term), re.I)
-            df = sum(1 for c in self._r.chunks if pat.search(c.text))
-            self._punct[term] = math.log(1 + self._r.n_docs / (1 + df))
+            self._punct[term] = math.log(1 + self._r.n_docs / (1 + self._lex.punct_df(term)))
         return self._punct[term]
 
 
@@ -127,17 +122,13 @@ class Engine:
         store.check_manifest(manifest_for(self.settings))
         generation = store.generation()  # read first: a change made while loading shows next time
         embedder = get_embedder(self.settings.embed_model, self.settings.device)
-        chunks = store.committed_chunks()
+        retriever = HybridRetriever(open_lexicon(store, self.settings), store, embedder)
         facts = FactIndex(store.committed_rows())
-        chunks_at: dict[tuple[str, int], list[Chunk]] = {}
-        for c in chunks:
-            chunks_at.setdefault((c.source, c.page or 0), []).append(c)
-        retriever = HybridRetriever(chunks, store, embedder)
         texts = list(store.glossaries().values())
         if self.settings.glossary:
             texts.append(Path(self.settings.glossary).read_text(encoding="utf-8"))
         # all built, then swapped in together: a question answered meanwhile sees the old state whole
-        self.__dict__.update(store=store, embedder=embedder, chunks=chunks, facts=facts, _chunks_at=chunks_at,
+        self.__dict__.update(store=store, embedder=embedder, chunks=retriever.chunks, facts=facts,
                              retriever=retriever, idf=_Idf(retriever), glossary=Glossary.from_texts(texts),
                              generation=generation, _checked=time.monotonic())
 
@@ -302,8 +293,8 @@ class Engine:
         return out
 
     def _chunk_of(self, row) -> Chunk | None:
-        return next((c for c in self._chunks_at.get((row.source, row.page or 0), ())
-                     if c.start <= row.start and row.end <= c.end), None)
+        i = self.retriever.lex.chunk_at(row.source, row.page, row.start, row.end)
+        return None if i is None else next(iter(self.chunks.get([i])), None)
 
     def _fact_hits(self, query, n: int, route_by: str | None = None) -> list[Hit]:
         """For a figure question, the chunks holding the table rows whose labels name it (in the
@@ -328,16 +319,12 @@ class Engine:
         rule; none when no single call is meant."""
         if query.intent != "asker" or not ASKER_ORDINAL.search(query.text):
             return []
-        sources = self.retriever.route(query.text)
-        firsts: dict[str, list] = {}
-        for c in self.chunks:  # in document order
-            if c.analyst and (sources is None or c.source in sources):
-                turns = firsts.setdefault(c.source, [])
-                if not turns or turns[-1].analyst != c.analyst:
-                    turns.append(c)
+        lex = self.retriever.lex
+        sources = self.retriever.route(query.text) or list(lex.span)
+        firsts = [turns for turns in map(lex.turn_openers, sources) if turns]
         if len(firsts) != 1:
             return []  # no transcript, or several: which call is meant is not clear
-        return [Hit(c, 0.0, None, None, None) for c in next(iter(firsts.values()))]
+        return [Hit(c, 0.0, None, None, None) for c in self.chunks.get(firsts[0])]
 
     def chat(self) -> Chat:
         return Chat(self)

@@ -21,9 +21,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from rag.chunk import Chunk, Page, chunk_document
 from rag.errors import DocumentError, IndexBusyError, RagError
 from rag.facts import read_rows
+from rag.lexical import lexical_dir, open_lexicon, write_segment
 from rag.settings import Settings
 
 TEXT_TYPES = {".txt", ".md", ".markdown"}
@@ -404,7 +407,9 @@ def ingest(paths: Iterable[str | Path], settings: Settings | None = None, *, pru
                 if source not in wanted and any(_under(source, f) for f in folders) and not Path(source).exists():
                     store.delete_document(source)
                     report.removed.append(source)
-        report.chunks = sum(int(m.get("chunks", 0)) for m in store.documents().values())
+        committed = store.documents()
+        report.chunks = sum(int(m.get("chunks", 0)) for m in committed.values())
+        open_lexicon(store, settings, committed)  # the word index merged now, not by the first reader
     finally:
         try:
             store.release_lease()
@@ -471,8 +476,9 @@ def _ingest_file(path: Path, store, embedder, settings: Settings, docs: dict, re
     if not chunks:
         raise DocumentError("no text to index after extraction")
     store.mark_pending(source, h)
-    _embed_and_store(chunks, store, embedder)
+    vectors = _embed_and_store(chunks, store, embedder)
     report.embedded += len(chunks)
+    write_segment(lexical_dir(settings, store) / "segments", chunks, vectors)
     store.add_rows([r for p in pages for r in read_rows(p.text, p.layout, source=source, page=p.page)], h)
     # Commit, then drop the previous version's chunks: the document is never invisible.
     store.commit_document(source, {"doc_hash": h, "title": title, "chunks": len(chunks),
@@ -491,11 +497,15 @@ def _stat_meta(stat: dict) -> dict:
     return {"size": str(stat["size"]), "mtime_ns": str(stat["mtime_ns"])}
 
 
-def _embed_and_store(chunks: list[Chunk], store, embedder) -> None:
+def _embed_and_store(chunks: list[Chunk], store, embedder) -> np.ndarray:
+    """Embed and store a document's chunks; their vectors (for its word-index segment)."""
+    vectors = []
     for i in range(0, len(chunks), EMBED_BATCH):
         part = chunks[i:i + EMBED_BATCH]
-        store.add_chunks(part, embedder.embed_documents([c.embed_text() for c in part]))
+        vectors.append(np.asarray(embedder.embed_documents([c.embed_text() for c in part]), dtype=np.float32))
+        store.add_chunks(part, vectors[-1])
         store.renew_lease()
+    return np.concatenate(vectors)
 
 
 def _sync_glossary(store, folder: Path, report: IngestReport) -> None:

@@ -1,24 +1,25 @@
-"""Hybrid retrieval: dense (Chroma, our query embedding) and BM25 (bm25s) over the same chunks,
-fused by reciprocal rank.
+"""Hybrid retrieval: dense (Chroma, our query embedding) and BM25 over the same chunks, fused by
+reciprocal rank.
 
 llama-index's QueryFusionRetriever and BM25Retriever wrap these same libraries, but turn every hit
 into node objects and run fusion through their async machinery; on a 30 ms budget the hot path
-calls `bm25s` and `chromadb` directly and fuses in a few lines. (Not measured side by side here.)
-The BM25 index is rebuilt from the store's text at load (no re-embedding): 0.6 s for the bundled
-corpus, 1.5 s for 6,590 chunks of filings, Engine() included (evals/bench.py).
+scores directly and fuses in a few lines. BM25's scores are bm25s's (Lucene), computed at ingest
+and memory-mapped at load (rag.lexical); the chunks themselves are fetched from the store for the
+hits only.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.chunk import Chunk
-from rag.text import STOPWORDS, fold_accents, reads_as_sentence, stem
+from rag.text import STOPWORDS, fold_accents, stem
 
 RRF_K = 60  # the constant of Cormack et al. (2009); rankings deeper than ~60 barely count
 
@@ -33,7 +34,7 @@ class Hit:
     rows: tuple = ()  # the table rows read as facts inside the chunk (rag.facts.Row), when the engine has them
 
 
-def _bm25_text(c: Chunk) -> str:
+def bm25_text(c: Chunk) -> str:
     # Title, section and questioner are searchable too: "what did the Goldman analyst ask?"
     return " ".join(x for x in (c.title, c.section, c.segment, c.analyst, c.header, c.text) if x)
 
@@ -53,54 +54,75 @@ def _grams(term: str) -> set[str]:
     return {padded[i:i + 3] for i in range(len(padded) - 2)}
 
 
+EXACT_DENSE = 50_000  # a question routed to documents of at most this many chunks is scored exactly
+
+
+class ChunkTable(Sequence):
+    """The committed chunks in document order, as a sequence: each fetched from the store the first
+    time it is needed (the hits of a question, not the corpus), the last CACHE of them kept."""
+
+    CACHE = 8192
+
+    def __init__(self, lex, store) -> None:
+        self._lex, self._store = lex, store
+        self._cache: OrderedDict[int, Chunk] = OrderedDict()
+
+    def __len__(self) -> int:
+        return self._lex.n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self.get(range(*i.indices(len(self))))
+        got = self.get([i if i >= 0 else i + len(self)])
+        if not got:
+            raise IndexError(i)
+        return got[0]
+
+    def __iter__(self):
+        for lo in range(0, len(self), 1000):
+            yield from self.get(range(lo, min(lo + 1000, len(self))))
+
+    def get(self, positions) -> list[Chunk]:
+        """The chunks at `positions`, in that order (one removed meanwhile by another process left out)."""
+        found = self.fetch(positions)
+        return [found[i] for i in positions if i in found]
+
+    def fetch(self, positions) -> dict[int, Chunk]:
+        """position -> chunk, one store call for those not cached; a chunk removed meanwhile by
+        another process is absent."""
+        positions = list(positions)
+        missing = [i for i in positions if i not in self._cache]
+        if missing:
+            ids = [self._lex.ids[i].decode() for i in missing]
+            found = self._store.fetch_chunks(ids)
+            for i, cid in zip(missing, ids):
+                if cid in found:
+                    self._cache[i] = found[cid]
+            while len(self._cache) > self.CACHE:
+                self._cache.popitem(last=False)
+        out = {}
+        for i in positions:
+            c = self._cache.get(i)
+            if c is not None:
+                self._cache.move_to_end(i)
+                out[i] = c
+        return out
+
+
 class HybridRetriever:
-    """Fused dense + BM25 retrieval over a fixed list of committed chunks."""
+    """Fused dense + BM25 retrieval over the committed chunks of a word index (rag.lexical): BM25
+    from its memory-mapped scores, dense from Chroma, or exactly from the document's own vectors
+    when the question names documents."""
 
-    def __init__(self, chunks: list[Chunk], store, embedder) -> None:
-        import bm25s
-
-        self.chunks = chunks
-        self.by_id = {c.id: i for i, c in enumerate(chunks)}
+    def __init__(self, lex, store, embedder) -> None:
+        self.lex = lex
+        self.chunks = ChunkTable(lex, store)
         self.store = store
         self.embedder = embedder
-        self.bm25 = bm25s.BM25()
-        corpus_tokens = [bm25_tokens(_bm25_text(c)) for c in chunks]
-        ids = self._to_ids(corpus_tokens)
-        if chunks:  # bm25s cannot index nothing; an empty index answers nothing
-            self.bm25.index(ids, show_progress=False)
-        # document frequencies for the answerer's term weights (over chunks, stemmed)
-        self.df = Counter(t for toks in corpus_tokens for t in set(toks))
-        self.n_docs = max(1, len(chunks))
+        self.vocab: dict[str, int] = lex.vocab
+        self.n_docs = max(1, lex.n)
+        self.doc_names: dict[str, set[str]] = lex.doc_names
         self._trigrams: dict[str, list[str]] | None = None
-        self._route_index(corpus_tokens)
-
-    def _route_index(self, corpus_tokens: list[list[str]]) -> None:
-        """Name words of each document (title and file name): a question that names a company
-        or document ("Apple's net sales") is answered from that document's chunks. A title that
-        is the document's first sentence (a text file without a heading: "Widget sales in Zurich
-        rose 17 percent.") names nothing: its words are what the document says, not what it is."""
-        names: dict[str, set[str]] = {}
-        for c in self.chunks:
-            if c.source not in names:
-                title = "" if reads_as_sentence(c.title) else c.title
-                raw = f"{title} {c.file_name}".replace("_", " ")
-                names[c.source] = {stem(w) for w in re.findall(r"[A-Za-z][A-Za-z&'.-]{2,}", fold_accents(raw).lower())
-                                   if w not in STOPWORDS}
-        # words most documents share ("10k", "annual", "report") name none of them
-        counts = Counter(w for ws in names.values() for w in ws)
-        limit = max(1, len(names) // 3)
-        self.doc_names = {s: {w for w in ws if counts[w] <= limit} for s, ws in names.items()}
-        self.doc_chunks: dict[str, list[int]] = {}
-        for i, c in enumerate(self.chunks):
-            self.doc_chunks.setdefault(c.source, []).append(i)
-        # A name routes only where it is distinctive: "Nike" is written mostly in Nike's filing,
-        # but "widget", the title of one note among others about widgets, is written in the
-        # others as much, and names none of them
-        inside: Counter[str] = Counter()
-        for i, c in enumerate(self.chunks):
-            inside.update(set(corpus_tokens[i]) & self.doc_names[c.source])
-        self.doc_names = {s: {w for w in ws if not self.df[w] or inside[w] > self.df[w] / 2}
-                          for s, ws in self.doc_names.items()}
 
     def route(self, query: str) -> list[str] | None:
         """The documents a question names, or None when it names none (or all)."""
@@ -113,16 +135,9 @@ class HybridRetriever:
         hit = [s for s, ws in self.doc_names.items() if ws & q]
         return hit if 0 < len(hit) < len(self.doc_names) else None
 
-    def _to_ids(self, corpus_tokens: list[list[str]]):
-        import bm25s
-
-        self.vocab: dict[str, int] = {}
-        ids = [[self.vocab.setdefault(t, len(self.vocab)) for t in toks] for toks in corpus_tokens]
-        return bm25s.tokenization.Tokenized(ids=ids, vocab=self.vocab)
-
     def idf(self, term: str) -> float:
         """Smoothed inverse document frequency of a stemmed term; unseen terms get the maximum."""
-        return math.log(1 + self.n_docs / (1 + self.df.get(term, 0)))
+        return math.log(1 + self.n_docs / (1 + self.lex.term_df(term)))
 
     def fuzzy(self, word: str, min_sim: float = 0.6) -> list[tuple[str, float]]:
         """Corpus terms spelled like `word` (character-trigram Jaccard >= min_sim): a typo or a
@@ -147,26 +162,49 @@ class HybridRetriever:
 
     def bm25_search(self, query: str, n: int, sources: list[str] | None = None) -> list[tuple[int, float]]:
         ids = [self.vocab[t] for t in bm25_tokens(query) if t in self.vocab]
-        if not ids or not self.chunks:
+        if not ids or not self.lex.n:
             return []
-        scores = self.bm25.get_scores(ids)
-        if sources is not None:
-            mask = np.zeros(len(scores), dtype=bool)
-            for src in sources:
-                mask[self.doc_chunks.get(src, [])] = True
-            scores = np.where(mask, scores, 0.0)
+        spans = None if sources is None else [self.lex.span[s] for s in sources if s in self.lex.span]
+        scores = self.lex.scores(ids, spans)
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
     def dense_search(self, vector: np.ndarray, n: int, sources: list[str] | None = None) -> list[tuple[int, float]]:
-        ids, sims = self.store.query(vector, min(n, len(self.chunks)), sources)
-        return [(self.by_id[i], s) for i, s in zip(ids, sims) if i in self.by_id]
+        """Nearest chunks by cosine. Within named documents, scored exactly from their own vectors
+        (a filtered Chroma query costs more the bigger the collection: 8 ms at 10k chunks, 315 ms
+        at 500k); else Chroma's index, unfiltered."""
+        spans = [self.lex.span[s] for s in sources or [] if s in self.lex.span]
+        if sources and sum(hi - lo for lo, hi in spans) <= EXACT_DENSE:
+            exact = self._exact(vector, n, sources)
+            if exact is not None:
+                return exact
+        ids, sims = self.store.query(vector, min(n, self.lex.n), sources)
+        return [(i, s) for i, s in zip(self.lex.position(ids), sims) if i is not None]
+
+    def _exact(self, vector: np.ndarray, n: int, sources: list[str]) -> list[tuple[int, float]] | None:
+        q = np.asarray(vector, dtype=np.float32)
+        q = q / (np.linalg.norm(q) or 1.0)
+        pos, sims = [], []
+        for s in sources:
+            vecs = self.lex.vectors(s)
+            if vecs is None:
+                return None  # a segment gone from this machine: Chroma answers instead
+            lo, _ = self.lex.span[s]
+            v = np.asarray(vecs, dtype=np.float32)
+            norms = np.linalg.norm(v, axis=1)
+            sims.append((v @ q) / np.where(norms > 0, norms, 1.0))
+            pos.append(np.arange(lo, lo + len(v)))
+        if not pos:
+            return []
+        pos_all, sim_all = np.concatenate(pos), np.concatenate(sims)
+        top = np.argsort(-sim_all, kind="stable")[:n]
+        return [(int(pos_all[i]), float(sim_all[i])) for i in top]
 
     def retrieve(self, query: str, k: int, vector: np.ndarray | None = None) -> list[Hit]:
         """Top `k` chunks for `query` by reciprocal-rank fusion of both rankings."""
-        if not self.chunks:
+        if not self.lex.n:
             return []
         depth = max(4 * k, 20)
         vector = self.embedder.embed_query(query) if vector is None else vector
@@ -181,4 +219,5 @@ class HybridRetriever:
         d_score = dict(dense)
         b_rank = {i: r for r, (i, _) in enumerate(sparse, 1)}
         order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
-        return [Hit(self.chunks[i], fused[i], d_rank.get(i), b_rank.get(i), d_score.get(i)) for i in order]
+        chunks = self.chunks.fetch(order)
+        return [Hit(chunks[i], fused[i], d_rank.get(i), b_rank.get(i), d_score.get(i)) for i in order if i in chunks]

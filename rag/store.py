@@ -34,6 +34,7 @@ PENDING_PREFIX = "pending::"  # a document being written: its chunks are swept i
 GENERATION_ID = "generation::"  # bumped by every change of the committed documents
 SWEEP_KEY = "rag_pending_markers"  # in the chunks' metadata: this index records pending documents
 RETRY_WAITS = (0.2, 0.5, 1.0)  # seconds between the tries of a call a Chroma server did not answer
+ONE_READ = 50_000  # records read in one call; more are read a document at a time
 LEASE_ID = "lease::ingest"  # a server index's writer lease, in the docs collection
 LEASE_TTL = 120.0  # seconds without a heartbeat after which a lease counts as abandoned
 LEASE_RENEW = 10.0  # how often a writer refreshes its heartbeat
@@ -360,18 +361,32 @@ class Store:
             offset += len(page["ids"])
 
     def committed_chunks(self) -> list[Chunk]:
-        """Every chunk of a committed document, in document order."""
-        docs = {s: m.get("doc_hash") for s, m in self.documents().items()}
+        """Every chunk of a committed document, in document order (read a document at a time: an
+        offset page costs more the further it is)."""
         out = []
-        for page in self._pages(include=["documents", "metadatas"]):
-            for i, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
-                if docs.get(meta.get("source")) == meta.get("doc_hash"):
-                    out.append(Chunk.from_record(i, text, meta))
-        out.sort(key=lambda c: (c.source, c.index))
+        for source, meta in sorted(self.documents().items()):
+            out += self.document_chunks(source, meta.get("doc_hash", ""), vectors=False)[0]
         return out
 
     def count(self) -> int:
         return self.chunks.count()
+
+    def fetch_chunks(self, ids: list[str]) -> dict[str, Chunk]:
+        """The chunks with these ids (an id no longer stored is absent): a question's hits."""
+        out: dict[str, Chunk] = {}
+        for sl in self._batches(len(ids)):
+            got = self.chunks.get(ids=ids[sl], include=["documents", "metadatas"])
+            out.update((i, Chunk.from_record(i, t, m)) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]))
+        return out
+
+    def document_chunks(self, source: str, doc_hash: str, vectors: bool = True) -> tuple[list[Chunk], np.ndarray]:
+        """One document version's chunks, in order, and their vectors (rows alike; none unless asked)."""
+        got = self.chunks.get(where={"$and": [{"source": source}, {"doc_hash": doc_hash}]},
+                              include=["documents", "metadatas"] + (["embeddings"] if vectors else []))
+        embs = got["embeddings"] if vectors else [None] * len(got["ids"])
+        rows = sorted(zip(got["ids"], got["documents"], got["metadatas"], embs), key=lambda r: int(r[2].get("index", 0)))
+        chunks = [Chunk.from_record(i, t, m) for i, t, m, _ in rows]
+        return chunks, np.array([e for *_, e in rows], dtype=np.float32) if vectors else np.zeros((len(rows), 0))
 
     # --- facts (table rows) --------------------------------------------------------------------
 
@@ -395,19 +410,22 @@ class Store:
         return [(i, m.get("source", ""), m.get("doc_hash", "")) for i, m in zip(got["ids"], got["metadatas"])]
 
     def committed_rows(self, source: str | None = None) -> list:
-        """The table rows of committed documents (or of one), in document and page order."""
+        """The table rows of committed documents (or of one), in document and page order: read in
+        one call when they are few, else a document at a time (never by offset: a page costs more
+        the further it is)."""
         from rag.facts import Row
 
-        docs = {s: m.get("doc_hash") for s, m in self.documents().items()}
-        out, offset = [], 0
-        while True:
-            got = self.facts.get(include=["documents", "metadatas"], limit=5000, offset=offset,
-                                 where={"source": source} if source else None)
-            if not got["ids"]:
-                break
-            offset += len(got["ids"])
-            out += [Row.from_record(t, m) for t, m in zip(got["documents"], got["metadatas"])
-                    if docs.get(m.get("source")) == m.get("doc_hash")]
+        committed = {s: m.get("doc_hash") for s, m in self.documents().items()}
+        if source is None and self.facts.count() <= ONE_READ:
+            got = self.facts.get(include=["documents", "metadatas"])
+            out = [Row.from_record(t, m) for t, m in zip(got["documents"], got["metadatas"])
+                   if committed.get(m.get("source")) == m.get("doc_hash")]
+        else:
+            out = []
+            for s in sorted(committed) if source is None else [source] * (source in committed):
+                got = self.facts.get(include=["documents", "metadatas"],
+                                     where={"$and": [{"source": s}, {"doc_hash": committed[s]}]})
+                out += [Row.from_record(t, m) for t, m in zip(got["documents"], got["metadatas"])]
         out.sort(key=lambda r: (r.source, r.page or 0, r.start))
         return out
 
