@@ -17,7 +17,6 @@ from pathlib import Path
 
 from rag import compare, compute
 from rag.answerers import get_answerer
-from rag.chunk import Chunk
 from rag.cite import Answer
 from rag.errors import IndexEmptyError, IndexMissingError, UsageError
 from rag.extractive import row_answers
@@ -285,16 +284,13 @@ class Engine:
                 found += [row for _, row, _ in compute.candidates(item, rows, period, query.statement, n=OPERAND_ROWS)]
         else:  # the tables that break the measure ranked down: every member's row
             found = [f[0] for _, figures in compare.tables_for(rk, rows)[:OPERAND_ROWS] for f in figures]
-        out: list[Hit] = []
-        for row in found:
-            chunk = self._chunk_of(row)
-            if chunk is not None and all(h.chunk.id != chunk.id for h in out):
-                out.append(Hit(chunk, 0.0, None, None, None))
-        return out
+        return self._row_hits(found)
 
-    def _chunk_of(self, row) -> Chunk | None:
-        i = self.retriever.lex.chunk_at(row.source, row.page, row.start, row.end)
-        return None if i is None else next(iter(self.chunks.get([i])), None)
+    def _row_hits(self, rows) -> list[Hit]:
+        """A hit for the chunk holding each row (one each, in the rows' order), fetched together."""
+        lex = self.retriever.lex
+        at = [lex.chunk_at(row.source, row.page, row.start, row.end) for row in rows]
+        return [Hit(c, 0.0, None, None, None) for c in self.chunks.get(dict.fromkeys(i for i in at if i is not None))]
 
     def _fact_hits(self, query, n: int, route_by: str | None = None) -> list[Hit]:
         """For a figure question, the chunks holding the table rows whose labels name it (in the
@@ -306,12 +302,8 @@ class Engine:
         sources = self.retriever.route(route_by or query.text)
         names = set().union(*(self.retriever.doc_names.get(s, set()) for s in sources or []))
         keys = [(st, w) for st, w in keys if not st & names]  # "Nike's": the routing's business
-        out: list[Hit] = []
-        for _, row in self.facts.search(keys, sources, query.period, query.statement, n=n, items=query.items):
-            chunk = self._chunk_of(row)
-            if chunk is not None and all(h.chunk.id != chunk.id for h in out):
-                out.append(Hit(chunk, 0.0, None, None, None))
-        return out
+        return self._row_hits([row for _, row in self.facts.search(keys, sources, query.period, query.statement,
+                                                                   n=n, items=query.items)])
 
     def _turns(self, query) -> list[Hit]:
         """"Who asked the first (second, last) question?": the opening chunk of each question turn

@@ -56,11 +56,12 @@ _NAME_WORD = re.compile(r"[A-Za-z][A-Za-z&'.-]{2,}")
 
 
 def lexical_dir(settings: Settings, store) -> Path:
-    """Where an index's word side lives: in the index folder; for a Chroma server, or a folder this
-    user may not write, in the user's cache, one per collection (named by its id, which a server
-    keeps whatever port or address it is reached at, and a re-created collection changes)."""
+    """Where a collection's word side lives: in the index folder; for a Chroma server, or a folder
+    this user may not write, in the user's cache. Named by the collection's id, which a server keeps
+    whatever address it is reached at, and which a collection made again (other settings, an
+    upgrade's re-index) does not share."""
     if not settings.chroma_url and os.access(settings.index_dir, os.W_OK):
-        return Path(settings.index_dir) / "lexical"
+        return Path(settings.index_dir) / "lexical" / str(store.chunks.id)
     base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-qa" / "lexical"
     return base / str(store.chunks.id)
 
@@ -138,7 +139,7 @@ def _read_segment(folder: Path, key: str) -> dict | None:
             seg = {k: z[k] for k in z.files}
         seg["meta"] = json.loads(str(seg["meta"]))
         return seg if seg["meta"].get("format") == FORMAT else None
-    except (OSError, ValueError, KeyError):
+    except Exception:  # noqa: BLE001 - missing, truncated by a crash, another format: read it again
         return None
 
 
@@ -159,7 +160,7 @@ class Lexicon:
         self.docs: list[dict] = meta["docs"]  # source, key, lo, hi, title, file_name (document order)
         self.doc_names: dict[str, set[str]] = {s: set(ws) for s, ws in meta["doc_names"].items()}
         self.file_df: Counter[str] = Counter(meta["file_df"])
-        self.segments = Path(meta["segments"])
+        self.segments = path.parent / "segments"
         arr = {name: np.load(path / f"{name}.npy", mmap_mode="r") for name in
                ("ids", "order", "sorted_ids", "page", "start", "end", "indptr", "indices", "data", "pindptr", "pindices", "turns")}
         self.__dict__.update(arr)
@@ -184,17 +185,24 @@ class Lexicon:
 
     def scores(self, term_ids: Sequence[int], spans: list[tuple[int, int]] | None = None) -> np.ndarray:
         """BM25 scores of every chunk for the query's term ids (a repeated term counts again, as in
-        bm25s); with `spans`, only chunks inside them score, the others 0. A term's postings are
-        sorted by chunk, so a span costs what its own postings cost, not the corpus's."""
+        bm25s); with `spans`, only chunks inside them score, the others 0."""
         out = np.zeros(self.n, dtype=np.float32)
-        for t in term_ids:
-            a, b = int(self.indptr[t]), int(self.indptr[t + 1])
-            for lo, hi in spans or [(0, self.n)]:
-                idx = self.indices[a:b]
-                s = a + int(np.searchsorted(idx, lo)) if lo else a
-                e = a + int(np.searchsorted(idx, hi)) if hi < self.n else b
-                out[self.indices[s:e]] += self.data[s:e]  # unique within a term: a plain scatter
+        for pos, sc in self.span_scores(term_ids, spans or [(0, self.n)]):
+            out[pos] = sc
         return out
+
+    def span_scores(self, term_ids: Sequence[int], spans: list[tuple[int, int]]):
+        """(positions, scores) of the chunks inside each span. A term's postings are sorted by chunk,
+        so a span costs what its own postings cost, not the corpus's."""
+        for lo, hi in spans:
+            acc = np.zeros(hi - lo, dtype=np.float32)
+            for t in term_ids:
+                a, b = int(self.indptr[t]), int(self.indptr[t + 1])
+                if lo or hi < self.n:
+                    idx = self.indices[a:b]
+                    a, b = a + int(np.searchsorted(idx, lo)), a + int(np.searchsorted(idx, hi))
+                acc[self.indices[a:b] - lo] += self.data[a:b]  # unique within a term: a plain scatter
+            yield np.arange(lo, hi), acc
 
     def position(self, chunk_ids: list[str]) -> list[int | None]:
         """Each chunk id's position in document order (None for an id not in the snapshot)."""
@@ -222,12 +230,12 @@ class Lexicon:
         if source not in self._vectors:
             try:
                 self._vectors[source] = np.load(self.segments / f"{self._keys[source]}.vec.npy", mmap_mode="r")
-            except (OSError, ValueError, KeyError):
+            except Exception:  # noqa: BLE001 - gone or truncated: the caller asks Chroma instead
                 return None
         return self._vectors[source]
 
 
-def _merge(segs: list[dict], state: str, out: Path, segments: Path) -> None:
+def _merge(segs: list[dict], state: str, out: Path) -> None:
     """Write the snapshot of `segs` (in document order) to the folder `out`."""
     vocab: dict[str, int] = {}
     pvocab: dict[str, int] = {}
@@ -240,8 +248,13 @@ def _merge(segs: list[dict], state: str, out: Path, segments: Path) -> None:
         m = seg["meta"]
         k = len(seg["ids"])
         remap = np.array([vocab.setdefault(t, len(vocab)) for t in seg["terms"].tolist()], dtype=np.int64)
-        toks.append((remap[seg["tok"]] if len(seg["tok"]) else np.zeros(0, np.int64),
-                     np.repeat(np.arange(n, n + k, dtype=np.int64), np.diff(seg["tok_ptr"]))))
+        # this document's postings, (term, chunk) with its count: a chunk's tokens are counted
+        # here, so the corpus-wide arrays hold postings, not tokens
+        local = np.repeat(np.arange(k, dtype=np.int64), np.diff(seg["tok_ptr"]))
+        keys, tf = np.unique(remap[seg["tok"]] * k + local if len(seg["tok"]) else np.zeros(0, np.int64),
+                             return_counts=True)
+        toks.append(((keys // max(k, 1)).astype(np.int32), (keys % max(k, 1) + n).astype(np.int32),
+                     tf.astype(np.int32)))
         dls.append(np.diff(seg["tok_ptr"]))
         premap = np.array([pvocab.setdefault(t, len(pvocab)) for t in seg["pterms"].tolist()], dtype=np.int64)
         pt.append(premap[seg["punct"]] if len(seg["punct"]) else np.zeros(0, np.int64))
@@ -264,16 +277,18 @@ def _merge(segs: list[dict], state: str, out: Path, segments: Path) -> None:
 
     # BM25 (Lucene idf, Robertson tf, as bm25s computes them), term-major: the postings of term t
     # are data/indices[indptr[t]:indptr[t + 1]], sorted by chunk
-    term, chunk = cat([t for t, _ in toks], np.int64), cat([c for _, c in toks], np.int64)
-    keys, tf = np.unique(term * max(n, 1) + chunk, return_counts=True)
-    term, chunk = keys // max(n, 1), keys % max(n, 1)
+    term, chunk, tf = (cat([t[i] for t in toks], np.int32) for i in range(3))
+    toks.clear()
+    by_term = np.argsort(term, kind="stable")  # documents come in chunk order: chunks stay sorted
+    term, chunk, tf = term[by_term], chunk[by_term], tf[by_term]
+    del by_term
     dl = cat(dls, np.int64)
     avgdl = np.float64(dl.mean()) if n else np.float64(1.0)
-    df = np.bincount(term, minlength=len(vocab))
+    df = np.bincount(term, minlength=len(vocab)).astype(np.int64)
     idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
     tfc = tf.astype(np.float32) / (K1 * ((1 - B) + B * dl[chunk] / avgdl) + tf.astype(np.float32))
     data = (idf[term] * tfc).astype(np.float32)
-    indptr = np.searchsorted(term, np.arange(len(vocab) + 1)).astype(np.int64)
+    indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
     # the words with punctuation, sorted, so that those beginning with a prefix are one run
     plist = list(pvocab)
     porder = np.array(sorted(range(len(plist)), key=plist.__getitem__), dtype=np.int64)
@@ -298,13 +313,13 @@ def _merge(segs: list[dict], state: str, out: Path, segments: Path) -> None:
     order = np.argsort(ids_all, kind="stable").astype(np.int64)
     arrays = {"ids": ids_all, "order": order, "sorted_ids": ids_all[order],
               "page": cat(page, np.int32), "start": cat(start, np.int32), "end": cat(end, np.int32),
-              "indptr": indptr, "indices": chunk.astype(np.int32), "data": data,
+              "indptr": indptr, "indices": chunk, "data": data,
               "pindptr": pindptr, "pindices": (pkeys % max(n, 1)).astype(np.int32), "turns": cat(turns, np.int64)}
     out.mkdir(parents=True)
     for name, a in arrays.items():
         np.save(out / f"{name}.npy", a)
     meta = {"format": FORMAT, "state": state, "n": n, "vocab": list(vocab), "pterms": pterms,
-            "docs": docs, "doc_names": doc_names, "file_df": dict(file_df), "segments": str(segments),
+            "docs": docs, "doc_names": doc_names, "file_df": dict(file_df),
             "built_at": time.time()}
     (out / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
 
@@ -339,10 +354,19 @@ def load(folder: Path, state: str) -> Lexicon | None:
 def build(store, folder: Path, docs: dict[str, dict], *, quiet: bool = False) -> Lexicon:
     """Merge a snapshot of the committed documents `docs` (the store's, as just read): segments
     this machine has are reused; a document it has not seen is read from the store once (its
-    chunks and vectors) and its segment kept."""
-    segments = folder / "segments"
+    chunks and vectors) and its segment kept. One builder at a time (a file lock): a second one
+    waits, then finds the snapshot made."""
+    from filelock import FileLock
+
     folder.mkdir(parents=True, exist_ok=True)
     state = state_of(docs)
+    with FileLock(str(folder / ".build.lock")):
+        lex = load(folder, state)
+        return lex if lex is not None else _build(store, folder, docs, state, quiet)
+
+
+def _build(store, folder: Path, docs: dict[str, dict], state: str, quiet: bool) -> Lexicon:
+    segments = folder / "segments"
     order = sorted(docs)
     segs, fetched = [], 0
     t0 = time.perf_counter()
@@ -362,33 +386,42 @@ def build(store, folder: Path, docs: dict[str, dict], *, quiet: bool = False) ->
             segs.append(seg)
     tmp = Path(tempfile.mkdtemp(prefix=".snap-", dir=folder))
     shutil.rmtree(tmp)
-    _merge(segs, state, tmp, segments)
+    _merge(segs, state, tmp)
+    del segs
     name = f"snap-{uuid.uuid4().hex[:12]}"
     os.replace(tmp, folder / name)
-    lex = Lexicon(folder / name)  # mapped before anything is removed
+    lex = Lexicon(folder / name)
     pointer = folder / f".CURRENT.{uuid.uuid4().hex[:8]}"
     pointer.write_text(f"{name} {state}\n", encoding="utf-8")
     os.replace(pointer, folder / "CURRENT")
     _collect(folder, keep=name, live={segment_key(s, docs[s].get("doc_hash", "")) for s in order})
     if fetched and not quiet:
-        print(f"rag: word index ready ({sum(len(s['ids']) for s in segs):,} chunks, "
-              f"{time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+        print(f"rag: word index ready ({lex.n:,} chunks, {time.perf_counter() - t0:.1f} s)", file=sys.stderr)
     return lex
 
 
 def _collect(folder: Path, keep: str, live: Iterable[str]) -> None:
-    """Remove older snapshots (a reader that mapped one keeps its files open) and the segments of
-    document versions no longer committed (not those just written: an ingest may be about to
-    commit them)."""
+    """Remove older snapshots (a reader that mapped one keeps its files open), the segments of
+    document versions no longer committed, and what a killed build or ingest left half-written;
+    not what is younger than SEGMENT_GRACE (an ingest may be about to commit it)."""
+    live = set(live)
+
+    def old(p: Path) -> bool:
+        try:
+            return time.time() - p.stat().st_mtime > SEGMENT_GRACE
+        except OSError:
+            return False
+
     for p in folder.glob("snap-*"):
         if p.name != keep:
             shutil.rmtree(p, ignore_errors=True)
-    live = set(live)
-    for p in (folder / "segments").glob("*.npz"):
-        key = p.name[:-len(".npz")]
-        if not key.startswith(".") and key not in live and time.time() - p.stat().st_mtime > SEGMENT_GRACE:
+    for p in folder.glob(".snap-*"):
+        if old(p):
+            shutil.rmtree(p, ignore_errors=True)
+    for p in (folder / "segments").glob("*"):
+        key = p.name.split(".")[0] if not p.name.startswith(".") else ""
+        if key not in live and old(p):
             p.unlink(missing_ok=True)
-            (p.parent / f"{key}.vec.npy").unlink(missing_ok=True)
 
 
 def open_lexicon(store, settings: Settings, docs: dict[str, dict] | None = None) -> Lexicon:

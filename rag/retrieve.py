@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ class ChunkTable(Sequence):
     def __init__(self, lex, store) -> None:
         self._lex, self._store = lex, store
         self._cache: OrderedDict[int, Chunk] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return self._lex.n
@@ -89,23 +91,23 @@ class ChunkTable(Sequence):
 
     def fetch(self, positions) -> dict[int, Chunk]:
         """position -> chunk, one store call for those not cached; a chunk removed meanwhile by
-        another process is absent."""
+        another process is absent. Safe across threads (the page shares one engine)."""
         positions = list(positions)
-        missing = [i for i in positions if i not in self._cache]
+        with self._lock:
+            out = {i: self._cache[i] for i in positions if i in self._cache}
+            for i in out:
+                self._cache.move_to_end(i)
+        missing = [i for i in dict.fromkeys(positions) if i not in out]
         if missing:
             ids = [self._lex.ids[i].decode() for i in missing]
             found = self._store.fetch_chunks(ids)
-            for i, cid in zip(missing, ids):
-                if cid in found:
-                    self._cache[i] = found[cid]
+            out.update((i, found[cid]) for i, cid in zip(missing, ids) if cid in found)
+        with self._lock:  # kept after the answer is made: a call never loses what it asked for
+            for i in missing:
+                if i in out:
+                    self._cache[i] = out[i]
             while len(self._cache) > self.CACHE:
                 self._cache.popitem(last=False)
-        out = {}
-        for i in positions:
-            c = self._cache.get(i)
-            if c is not None:
-                self._cache.move_to_end(i)
-                out[i] = c
         return out
 
 
@@ -164,12 +166,17 @@ class HybridRetriever:
         ids = [self.vocab[t] for t in bm25_tokens(query) if t in self.vocab]
         if not ids or not self.lex.n:
             return []
-        spans = None if sources is None else [self.lex.span[s] for s in sources if s in self.lex.span]
-        scores = self.lex.scores(ids, spans)
-        n = min(n, len(scores))
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+        spans = [(0, self.lex.n)] if sources is None else sorted(self.lex.span[s] for s in sources if s in self.lex.span)
+        parts = list(self.lex.span_scores(ids, spans))
+        if not parts:
+            return []
+        pos = np.concatenate([p for p, _ in parts])
+        scores = np.concatenate([s for _, s in parts])
+        if n < len(scores):  # the n best and whatever ties the n-th, then ties in document order
+            keep = np.nonzero(scores >= np.partition(scores, len(scores) - n)[len(scores) - n])[0]
+            pos, scores = pos[keep], scores[keep]
+        top = np.lexsort((pos, -scores))[:n]
+        return [(int(pos[i]), float(scores[i])) for i in top if scores[i] > 0]
 
     def dense_search(self, vector: np.ndarray, n: int, sources: list[str] | None = None) -> list[tuple[int, float]]:
         """Nearest chunks by cosine. Within named documents, scored exactly from their own vectors

@@ -255,6 +255,11 @@ class Store:
     def drop(self) -> None:
         """Delete this index's collections (its chunks and document records); the files ingested
         are not touched."""
+        import shutil
+
+        from rag.lexical import lexical_dir
+
+        shutil.rmtree(lexical_dir(self.settings, self), ignore_errors=True)
         for name in (self._chunks_name, self._docs_name, self._facts_name):
             self.client.delete_collection(name)
 

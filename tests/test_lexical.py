@@ -222,6 +222,39 @@ def test_a_read_only_index_keeps_its_word_index_in_the_cache(tmp_path, monkeypat
 
     s = Settings.load(index_dir=str(tmp_path / "index"), embed_model="hash")
     store = Store(s, create=True)
-    assert lexical_dir(s, store) == Path(s.index_dir) / "lexical"
+    assert lexical_dir(s, store) == Path(s.index_dir) / "lexical" / str(store.chunks.id)
     monkeypatch.setattr(lexical.os, "access", lambda p, mode: False)
     assert lexical_dir(s, store) == tmp_path / "cache" / "rag-qa" / "lexical" / str(store.chunks.id)
+
+
+def test_a_full_cache_never_loses_a_chunk_it_was_asked_for(tiny_corpus, embedded_settings, monkeypatch):
+    from rag.retrieve import ChunkTable
+
+    ingest([tiny_corpus], embedded_settings)
+    engine = Engine(embedded_settings)
+    monkeypatch.setattr(ChunkTable, "CACHE", 2)
+    table = ChunkTable(engine.retriever.lex, engine.store)
+    n = len(table)
+    assert n > 4 and len(table.get(range(4))) == 4
+    assert set(table.fetch([0, n - 1, 1])) == {0, n - 1, 1}  # cached and fetched alike, all kept
+    assert [c.id for c in table] == [c.id for c in engine.store.committed_chunks()]
+
+
+def test_a_corrupt_segment_is_read_again_from_the_store(two_docs):
+    folder, store, a, b = two_docs
+    key = lexical.segment_key(b[0].source, b[0].doc_hash)
+    (folder / "segments" / f"{key}.npz").write_bytes(b"PK\x03\x04 cut short by a crash")
+    lex = build(store, folder, store.documents(), quiet=True)
+    assert store.fetched == [b[0].source] and lex.n == len(a) + len(b)
+
+
+def test_two_collections_in_one_folder_keep_their_own_word_index(tiny_corpus, tmp_path):
+    from rag.settings import Settings
+
+    one = Settings.load(index_dir=str(tmp_path / "index"), embed_model="hash")
+    two = one.replace(collection="other", chunk_size=one.chunk_size // 2)
+    ingest([tiny_corpus], one)
+    ingest([tiny_corpus], two)
+    e1, e2 = Engine(one), Engine(two)
+    assert e1.retriever.lex.path.parent != e2.retriever.lex.path.parent
+    assert len(e2.chunks) > len(e1.chunks) and e2.ask("What was total revenue?").citations
