@@ -176,7 +176,7 @@ def _rss_mb(pid: int) -> int | None:
         return None
 
 
-def measure(n: int, base: Path, server: bool) -> dict:
+def measure(n: int, base: Path, server: bool, first: bool = True) -> dict:
     corpus = base / f"corpus-{_label(n)}"
     names = make_corpus(corpus, n)
     qs = questions(names)
@@ -204,18 +204,18 @@ def measure(n: int, base: Path, server: bool) -> dict:
                        ingest_rate=rep["chunks"] / secs)
             store.mkdir(parents=True, exist_ok=True)
             record.write_text(json.dumps({k: out[k] for k in ("ingest_s", "ingest_cpu_s", "chunks", "ingest_rate")}))
-        # a fresh client first: no word index here (a cache of its own; the index's own removed)
-        fresh = base / "fresh-cache"
-        shutil.rmtree(fresh, ignore_errors=True)
-        if not server:
-            shutil.rmtree(store / "index" / "lexical", ignore_errors=True)
-        p = subprocess.run([sys.executable, "-m", "evals.scale", "--build", json.dumps(where)], capture_output=True,
-                           text=True, env=_env({"XDG_CACHE_HOME": str(fresh)}), cwd=ROOT, timeout=7200)
-        line = next((x for x in p.stdout.splitlines() if x.startswith(MARK)), None)
-        if line is None:
-            raise RuntimeError(f"first build: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
-        out.update(json.loads(line[len(MARK):]))
-        shutil.rmtree(fresh, ignore_errors=True)
+        if first:  # a fresh client first: no word index here (a cache of its own; the index's own removed)
+            fresh = base / "fresh-cache"
+            shutil.rmtree(fresh, ignore_errors=True)
+            if not server:
+                shutil.rmtree(store / "index" / "lexical", ignore_errors=True)
+            p = subprocess.run([sys.executable, "-m", "evals.scale", "--build", json.dumps(where)], capture_output=True,
+                               text=True, env=_env({"XDG_CACHE_HOME": str(fresh)}), cwd=ROOT, timeout=7200)
+            line = next((x for x in p.stdout.splitlines() if x.startswith(MARK)), None)
+            if line is None:
+                raise RuntimeError(f"first build: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
+            out.update(json.loads(line[len(MARK):]))
+            shutil.rmtree(fresh, ignore_errors=True)
         out["cold_ask_s"], _ = _rag("ask", qs[1], "--json", *flags)
         p = subprocess.run([sys.executable, "-m", "evals.scale", "--worker", json.dumps([where, qs])],
                            capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=7200)
@@ -241,7 +241,7 @@ def _row(r: dict) -> str:
     return (f"| {r['size']} | {r['mode']} | {r['chunks']:,} | {r['ingest_rate']:.0f}/s, {r['ingest_cpu_s']:.0f} s CPU{cached} "
             f"| {r['cold_ask_s']:.1f} / {r['engine_s'] + r['first_answer_s']:.1f} s "
             f"| {r['peak_rss_mb']} MB{server} | {r['p50_ms']:.0f} / {r['p95_ms']:.0f} ms | {r['reingest_s']:.1f} s "
-            f"| {r['first_build_s']:.1f} s, {r['first_build_rss_mb']} MB |")
+            + (f"| {r['first_build_s']:.1f} s, {r['first_build_rss_mb']} MB |" if "first_build_s" in r else "| - |"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, default=Path(os.environ.get("RAG_SCALE_DIR", Path(
         os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-qa" / "scale")))
     ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--no-first-build", action="store_true",
+                    help="skip a fresh client's first build (minutes at 1M chunks)")
     ap.add_argument("--build", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.build:
@@ -266,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in (_size(s) for s in args.sizes.split(",")):
         for server in (False, True) if args.server else (False,):
             try:
-                r = measure(n, args.dir, server)
+                r = measure(n, args.dir, server, first=not args.no_first_build)
             except Exception as e:  # one line, and the other sizes still run
                 r = {"size": _label(n), "mode": "server" if server else "embedded", "error": str(e)[:200]}
             rows.append(r)
