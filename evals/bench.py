@@ -525,7 +525,7 @@ def _print_table(res: dict, out) -> None:
             if d:
                 row("diag: embed 1 question, p50", f"{d['default_p50_ms']} / {d['one_thread_p50_ms']} ms",
                     f"torch {d['threads']} threads / 1 thread, interleaved, {d['queries']} questions")
-            row("Engine() / first ask", f"{p['engine_load_s']} / {p['first_ask_s']} s", "store, chunks, BM25 / the model loads on the first ask")
+            row("Engine() / first ask", f"{p['engine_load_s']} / {p['first_ask_s']} s", "store, word index, fact rows / the model loads on the first ask")
         else:
             row("skipped/failed", str(p), "")
 
