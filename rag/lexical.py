@@ -25,7 +25,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-import math
 import os
 import re
 import shutil
@@ -94,7 +93,8 @@ def write_segment(folder: Path, chunks: list[Chunk], vectors: np.ndarray) -> str
     """Save one document version's segment (its chunks in order, their vectors); its key."""
     from rag.retrieve import bm25_text, bm25_tokens
 
-    chunks = sorted(chunks, key=lambda c: c.index)
+    order = sorted(range(len(chunks)), key=lambda i: chunks[i].index)  # rows of `vectors` follow
+    chunks, vectors = [chunks[i] for i in order], np.asarray(vectors, dtype=np.float32)[order]
     first = chunks[0]
     terms: dict[str, int] = {}
     tok, tok_ptr, pterms, punct, punct_ptr = [], [0], {}, [], [0]
@@ -127,7 +127,7 @@ def write_segment(folder: Path, chunks: list[Chunk], vectors: np.ndarray) -> str
                  tok_ptr=np.array(tok_ptr, dtype=np.int64), pterms=np.array(list(pterms), dtype=str),
                  punct=np.array(punct, dtype=np.int32), punct_ptr=np.array(punct_ptr, dtype=np.int64),
                  turns=np.array(turns, dtype=np.int32))
-    np.save(f"{tmp}.vec.npy", np.asarray(vectors, dtype=np.float32))
+    np.save(f"{tmp}.vec.npy", vectors)
     os.replace(f"{tmp}.vec.npy", folder / f"{key}.vec.npy")  # vectors first: an npz implies them
     os.replace(f"{tmp}.npz", folder / f"{key}.npz")
     return key
@@ -268,7 +268,7 @@ def _merge(segs: list[dict], state: str, out: Path) -> None:
                      "title": m["title"], "file_name": m["file_name"]})
         names[m["source"]] = set(m["names"])
         inside[m["source"]] = dict(zip(m["names"], m["inside"]))
-        for w in set(re.findall(r"[a-z][a-z&'.-]{2,}", m["file_name"].lower())):
+        for w in set(_NAME_WORD.findall(m["file_name"].lower())):
             file_df[stem(w)] += k
         n += k
 
@@ -434,8 +434,3 @@ def open_lexicon(store, settings: Settings, docs: dict[str, dict] | None = None)
         return lex
     folder.mkdir(parents=True, exist_ok=True)
     return build(store, folder, docs)
-
-
-def idf(n: int, df: int) -> float:
-    """The answerer's smoothed inverse document frequency (over chunks)."""
-    return math.log(1 + n / (1 + df))

@@ -258,3 +258,13 @@ def test_two_collections_in_one_folder_keep_their_own_word_index(tiny_corpus, tm
     e1, e2 = Engine(one), Engine(two)
     assert e1.retriever.lex.path.parent != e2.retriever.lex.path.parent
     assert len(e2.chunks) > len(e1.chunks) and e2.ask("What was total revenue?").citations
+
+
+def test_a_segment_keeps_each_vector_with_its_chunk(tmp_path):
+    chunks = _chunks("/d/WIDGET_2023_10K.txt", "c" * 64, TEXTS[:4], "Widget Corp Annual Report")
+    vectors = np.eye(4, 8, dtype=np.float32)
+    write_segment(tmp_path / "segments", chunks[::-1], vectors[::-1])  # handed over in another order
+    store = _Docs({chunks[0].source: chunks})
+    lex = build(store, tmp_path, store.documents(), quiet=True)
+    assert [i.decode() for i in lex.ids] == [c.id for c in chunks]
+    assert np.array_equal(lex.vectors(chunks[0].source), vectors) and not store.fetched
