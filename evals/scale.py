@@ -11,7 +11,11 @@ questions, the worker's peak RSS (VmHWM; the server's apart), an unchanged re-in
 the first start of a client with no word index of its own (rag.lexical: it reads the store once).
 Not part of `make test`: 1M chunks take about an hour to build the first time.
 
-    python -m evals.scale --sizes 10k,100k,1m [--server]
+    python -m evals.scale --sizes 10k,100k,1m [--server] [--seed-server]
+
+--seed-server gives a server that has no store of its size a copy of the embedded one (`chroma
+run --path` serves the same files: how a user moves an index to a server), instead of an ingest
+over HTTP (73 minutes at 1M); its ingest is then reported as not measured.
 """
 
 from __future__ import annotations
@@ -176,7 +180,17 @@ def _rss_mb(pid: int) -> int | None:
         return None
 
 
-def measure(n: int, base: Path, server: bool, first: bool = True) -> dict:
+def _seed(store: Path, embedded: Path) -> None:
+    """A server's store copied from the embedded index of the same size (its Chroma files only)."""
+    (store / "db").mkdir(parents=True, exist_ok=True)
+    for part in (embedded / "index").iterdir():
+        if part.name == "chroma.sqlite3" or (part.is_dir() and (part / "header.bin").exists()):
+            (shutil.copytree if part.is_dir() else shutil.copy2)(part, store / "db" / part.name)
+    (store / "ingest.json").write_text(json.dumps({"chunks": json.loads((embedded / "ingest.json").read_text())[
+        "chunks"], "copied_from": embedded.name}))
+
+
+def measure(n: int, base: Path, server: bool, first: bool = True, seed: bool = False) -> dict:
     corpus = base / f"corpus-{_label(n)}"
     names = make_corpus(corpus, n)
     qs = questions(names)
@@ -184,6 +198,8 @@ def measure(n: int, base: Path, server: bool, first: bool = True) -> dict:
     store = base / f"{mode}-{_label(n)}"
     record = store / "ingest.json"
     proc = None
+    if server and seed and not record.exists() and (base / f"embedded-{_label(n)}" / "ingest.json").exists():
+        _seed(store, base / f"embedded-{_label(n)}")
     try:
         if server:
             proc, url = _server(store / "db")
@@ -238,7 +254,9 @@ def _row(r: dict) -> str:
         return f"| {r['size']} | {r['mode']} | failed: {r['error']} |"
     server = f" (server {r['server_peak_rss_mb']} MB)" if r.get("server_peak_rss_mb") else ""
     cached = " (cached)" if r.get("ingest_cached") else ""
-    return (f"| {r['size']} | {r['mode']} | {r['chunks']:,} | {r['ingest_rate']:.0f}/s, {r['ingest_cpu_s']:.0f} s CPU{cached} "
+    ingest = (f"copied from {r['copied_from']}, not measured" if "copied_from" in r else
+              f"{r['ingest_rate']:.0f}/s, {r['ingest_cpu_s']:.0f} s CPU{cached}")
+    return (f"| {r['size']} | {r['mode']} | {r['chunks']:,} | {ingest} "
             f"| {r['cold_ask_s']:.1f} / {r['engine_s'] + r['first_answer_s']:.1f} s "
             f"| {r['peak_rss_mb']} MB{server} | {r['p50_ms']:.0f} / {r['p95_ms']:.0f} ms | {r['reingest_s']:.1f} s "
             + (f"| {r['first_build_s']:.1f} s, {r['first_build_rss_mb']} MB |" if "first_build_s" in r else "| - |"))
@@ -253,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--no-first-build", action="store_true",
                     help="skip a fresh client's first build (minutes at 1M chunks)")
+    ap.add_argument("--seed-server", action="store_true",
+                    help="a server without a store of its size starts from a copy of the embedded one")
     ap.add_argument("--build", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.build:
@@ -268,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in (_size(s) for s in args.sizes.split(",")):
         for server in (False, True) if args.server else (False,):
             try:
-                r = measure(n, args.dir, server, first=not args.no_first_build)
+                r = measure(n, args.dir, server, first=not args.no_first_build, seed=args.seed_server)
             except Exception as e:  # one line, and the other sizes still run
                 r = {"size": _label(n), "mode": "server" if server else "embedded", "error": str(e)[:200]}
             rows.append(r)

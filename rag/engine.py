@@ -29,6 +29,7 @@ from rag.lexical import open_lexicon
 from rag.question import analyze, sub_questions
 from rag.retrieve import Hit, HybridRetriever
 from rag.settings import Settings, bundled_corpus_dir
+from rag.text import sentence_splitter
 
 MAX_QUESTION_CHARS = 2000
 FRESH_EVERY = 0.5  # seconds: how often an engine asks the store whether another process changed it
@@ -130,6 +131,12 @@ class Engine:
         self.__dict__.update(store=store, embedder=embedder, chunks=retriever.chunks, facts=facts,
                              retriever=retriever, idf=_Idf(retriever), glossary=Glossary.from_texts(texts),
                              generation=generation, _checked=time.monotonic())
+        # A big index: Chroma's vector index loads in the background (its reads wait for it, so
+        # after this engine's own), and the sentence splitter with it, while the first question
+        # is read. Both would otherwise load, one after the other, inside the first answer.
+        retriever.warm()
+        if retriever.warming is not None:
+            threading.Thread(target=sentence_splitter, name="rag-warm-punkt").start()
 
     def _rebuild(self, store):
         """The default index, built by an older version (another schema): its documents ingested

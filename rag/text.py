@@ -28,7 +28,9 @@ def _llama_static_dir() -> Path:
 
 
 @functools.lru_cache(maxsize=1)
-def _punkt():
+def sentence_splitter():
+    """NLTK's Punkt for English, read from llama-index's bundled data (importing nltk takes ~1.7 s:
+    a big index loads it in the background at start, see Engine._load)."""
     import nltk
 
     nltk_dir = str(_llama_static_dir() / "nltk_cache")
@@ -122,7 +124,7 @@ def split_units(text: str, start: int = 0, end: int | None = None) -> list[Unit]
         if run_start is None:
             return
         seg = text[run_start:run_end]
-        for s, e in _punkt().span_tokenize(seg):
+        for s, e in sentence_splitter().span_tokenize(seg):
             # Punkt keeps an odd newline-separated fragment together; trim the whitespace only.
             units.append(Unit(run_start + s, run_start + e, "sentence"))
         run_start = None

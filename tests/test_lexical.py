@@ -268,3 +268,37 @@ def test_a_segment_keeps_each_vector_with_its_chunk(tmp_path):
     lex = build(store, tmp_path, store.documents(), quiet=True)
     assert [i.decode() for i in lex.ids] == [c.id for c in chunks]
     assert np.array_equal(lex.vectors(chunks[0].source), vectors) and not store.fetched
+
+
+def test_a_big_index_loads_its_vector_index_in_the_background(tiny_corpus, embedded_settings, monkeypatch):
+    """From WARM_AT chunks, Chroma's vector index is loaded by one unfiltered query started with the
+    engine (not a daemon: it must end before the interpreter); below, none is started."""
+    from rag import retrieve
+
+    ingest([tiny_corpus], embedded_settings)
+    assert Engine(embedded_settings).retriever.warming is None
+    monkeypatch.setattr(retrieve, "WARM_AT", 1)
+    queried: list[tuple] = []
+    real = Store.query
+    monkeypatch.setattr(Store, "query", lambda self, v, n, sources=None: queried.append((n, sources))
+                        or real(self, v, n, sources))
+    engine = Engine(embedded_settings)
+    warming = engine.retriever.warming
+    assert warming is not None and not warming.daemon
+    warming.join(30)
+    assert queried == [(1, None)]
+    assert engine.ask("What was total revenue?").citations
+
+
+def test_a_failing_warm_up_is_silent_and_the_question_reports_the_fault(tiny_corpus, embedded_settings,
+                                                                         monkeypatch, capsys):
+    from rag import retrieve
+
+    ingest([tiny_corpus], embedded_settings)
+    monkeypatch.setattr(retrieve, "WARM_AT", 1)
+    monkeypatch.setattr(Store, "query", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("store gone")))
+    engine = Engine(embedded_settings)
+    engine.retriever.warming.join(30)
+    assert capsys.readouterr().err == ""
+    with pytest.raises(RuntimeError, match="store gone"):
+        engine.retriever.retrieve("how did revenue change", k=2)
