@@ -18,6 +18,10 @@ memory, side by side in one run. Prints a table and writes reports/bench.json.
    beside it times one question's embedding with torch's default threads and with one.
 4. Cold `rag ask` as a subprocess against the floor of the same stack (import sentence-transformers
    and chromadb, load MiniLM on cpu, embed one query, one Chroma query), medians of 3, interleaved.
+6. The page: 16 and 48 concurrent conversations through the served app (`rag serve`'s Gradio
+   app on a loopback port, one `gradio_client` a conversation, all started together), each
+   asking two of the bundled eval's questions over `/chat`; p50/p95 of a question's wall time
+   as a client sees it, and on the filings index with the cited PDF pages drawn (rag.pages).
 5. Serving memory: VmRSS and VmHWM (/proc/self/status) of the filings worker after loading the
    Engine and answering its questions (ru_maxrss is recorded but not used: Linux carries the
    forking parent's peak across exec, so a child started from this big process over-reports).
@@ -431,6 +435,71 @@ def bench_serve(index_dir: Path, questions: Path) -> dict:
     return _worker_json(proc)
 
 
+# --- 6. the page under concurrent conversations -----------------------------------------------
+
+PAGE_USERS = (16, 48)
+
+
+def page_worker(index_dir: Path, questions: Path) -> dict:
+    """In a fresh process: serve the app over `index_dir`, then per PAGE_USERS count, that many
+    conversations at once, each a gradio_client asking two questions in turn over /chat."""
+    import socket
+
+    from gradio_client import Client
+
+    from rag.engine import Engine
+    from ui.app import build_app, launch
+
+    qs = [q for q, h in _questions(questions) if not h]
+    demo = build_app(Engine(_settings(index_dir)), examples=[])
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    launch(demo, port=port, block=False, quiet=True)
+    url = f"http://127.0.0.1:{port}/"
+    out: dict = {"questions_pool": len(qs)}
+    try:
+        Client(url, verbose=False).predict(qs[0], api_name="/chat")  # the model and the pages warm
+        for users in PAGE_USERS:
+            out[str(users)] = _conversations(url, qs, users)
+    finally:
+        demo.close()
+    return out
+
+
+def _conversations(url: str, qs: list[str], users: int) -> dict:
+    """`users` conversations at once, each its own client asking two questions in turn."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    clients = [Client(url, verbose=False) for _ in range(users)]  # made first: their set-up is not a question's
+    start = threading.Barrier(users)
+    lat: list[float] = []
+    lock = threading.Lock()
+
+    def converse(i: int) -> None:
+        start.wait(timeout=120)
+        for j in range(2):
+            t = time.perf_counter()
+            clients[i].predict(qs[(2 * i + j) % len(qs)], api_name="/chat")
+            with lock:
+                lat.append(time.perf_counter() - t)
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(users) as pool:
+        list(pool.map(converse, range(users)))
+    return {"questions": len(lat), "p50_s": round(_pct(lat, 50), 2), "p95_s": round(_pct(lat, 95), 2),
+            "max_s": round(max(lat), 2), "wall_s": round(time.perf_counter() - t0, 2)}
+
+
+def bench_page(index_dir: Path, questions: Path) -> dict:
+    _, proc = _run([sys.executable, "-m", "evals.bench", "--page", str(index_dir), str(questions)], 900)
+    _check(proc, "the page worker")
+    return _worker_json(proc)
+
+
 # --- 4. cold start ---------------------------------------------------------------------------
 
 def bench_cold(index_dir: Path) -> dict:
@@ -538,6 +607,18 @@ def _print_table(res: dict, out) -> None:
     else:
         row("skipped/failed", str(p), "")
 
+    sec("6. The page: concurrent conversations over /chat (gradio_client, loopback; a question's wall time)")
+    for key, what in (("page_bundled", "bundled corpus"), ("page_filings", "filings, cited pages drawn")):
+        p = res["parts"].get(key)
+        if isinstance(p, dict):
+            for users in PAGE_USERS:
+                u = p.get(str(users))
+                if u:
+                    row(f"{what}: {users} users", f"p50 {_fmt(u['p50_s'], ' s', 2)}, p95 {_fmt(u['p95_s'], ' s', 2)}",
+                        f"{u['questions']} questions, max {u['max_s']} s, all done in {u['wall_s']} s")
+        elif p is not None:
+            row(what, str(p), "")
+
     sec("5. Serving memory (filings worker)")
     p = res["parts"].get("ask_filings")
     b = res["parts"].get("ask_bundled")
@@ -564,9 +645,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--filings", type=Path, default=FILINGS, help="folder of PDFs (default: ../shared/filings)")
     ap.add_argument("--reports", type=Path, default=ROOT / "reports", help="where bench.json goes (default reports/)")
     ap.add_argument("--worker", nargs=2, metavar=("INDEX", "QUESTIONS"), help=argparse.SUPPRESS)
+    ap.add_argument("--page", nargs=2, metavar=("INDEX", "QUESTIONS"), help=argparse.SUPPRESS)
+    ap.add_argument("--only", choices=["page"], help="run one part only (the page: on the bundled corpus and, "
+                    "when the filings are here, on them)")
     args = ap.parse_args(argv)
     if args.worker:
         print(MARK + json.dumps(worker(Path(args.worker[0]), Path(args.worker[1]))))
+        return 0
+    if args.page:
+        print(MARK + json.dumps(page_worker(Path(args.page[0]), Path(args.page[1]))))
         return 0
 
     from rag.settings import bundled_corpus_dir
@@ -595,6 +682,15 @@ def main(argv: list[str] | None = None) -> int:
         res.setdefault("part_loadavg_1min", {})[key] = [load0, round(os.getloadavg()[0], 2)]
 
     try:
+        if args.only == "page":  # the two indexes built plainly, then the page alone
+            from rag.indexer import ingest
+
+            ingest([bundled_corpus_dir()], _settings(b_index))
+            step("page_bundled", "6. the page, bundled corpus", bench_page, b_index, EVALS_DIR / "alibaba.jsonl")
+            if has_filings:
+                ingest([filings], _settings(f_index))
+                step("page_filings", "6. the page, filings (pages drawn)", bench_page, f_index, ANALYST)
+            return _report(res, t_start, out, args)
         if has_filings:
             step("ingest", "1. filings ingest vs raw encode", bench_ingest, filings, f_index)
         else:
@@ -614,11 +710,17 @@ def main(argv: list[str] | None = None) -> int:
             step("ask_analyst", "3. warm ask, analyst questions", bench_serve, f_index, ANALYST)
         if isinstance(parts.get("reingest"), dict):
             step("cold", "4. cold start", bench_cold, b_index)
+            step("page_bundled", "6. the page, bundled corpus", bench_page, b_index, EVALS_DIR / "alibaba.jsonl")
         else:
             parts["cold"] = "skipped: the bundled index could not be built"
+        if isinstance(parts.get("ingest"), dict) and ANALYST.is_file():
+            step("page_filings", "6. the page, filings (pages drawn)", bench_page, f_index, ANALYST)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return _report(res, t_start, out, args)
 
+
+def _report(res: dict, t_start: float, out, args) -> int:
     res["seconds"] = round(time.perf_counter() - t_start, 1)
     res["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     print(f"\nrag-qa bench ({res['started']}, {res['seconds']} s; {res['machine']['summary']}; "
@@ -629,7 +731,7 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in res.get("part_seconds", {}).items()) + "\n")
     try:
         args.reports.mkdir(parents=True, exist_ok=True)
-        path = args.reports / "bench.json"
+        path = args.reports / ("bench-page.json" if args.only == "page" else "bench.json")
         path.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n")
         print(f"\nWrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}", file=out)
     except OSError as e:

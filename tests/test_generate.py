@@ -353,7 +353,7 @@ def test_markup_from_the_model_is_shown_as_text_in_the_page(injected, scripted_l
 
     scripted_llm.model = lambda p: (f"<img src=x onerror=alert(1)> Total revenue was USD 4.2 billion "
                                     f"[{p.n('Total revenue was')}].")
-    final = list(WebApp(injected, stream_delay=0).respond(Q_REVENUE, []))[-1]
+    final = list(WebApp(injected).respond(Q_REVENUE, []))[-1]
     assert "<img" not in final and "&lt;img src=x onerror=alert(1)&gt;" in final
 
 

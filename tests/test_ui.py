@@ -26,6 +26,7 @@ from ui.format import (
     SEARCHING,
     answer_html,
     asked_questions,
+    cited_figures,
     document_rows,
     draft_html,
     highlight,
@@ -34,7 +35,6 @@ from ui.format import (
     retrieval_rows,
     safe_filename,
     source_html,
-    stream_prefixes,
 )
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"
@@ -61,9 +61,9 @@ def test_source_highlights_the_quote_and_escapes_document_text():
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; " in html
     assert "<mark>Revenue grew 13% &amp; more &lt;b&gt;.</mark> After." in html
     assert "Acme &lt;Corp&gt;" in html
-    for part in ("p. 4", "Prepared remarks", "speaker: Toby Xu", "question from Dana Smith (Example Securities)",
-                 "score 0.0328"):
+    for part in ("p. 4", "Prepared remarks", "speaker: Toby Xu", "question from Dana Smith (Example Securities)"):
         assert part in html
+    assert "0.0328" not in html and "score" not in html  # a fused rank score means nothing to a reader
     assert 'id="rag-src-2-1"' in html and '<span class="rag-n">1</span>' in html
 
 
@@ -129,14 +129,43 @@ def test_draft_is_escaped_text_under_a_note_that_it_is_not_yet_checked():
     assert "rag-cite" not in html  # markers are linked only once the citations are settled
 
 
-def test_stream_prefixes_grow_to_the_whole_text_without_cutting_markers():
-    text = "Revenue from AIDC grew 32% to RMB 37.8 billion this quarter. [1]\nSecond line [2]."
-    parts = list(stream_prefixes(text, words=2))
-    assert len(parts) > 3 and parts[-1] == text
-    assert all(text.startswith(p) for p in parts)
-    assert all(len(a) < len(b) for a, b in zip(parts, parts[1:]))
-    assert not any(p.rstrip().endswith("[") or p.rstrip().endswith("[1") for p in parts)
-    assert list(stream_prefixes("")) == [""]
+def test_cited_figures_are_the_answers_figures_in_table_rows_and_the_operands_cells():
+    row = cite(1, passage="Total 2,400 2,230 9%", quote="Total 2,400 2,230 9%")
+    prose = cite(2, passage="Revenue was EUR 2.4 billion.", quote="Revenue was EUR 2.4 billion.")
+    ans = Answer("q", "2,400 [1]. It was EUR 2.4 billion [2].", (row, prose))
+    assert cited_figures(ans) == {1: "2,400"}  # a quote with one figure needs no cell of its own
+    assert cited_figures(Answer("q", "240 [1].", (row,))) == {}  # not "2,400"'s digits
+    comp = {"operands": [{"label": "Total", "text": "2,230", "period": "2023", "citation": 1}]}
+    assert cited_figures(Answer("q", "2,400 [1].", (row,), computation=comp)) == {1: "2,230"}
+
+
+def test_the_first_pdf_source_shows_its_page_open_and_the_others_behind_a_click(tmp_path):
+    from rag.pages import PageImage
+
+    image = PageImage(tmp_path / "p.png", 1240, 1600, ((0.05, 0.19, 0.25, 0.21),), (0.1, 0.19, 0.15, 0.21),
+                      tmp_path / "p-band.png", (0.1, 0.5))
+    ans = Answer("q", "2,400 [1]. Also [2].", (cite(1, page=2), cite(2, page=5)))
+    html = answer_html(ans, 1, images={1: (image, ("/f/1.png", "/f/1b.png")), 2: (image, ("/f/2.png", "/f/2b.png"))})
+    first, second = html.split('id="rag-src-1-2"')
+    assert '<div class="rag-page-box"><a class="rag-page-link" href="/f/1.png"' in first  # the whole page on a click
+    # the band shown: its place on the page, and the boxes in the band's fractions ((0.19 - 0.1) / 0.4)
+    assert 'src="/f/1b.png#band=0.1000,0.5000&amp;marks=0.0500,0.2250,0.2500,0.2750&amp;cell=0.1000,0.2250' in first
+    assert 'loading="lazy"' not in html and 'width="1240" height="640"' in first
+    assert '<details class="rag-page-box">' in second and 'src="/f/2b.png#band=' in second
+    assert "<mark>" in html  # the passage with its quote stays under the page
+
+
+def test_retrieval_rows_say_which_side_found_a_passage_not_the_fused_score():
+    from types import SimpleNamespace
+
+    chunk = SimpleNamespace(title="T", page=3, section=None, speaker=None, text="Revenue grew.")
+    hits = [SimpleNamespace(chunk=chunk, score=0.0323, dense_rank=1, bm25_rank=4),
+            SimpleNamespace(chunk=chunk, score=0.0161, dense_rank=None, bm25_rank=2),
+            SimpleNamespace(chunk=chunk, score=0.0159, dense_rank=5, bm25_rank=None)]
+    rows = retrieval_rows(hits)
+    assert [r[3] for r in rows] == ["both", "words", "meaning"]
+    assert rows[0][4:6] == [1, 4] and rows[1][4] == "-" and rows[2][5] == "-"
+    assert not any(0.0323 in r or "0.0323" in map(str, r) for r in rows)
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -175,8 +204,8 @@ def test_retrieval_and_document_rows():
                   section="Prepared remarks", segment=None, speaker=None, analyst=None, start=0, end=24,
                   doc_hash="h", index=0)
     rows = retrieval_rows([Hit(chunk, 0.0325, 1, None, 0.8), Hit(chunk, 0.016, None, 2, None)])
-    assert rows[0] == [1, "Acme call", "p. 3, Prepared remarks", 1, "-", 0.0325, "Widget revenue grew 12%."]
-    assert rows[1][3:6] == ["-", 2, 0.016]
+    assert rows[0] == [1, "Acme call", "p. 3, Prepared remarks", "meaning", 1, "-", "Widget revenue grew 12%."]
+    assert rows[1][3:6] == ["words", "-", 2]
     docs = {"/x/b.txt": {"name": "b.txt", "title": "B", "chunks": 3}, "/x/a.pdf": {"name": "a.pdf", "title": "A",
                                                                                "chunks": 9, "pages": 2}}
     assert [r[:4] for r in document_rows(docs)] == [["a.pdf", "A", 9, 2], ["b.txt", "B", 3, ""]]
@@ -189,14 +218,12 @@ def app(tiny_corpus, embedded_settings):
     from ui.app import WebApp
 
     ingest([tiny_corpus], embedded_settings)
-    return WebApp(Engine(embedded_settings), stream_delay=0)
+    return WebApp(Engine(embedded_settings))
 
 
-def test_answer_streams_in_then_settles_its_sources(app):
+def test_a_ready_answer_is_shown_at_once_with_its_sources(app):
     parts = list(app.respond("How much did widget revenue grow?", []))
-    assert parts[0] == SEARCHING
-    assert len(parts) >= 3
-    assert all("rag-sources" not in p for p in parts[1:-1])
+    assert parts[0] == SEARCHING and len(parts) == 2  # no made wait, word by word
     final = parts[-1]
     assert "12%" in final and "rag-sources" in final and "<mark>" in final and 'href="#rag-src-1-1"' in final
 
@@ -240,7 +267,7 @@ def llm_app(tiny_corpus, llm_settings):
     from ui.app import WebApp
 
     ingest([tiny_corpus], llm_settings)
-    return WebApp(Engine(llm_settings), stream_delay=0)
+    return WebApp(Engine(llm_settings))
 
 
 def test_llm_answer_streams_its_draft_then_the_verified_answer(llm_app, scripted_llm):
@@ -342,14 +369,14 @@ def test_remove_a_document_and_its_uploaded_copy(app, tmp_path):
     assert call not in app.documents() and (tmp_path / "tiny" / "acme-q3-call.txt").exists()
 
 
-def test_retrieval_view_shows_dense_bm25_ranks_and_fused_score(app):
+def test_retrieval_view_shows_which_side_found_each_passage_and_its_ranks(app):
     rows, msg, explain = app.retrieval("How much did widget revenue grow?", 4)
     assert msg == "" and 1 <= len(rows) <= 4
     assert "Decision:" in explain and "coverage" in explain  # how the answerer scored the sentences
     assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
-    assert all(isinstance(r[3], int) or r[3] == "-" for r in rows)
-    assert any(isinstance(r[4], int) for r in rows)
-    assert [r[5] for r in rows] == sorted((r[5] for r in rows), reverse=True)
+    assert {r[3] for r in rows} <= {"both", "words", "meaning"}
+    assert all(isinstance(r[4], int) or r[4] == "-" for r in rows)
+    assert any(isinstance(r[5], int) for r in rows)
     rows, msg, explain = app.retrieval("   ")
     assert rows == [] and "rag-error" in msg and explain == ""
 
@@ -371,7 +398,7 @@ def served(tmp_path_factory):
     shutil.copytree(TINY, d / "tiny")
     settings = Settings.load(env={}, index_dir=str(d / "index"), embed_model="hash")
     ingest([d / "tiny"], settings)
-    demo = build_app(Engine(settings), stream_delay=0.002)
+    demo = build_app(Engine(settings))
     port = _free_port()
     launch(demo, host="127.0.0.1", port=port, block=False, quiet=True)
     yield f"http://127.0.0.1:{port}/", demo
@@ -387,6 +414,56 @@ def test_chat_endpoint_answers_with_sources_and_follows_up(served):
     assert "12%" in first and "rag-sources" in first and "<mark>" in first
     follow = client.predict("and gadget?", api_name="/chat")
     assert "3%" in follow and "Read as: How much did gadget revenue grow?" in follow
+
+
+def test_ask_endpoint_returns_the_answer_as_json(served):
+    """`/ask` (question, history of earlier questions) gives `Answer.to_dict()`: what a script needs
+    without scraping the chat's HTML; a question that cannot be asked gives one error line."""
+    from gradio_client import Client
+
+    url, demo = served
+    client = Client(url, verbose=False)
+    got = client.predict("How much did widget revenue grow?", [], api_name="/ask")
+    expected = demo.rag_app.engine.ask("How much did widget revenue grow?").to_dict()
+    assert got["answer"] == expected["answer"] and "12%" in got["answer"] and not got["abstained"]
+    assert got["citations"][0]["quote"] in got["citations"][0]["passage"] and "score" in got["citations"][0]
+    follow = client.predict("and gadget?", ["How much did widget revenue grow?"], api_name="/ask")
+    assert follow["completed"] == "How much did gadget revenue grow?" and "3%" in follow["answer"]
+    assert set(client.predict("   ", [], api_name="/ask")) == {"question", "error"}
+    assert "/ask" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+
+
+def test_examples_fit_the_index_served(tmp_path, monkeypatch):
+    """The bundled corpus keeps its examples; another index gets questions made from its own
+    statement rows, each answered at start-up; an index with nothing to make them from, none."""
+    from ui.app import EXAMPLES, index_examples
+
+    settings = Settings.load(env={}, index_dir=str(tmp_path / "index"), embed_model="hash")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.txt").write_text("Meeting notes. The team discussed the new office.\n")
+    ingest([docs], settings)
+    assert index_examples(Engine(settings)) == []
+    (docs / "ZANTOR_2024_10K.txt").write_text(
+        "Zantor Corporation Annual Report 2024\n\nZantor makes industrial pumps.\n\n"
+        "CONSOLIDATED STATEMENTS OF OPERATIONS\n(In millions)\nYear Ended December 31, 2024 2023\n"
+        "Net revenues 4,200 3,900\nCost of revenues 2,100 2,000\nNet income 700 650\n")
+    ingest([docs], settings)
+    engine = Engine(settings)
+    made = index_examples(engine)
+    assert made == ["What was Zantor's net revenues in 2024?"]
+    assert "4,200" in engine.ask(made[0]).text
+    monkeypatch.setattr(Engine, "ask", lambda self, q, *a, **k: SimpleAnswer())  # answered by nothing: not shown
+    assert index_examples(engine) == []
+    bundled = Settings.load(env={}, index_dir=str(tmp_path / "bundled"), embed_model="hash")
+    from rag.settings import bundled_corpus_dir
+
+    ingest([bundled_corpus_dir()], bundled)
+    assert index_examples(Engine(bundled)) == EXAMPLES
+
+
+class SimpleAnswer:
+    abstained, citations = True, ()
 
 
 # Each conversation's follow-up only makes sense after its own first question; 3 and 4 mirror each other.
@@ -435,7 +512,7 @@ def test_login_when_auth_is_given(served):
     from ui.app import build_app, launch
 
     _, demo = served
-    locked = build_app(demo.rag_app.engine, stream_delay=0)
+    locked = build_app(demo.rag_app.engine)
     port = _free_port()
     launch(locked, port=port, auth=("ana", "s3cret"), block=False, quiet=True)
     try:

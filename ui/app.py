@@ -1,17 +1,22 @@
 """The web page (`rag serve`): a Gradio app over one `rag.Engine`, the same object the shell API
 and the CLI use. Three tabs:
 
-- **Chat**: answers stream in, each with its numbered sources (title, page, section or speaker,
-  the passage with the quote highlighted, the score); a generative answerer's words show as the
-  model writes them, replaced at the end by the verified answer (unverified sentences set apart,
+- **Chat**: an answer shows at once when it is ready, with its numbered sources (title, page,
+  section or speaker; for a PDF, the cited page drawn with the quote boxed, see rag.pages; the
+  passage with the quote highlighted); a generative answerer's words show as the model writes them, replaced at the end by the verified answer (unverified sentences set apart,
   or the extractive answer with a notice when the model fails); follow-ups ("and AIDC?") are
   completed from the conversation's earlier questions. A conversation lives in the browser
   session's state, so users never see each other's turns; the engine is shared and only read
   while answering.
 - **Documents**: upload files (.pdf .txt .md .html .docx), indexed incrementally with progress and
   answerable at once; the indexed documents with their chunk counts; remove one.
-- **Settings**: top-k and the answerer for this session, and a retrieval view (dense rank, BM25
-  rank and fused score of each passage a question retrieves).
+- **Settings**: top-k and the answerer for this session, and a retrieval view (which side found
+  each passage a question retrieves, by meaning or by words, and its rank on each; how the
+  answerer chose).
+
+Beside the chat, `/ask` answers as JSON (`Answer.to_dict()`) for scripts (`gradio_client`).
+The examples under the chat fit the index served: the bundled ones for the bundled corpus, else
+questions made from the index's own statement rows, each answered once at start-up to be shown.
 
 Uploads are copied into the index's documents folder (`<index>/documents/`, or
 `<index>/documents-<collection>/` with a Chroma server), not a temporary one, so they survive a
@@ -32,10 +37,10 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import logging  # noqa: E402
+import re  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
-import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -45,13 +50,15 @@ import gradio as gr  # noqa: E402
 from rag.engine import Engine, clean_question  # noqa: E402
 from rag.errors import RagError, UsageError  # noqa: E402
 from rag.indexer import SUPPORTED, ingest, remove  # noqa: E402
-from rag.settings import Settings  # noqa: E402
+from rag.pages import pages_dir, render  # noqa: E402
+from rag.settings import Settings, bundled_corpus_dir  # noqa: E402
 from ui.format import (  # noqa: E402
     DOCUMENT_HEADERS,
     RETRIEVAL_HEADERS,
     SEARCHING,
     answer_html,
     asked_questions,
+    cited_figures,
     count_answers,
     document_choices,
     document_rows,
@@ -61,7 +68,6 @@ from ui.format import (  # noqa: E402
     explain_html,
     retrieval_rows,
     safe_filename,
-    stream_prefixes,
 )
 
 log = logging.getLogger("rag.ui")
@@ -99,6 +105,10 @@ a.rag-cite:hover { text-decoration: underline; }
 .rag-passage { margin: 0.25em 0 0 0.2em; padding: 0.35em 0.7em; border-left: 3px solid var(--border-color-primary);
   font-size: 0.9em; max-height: 14em; overflow-y: auto; white-space: pre-wrap; color: var(--body-text-color); }
 .rag-passage mark { background: #ffe58a; color: inherit; padding: 0 1px; border-radius: 2px; }
+.rag-page-box { margin: 0.3em 0 0.3em 0.2em; }
+.rag-page-box summary { cursor: pointer; font-size: 0.88em; color: var(--body-text-color-subdued); }
+img.rag-page { display: block; width: 900px; max-width: 100%; min-width: 600px; height: auto;
+  border: 1px solid var(--border-color-primary); border-radius: 4px; cursor: zoom-in; }
 .rag-status ul { margin: 0.2em 0 0 1.2em; }
 .rag-ok { color: #067647; } .rag-fail { color: #b42318; } .rag-same { color: var(--body-text-color-subdued); }
 """
@@ -162,11 +172,12 @@ class WebApp:
     call from tests without a browser."""
 
     def __init__(self, engine: Engine, *, documents_dir: Path | None = None, max_upload_mb: float | None = None,
-                 stream_delay: float = 0.03) -> None:
+                 examples: list[str] | None = None) -> None:
         self.engine = engine
         self.documents_dir = Path(documents_dir or documents_dir_for(engine.settings))
         self.max_upload_mb = max_upload_mb if max_upload_mb is not None else engine.settings.max_upload_mb
-        self.stream_delay = stream_delay
+        self.pages_dir = pages_dir(engine.settings)
+        self.examples = index_examples(engine) if examples is None else examples
         self._write = threading.Lock()  # one ingest or removal at a time; answering goes on meanwhile
 
     # --- chat ------------------------------------------------------------------------------------
@@ -203,13 +214,50 @@ class WebApp:
             yield error_html(f"Something went wrong while answering ({type(e).__name__}); "
                              "the details are in the server's log.")
             return
-        turn = count_answers(history) + 1
-        if not draft:  # an extractive answer comes whole: show it growing, as it reads
-            for prefix in stream_prefixes(ans.text):
-                yield answer_html(ans, turn, text=prefix, sources=False, read_as=read_as)
-                if self.stream_delay:
-                    time.sleep(self.stream_delay)
-        yield answer_html(ans, turn, read_as=read_as)
+        # a ready answer (extractive) is shown at once: a made wait is no help to a reader
+        yield answer_html(ans, count_answers(history) + 1, read_as=read_as, images=self.page_images(ans))
+
+    def page_images(self, ans) -> dict[int, tuple]:
+        """{citation n: (PageImage, url)} for the cited PDF pages that can be drawn (rag.pages):
+        the quote boxed, and the figure the answer takes from it. A page that cannot be drawn
+        (the file gone or changed, a damaged page) is left out: its passage is shown."""
+        out: dict[int, tuple] = {}
+        cells = cited_figures(ans)
+        for c in ans.citations:
+            if not c.page or not str(c.source).lower().endswith(".pdf"):
+                continue
+            try:
+                image = render(c.source, c.page, c.start, c.end, c.quote, self.engine.settings, cells.get(c.n))
+            except Exception:  # the page is evidence shown beside the answer, never a reason to lose it
+                log.exception("drawing page %s of %s failed", c.page, c.source)
+                continue
+            if image is not None:
+                out[c.n] = (image, (file_url(image.path), file_url(image.band_path)))
+        return out
+
+    def _ask_api(self, question: str, history: list[str] | None = None) -> dict:
+        """Answer a question about the documents: the answer as JSON (text, citations with their
+        quotes, computation, abstained); `history` is the conversation's earlier questions."""
+        return self.ask_json(question, history)
+
+    # --- JSON API --------------------------------------------------------------------------------
+
+    def ask_json(self, question: str, history: list[str] | None = None) -> dict:
+        """`/ask`: the answer as `Answer.to_dict()` (text, citations with quotes and scores,
+        computation, abstained...); `history` holds the conversation's earlier questions, for a
+        follow-up. A question that cannot be answered gives {"question", "error"}, one line."""
+        if not isinstance(question, str) or not question.strip():
+            return {"question": question if isinstance(question, str) else "",
+                    "error": 'Ask a question about the documents, e.g. "How much did cloud revenue grow?"'}
+        try:
+            previous = [h for h in (history or []) if isinstance(h, str) and h.strip()]
+            return self.engine.ask(clean_question(question), previous).to_dict()
+        except RagError as e:
+            return {"question": question, "error": str(e)}
+        except Exception as e:
+            log.exception("answering %r failed", question)
+            return {"question": question, "error": f"Something went wrong while answering ({type(e).__name__}); "
+                                                   "the details are in the server's log."}
 
     # --- retrieval view --------------------------------------------------------------------------
 
@@ -388,7 +436,7 @@ class WebApp:
                                      placeholder="Ask about the documents. Every answer cites its passages; "
                                                  "follow-ups such as <i>and AIDC?</i> work.")
                 chat = gr.ChatInterface(self.respond, chatbot=chatbot, additional_inputs=[top_k, answerer],
-                                        examples=[[q] for q in EXAMPLES], run_examples_on_click=True,
+                                        examples=[[q] for q in self.examples] or None, run_examples_on_click=True,
                                         cache_examples=False, concurrency_limit=CHAT_CONCURRENCY,
                                         api_name="chat", fill_height=False, analytics_enabled=False,
                                         validator=_not_blank,
@@ -396,9 +444,10 @@ class WebApp:
                                                            show_label=False, label="Question", scale=7,
                                                            elem_id="rag-question", submit_btn=True, stop_btn=True))
                 with gr.Row():
-                    gr.Examples([[q] for q in FOLLOW_UPS + EXAMPLES[1:]], inputs=[chat.textbox],
-                                label="Examples: click one, then press Enter ('and AIDC?' follows up the question "
-                                      "before it)")
+                    if self.examples == EXAMPLES:  # the bundled corpus: a follow-up to try too
+                        gr.Examples([[q] for q in FOLLOW_UPS + EXAMPLES[1:]], inputs=[chat.textbox],
+                                    label="Examples: click one, then press Enter ('and AIDC?' follows up the question "
+                                          "before it)")
                     clear = gr.Button("New conversation", variant="secondary", size="sm", scale=0, min_width=160,
                                       elem_id="rag-clear")
                 clear.click(lambda: ([], [], [], None), None,
@@ -426,8 +475,55 @@ class WebApp:
                              [removed, table, pick, summary],
                              concurrency_id="index-write", concurrency_limit=1, api_name="remove")
             gr.on([rbtn.click, rq.submit], self.retrieval, [rq, top_k], [rtable, rmsg, rexplain], api_name="retrieve")
+            gr.api(self._ask_api, api_name="ask", concurrency_limit=CHAT_CONCURRENCY)
             demo.load(refresh, None, [table, pick, summary], queue=False, api_visibility="undocumented")
         return demo
+
+
+def file_url(path: Path) -> str:
+    """Where the page serves a file of an allowed folder (launch's allowed_paths)."""
+    from urllib.parse import quote
+
+    return f"/gradio_api/file={quote(str(Path(path).resolve()))}"
+
+
+def index_examples(engine: Engine, want: int = 3, tries: int = 8) -> list[str]:
+    """Example questions that fit the index: the bundled ones when it holds the bundled corpus
+    alone; else made from its documents' statement rows (a line item the glossary of line items
+    knows, in a period's year, named with the document's first word so that it is routed there),
+    each asked once and kept only when it is answered. None when nothing fits."""
+    try:
+        docs = engine.store.documents()
+    except Exception:
+        return []
+    bundled = Path(bundled_corpus_dir()).resolve()
+    if docs and all(Path(s).resolve().is_relative_to(bundled) for s in docs):
+        return list(EXAMPLES)
+    from rag.facts import LINE_ITEMS, _norm_item
+
+    known = frozenset().union(*LINE_ITEMS)
+    out: list[str] = []
+    seen: set[str] = set()
+    sources = sorted(docs, key=lambda s: -int(docs[s].get("chunks", 0)))
+    for source in sources:
+        if len(out) >= want or tries <= 0:
+            break
+        name = next((w for w in re.findall(r"[A-Za-z]+", Path(source).stem) if len(w) >= 3 and w.isalpha()), None)
+        row = next((r for r in engine.facts.of_sources([source])
+                    if r.statement in ("income", "balance", "cash_flow") and _norm_item(r.label) in known
+                    and _norm_item(r.label) not in seen and r.cells and r.cells[0].period.year), None)
+        if name is None or row is None:
+            continue
+        q = f"What was {name.capitalize()}'s {row.label.lower()} in {row.cells[0].period.year}?"
+        tries -= 1
+        try:
+            ans = engine.ask(q)
+        except Exception:
+            continue
+        if not ans.abstained and ans.citations:
+            out.append(q)
+            seen.add(_norm_item(row.label))
+    return out
 
 
 def _not_blank(message: str):
@@ -448,7 +544,11 @@ def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860, auth: 
     """Start serving `demo`; returns at once when `block` is False (tests), else runs until Ctrl-C."""
     app: WebApp = demo.rag_app
     demo.queue(default_concurrency_limit=CHAT_CONCURRENCY)
-    return demo.launch(server_name=host, server_port=port, auth=auth, share=share, inbrowser=False,
+    try:
+        app.pages_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # pages are then not drawn (rag.pages returns none it cannot write): passages show
+        log.warning("cannot keep page images in %s: %s", app.pages_dir, e)
+    return demo.launch(allowed_paths=[str(app.pages_dir.resolve())], server_name=host, server_port=port, auth=auth, share=share, inbrowser=False,
                        max_file_size=f"{app.max_upload_mb:g}mb", prevent_thread_lock=not block, quiet=quiet,
                        ssr_mode=False, show_error=False, css=CSS,
                        auth_message="rag-qa: sign in with the user and password in rag serve's --auth-file")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import PurePosixPath, PureWindowsPath
 
 from rag.cite import MARKER_RE, Answer, Citation
@@ -53,23 +53,82 @@ def anchor(turn: int, n: int) -> str:
     return f"rag-src-{turn}-{n}"
 
 
-def source_html(c: Citation, turn: int) -> str:
-    """One numbered source: its label (title, page, section, speaker or analyst, score) and its
-    passage with the quote highlighted."""
+def page_html(image, url: str, band_url: str, n: int, page: int | None) -> str:
+    """A cited PDF page (`rag.pages.PageImage`): the band of it around the quote, boxed, shown at a
+    readable size, linked to the whole page (click to enlarge). Where the boxes are travels in the
+    image address's fragment (`#band=top,bottom&marks=x0,y0,x1,y1;...&cell=...`: the band in
+    fractions of the page, the boxes in fractions of the band), which the server never sees and the
+    chat's HTML sanitizer keeps (it drops data- attributes), for whoever checks them."""
+    def nums(box) -> str:
+        return ",".join(f"{v:.4f}" for v in box)
+
+    marks = ";".join(nums(image.in_band(m)) for m in image.marks)
+    cell = f"&cell={nums(image.in_band(image.cell))}" if image.cell else ""
+    src = f"{band_url}#band={nums(image.band)}&marks={marks}{cell}"
+    down = f"; the quote is boxed {image.marks[0][1]:.0%} down the page" if image.marks else ""
+    alt = (f"Page {page} of source {n}" if page else f"Source {n}") + down
+    height = round(image.height * (image.band[1] - image.band[0]))
+    return (f'<a class="rag-page-link" href="{esc(url)}" target="_blank" rel="noopener" '
+            f'title="Open the whole page">'
+            f'<img class="rag-page" src="{esc(src)}" width="{image.width}" height="{height}" alt="{esc(alt)}"></a>')
+
+
+def source_html(c: Citation, turn: int, image=None, url: tuple[str, str] | None = None, first: bool = True) -> str:
+    """One numbered source: its label (title, page, section, speaker or analyst) and, for a PDF
+    page that could be drawn (`image`, served at `url`: the page's and the band's addresses), the page with the quote boxed (open for
+    the first source, a click away for the others) above the passage; else the passage with the
+    quote highlighted. No retrieval score: a fused rank score means nothing to a reader (it stays
+    in the JSON and the API)."""
     span = quote_span(c)
     loc = "".join(f' <span class="rag-sep">·</span> {esc(p)}' for p in where(c))
     missing = "" if span else ' <span class="rag-warn">(quote not found in the passage)</span>'
+    page = ""
+    if image is not None and url:
+        shown = page_html(image, url[0], url[1], c.n, c.page)
+        page = (f'<div class="rag-page-box">{shown}</div>' if first else
+                f'<details class="rag-page-box"><summary>The page, the quote marked</summary>{shown}</details>')
     return (f'<div class="rag-src" id="{anchor(turn, c.n)}">'
             f'<div class="rag-src-head"><span class="rag-n">{c.n}</span> '
-            f'<b class="rag-title">{esc(c.title)}</b>{loc} '
-            f'<span class="rag-score" title="fused retrieval score">score {c.score:.3g}</span>{missing}</div>'
-            f'<div class="rag-passage">{highlight(c.passage, span)}</div></div>')
+            f'<b class="rag-title">{esc(c.title)}</b>{loc}{missing}</div>'
+            f'{page}<div class="rag-passage">{highlight(c.passage, span)}</div></div>')
 
 
-def sources_html(citations: Iterable[Citation], turn: int) -> str:
-    """All of an answer's sources under a "Sources" heading; empty when there are none."""
-    items = "".join(source_html(c, turn) for c in citations)
+def sources_html(citations: Iterable[Citation], turn: int, images: dict | None = None) -> str:
+    """All of an answer's sources under a "Sources" heading; empty when there are none. `images`
+    maps a citation's number to (PageImage, (page url, band url)); the first source with one shows it open."""
+    images, citations = images or {}, list(citations)
+    opened = next((c.n for c in citations if c.n in images), None)
+    items = "".join(source_html(c, turn, *(images.get(c.n) or (None, None)), first=c.n == opened)
+                    for c in citations)
     return f'<div class="rag-sources"><div class="rag-sources-h">Sources</div>{items}</div>' if items else ""
+
+
+_FIGURE = re.compile(r"\(?-?\$?\d[\d,]*(?:\.\d+)?%?\)?")
+
+
+def cited_figures(answer: Answer) -> dict[int, str]:
+    """For each citation, the figure the answer takes from it: the operand's cell for a computed
+    answer, else the first figure of a sentence citing it that its quote holds as a whole figure
+    (not inside a longer one). A quote with a single figure or none gets none: the quote's own box
+    says enough."""
+    out: dict[int, str] = {}
+    for o in (answer.computation or {}).get("operands", []):
+        out.setdefault(int(o["citation"]), str(o["text"]))
+    quotes = {c.n: c.quote for c in answer.citations}
+    pos = 0
+    for m in MARKER_RE.finditer(answer.text):
+        n = int(m.group(1))
+        sentence = answer.text[pos:m.start()]
+        pos = m.end()
+        quote = quotes.get(n)
+        if n in out or not quote or len(_FIGURE.findall(quote)) < 2:
+            continue
+        for f in _FIGURE.findall(sentence):
+            f = f.strip("()$%-")
+            if len(re.sub(r"\D", "", f)) >= 2 and re.search(rf"(?<![\d.,]){re.escape(f)}(?![\d]|[.,]\d)", quote):
+                out[n] = f
+                break
+    return out
 
 
 def link_markers(text: str, known: Iterable[int], turn: int) -> str:
@@ -93,10 +152,10 @@ def link_markers(text: str, known: Iterable[int], turn: int) -> str:
 
 
 def answer_html(answer: Answer, turn: int, *, text: str | None = None, sources: bool = True,
-                read_as: str | None = None) -> str:
+                read_as: str | None = None, images: dict | None = None) -> str:
     """One chat message for `answer`: a banner when it abstained, the notice, the text (or the
     prefix `text` of it while streaming) with linked markers, what could not be verified, and
-    the sources (when `sources`). No blank lines, so a Markdown renderer keeps it one HTML block.
+    the sources (when `sources`; `images` as in `sources_html`). No blank lines, so a Markdown renderer keeps it one HTML block.
 
     >>> from rag.cite import Answer
     >>> answer_html(Answer("q", "No.", abstained=True), 1)[:61]
@@ -118,7 +177,7 @@ def answer_html(answer: Answer, turn: int, *, text: str | None = None, sources: 
             items = "".join(f"<li>{esc(s)}</li>" for s in answer.unverified)
             parts.append('<div class="rag-unverified">Unverified (not found in the cited sources):'
                          f'<ul>{items}</ul></div>')
-        parts.append(sources_html(answer.citations, turn))
+        parts.append(sources_html(answer.citations, turn, images))
     cls = "rag-answer rag-abstained" if answer.abstained else "rag-answer"
     # the question as answered travels with the message, so the next turn's follow-up is
     # completed from it without completing the whole conversation again (asked_questions)
@@ -136,11 +195,16 @@ def computation_html(c: dict, turn: int) -> str:
     '<div class="rag-computation"><b>Com'
     """
     rows = "".join(f'<tr><td>{esc(o["label"])}</td><td>{esc(o["text"])}</td><td>{esc(o["period"])}</td>'
-                   f'<td><a href="#{anchor(turn, o["citation"])}">[{o["citation"]}]</a></td></tr>' for o in c["operands"])
+                   f'<td><a href="#{anchor(turn, o["citation"])}">[{o["citation"]}]{_page(o)}</a></td></tr>'
+                   for o in c["operands"])
     check = "checked against the cited cells" if c.get("checked") else "did not check"
     return (f'<div class="rag-computation"><b>Computed</b>: {esc(c["metric"])} = {esc(c["formula"])} = '
             f'<b>{esc(c["shown"])}</b> ({check})<table><tr><th>operand</th><th>cell</th><th>period</th><th>source</th>'
             f'</tr>{rows}</table></div>')
+
+
+def _page(operand: dict) -> str:
+    return f" p. {operand['page']}" if operand.get("page") else ""
 
 
 def draft_html(text: str, read_as: str | None = None) -> str:
@@ -156,16 +220,6 @@ def draft_html(text: str, read_as: str | None = None) -> str:
 def error_html(message: str) -> str:
     """An error shown in place of an answer: one line, no traceback."""
     return f'<div class="rag-answer"><div class="rag-error">{esc(message)}</div></div>'
-
-
-def stream_prefixes(text: str, words: int = 3) -> Iterator[str]:
-    """Growing prefixes of `text`, `words` words at a time, ending with the whole text; a
-    marker such as `[1]` is never cut (it is one word)."""
-    pieces = re.findall(r"\S+\s*", text)
-    lead = text[: len(text) - len(text.lstrip())]
-    for i in range(words, len(pieces), words):
-        yield lead + "".join(pieces[:i])
-    yield text
 
 
 def message_text(content: object) -> str:
@@ -217,18 +271,25 @@ def count_answers(history: Iterable[dict]) -> int:
 
 # --- tables -----------------------------------------------------------------------------------
 
-RETRIEVAL_HEADERS = ["#", "document", "where", "dense rank", "BM25 rank", "fused score", "passage"]
+RETRIEVAL_HEADERS = ["#", "document", "where", "found by", "meaning rank", "words rank", "passage"]
+
+
+def found_by(hit) -> str:
+    """Which side of the search found a passage: its words (BM25), its meaning (the embeddings), or both."""
+    return {(True, True): "both", (True, False): "meaning", (False, True): "words"}.get(
+        (hit.dense_rank is not None, hit.bm25_rank is not None), "-")
 
 
 def retrieval_rows(hits) -> list[list]:
-    """One row per retrieved passage (`rag.retrieve.Hit`): its rank, document, location, dense
-    rank, BM25 rank ("-" when that side did not find it), fused score and text."""
+    """One row per retrieved passage (`rag.retrieve.Hit`): its rank, document, location, which
+    side found it, its rank by meaning and by words ("-" when that side did not find it) and its
+    text. Ranks, not the fused score: a reciprocal-rank sum means nothing to a reader."""
     rows = []
     for i, h in enumerate(hits, 1):
         c = h.chunk
         loc = ", ".join(x for x in ([f"p. {c.page}"] if c.page else []) + [c.section or "", c.speaker or ""] if x)
-        rows.append([i, c.title, loc, h.dense_rank if h.dense_rank is not None else "-",
-                     h.bm25_rank if h.bm25_rank is not None else "-", round(h.score, 4), _clip(c.text, 300)])
+        rows.append([i, c.title, loc, found_by(h), h.dense_rank if h.dense_rank is not None else "-",
+                     h.bm25_rank if h.bm25_rank is not None else "-", _clip(c.text, 300)])
     return rows
 
 

@@ -1,0 +1,232 @@
+"""The page behind a citation: a cited PDF page rendered as an image, with the quote (and, for a
+computed answer, the operand's cell) boxed where it is printed, so that a reader checks a figure
+against the statement itself without leaving the answer.
+
+A citation's offsets index the page's text as the indexer cleaned it (`indexer._clean_pdf_text`:
+NULs and CRs dropped, U+FFFE read as a hyphen or a lost ligature). The same cleaning, run again
+on PDFium's text of that page, maps those offsets back to PDFium's characters, and each
+character's box (`PdfTextPage.get_charbox`) gives where it is printed. A file changed since it
+was indexed, or gone, gives no image (the page shows the passage instead).
+
+Images are rendered once (pypdfium2, RENDER_WIDTH pixels wide) and kept in `<index>/pages/`, or
+in the user's cache for a Chroma server or a folder this user may not write. Only PDFs have pages
+to show; a text source's passage is shown with its quote marked (ui.format).
+
+Left out on purpose: rotated pages get the page without a box (the boxes would need the page's
+rotation applied); a quote found twice on its page is boxed where the citation's offsets put it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.settings import Settings
+
+RENDER_WIDTH = 1240  # px: the page at about 150 dpi, sharp when enlarged; shown at the chat's width
+MARK_FILL = (255, 214, 10, 70)  # the quote: translucent yellow, the text stays readable
+MARK_EDGE = (230, 126, 0, 255)
+CELL_EDGE = (200, 30, 30, 255)  # an operand's cell: red
+PAD = 1.5  # points around a line's characters
+VERSION = "1"  # part of every image's name: a change to how pages are drawn renders them again
+
+_render_lock = threading.Lock()  # PDFium is not thread-safe: one document open at a time
+
+
+BAND = 0.36  # the part of the page shown beside an answer: this share of its height, the quote within
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """A rendered page: the PNG, its size in pixels, the boxes drawn on it as fractions of its
+    width and height (x0, y0, x1, y1: the quote's lines; `cell`, the figure's), and a band of the
+    page around them (`band_path`, from `band[0]` to `band[1]` of the height) to show at a
+    readable size beside the answer, the whole page a click away."""
+
+    path: Path
+    width: int
+    height: int
+    marks: tuple[tuple[float, float, float, float], ...]
+    cell: tuple[float, float, float, float] | None = None
+    band_path: Path | None = None
+    band: tuple[float, float] = (0.0, 1.0)
+
+    def in_band(self, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        """A box in fractions of the band image instead of the page."""
+        top, bottom = self.band
+        span = max(1e-9, bottom - top)
+        return box[0], (box[1] - top) / span, box[2], (box[3] - top) / span
+
+
+def band_of(marks, share: float = BAND) -> tuple[float, float]:
+    """The band of a page (top, bottom, fractions of its height) to show: `share` of the page
+    centred on the marks (all of them, when they need more), kept inside the page."""
+    if not marks:
+        return 0.0, 1.0
+    top, bottom = min(m[1] for m in marks), max(m[3] for m in marks)
+    need = max(share, bottom - top + 0.04)
+    if need >= 1:
+        return 0.0, 1.0
+    a = max(0.0, min((top + bottom) / 2 - need / 2, 1 - need))
+    return round(a, 5), round(a + need, 5)
+
+
+def pages_dir(settings: Settings) -> Path:
+    """Where rendered pages are kept: `<index>/pages/`, else (a server's index, or one this user
+    may not write) the user's cache, by collection."""
+    if not settings.chroma_url and os.access(settings.index_dir, os.W_OK):
+        return Path(settings.index_dir) / "pages"
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-qa" / "pages"
+    return base / hashlib.sha256(f"{settings.chroma_url}\0{settings.collection}".encode()).hexdigest()[:16]
+
+
+def _lines(boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
+    """Character boxes (left, bottom, right, top, in reading order) joined into one box a printed
+    line: a character starts a new line when its middle lies more than half a line's height above
+    or below the line so far (a table row's cells, far apart on one baseline, stay one line)."""
+    out: list[list[float]] = []
+    for left, bottom, right, top in boxes:
+        if out:
+            cur = out[-1]
+            mid, h = (bottom + top) / 2, max(cur[3] - cur[1], top - bottom, 1.0)
+            if cur[1] - h / 2 <= mid <= cur[3] + h / 2:
+                cur[:] = min(cur[0], left), min(cur[1], bottom), max(cur[2], right), max(cur[3], top)
+                continue
+        out.append([left, bottom, right, top])
+    return [tuple(x) for x in out]
+
+
+def char_boxes(textpage, start: int, end: int, quote: str | None = None) -> list[tuple[float, float, float, float]] | None:
+    """The printed boxes (PDF points) of the characters at cleaned offsets [start, end) of a page,
+    one per line; None when the page's text there is not `quote` (the file changed)."""
+    from rag.indexer import _clean_pdf_text
+
+    raw = textpage.get_text_range()
+    text, shift = _clean_pdf_text(raw)
+    if quote is not None and text[start:end] != quote:
+        i = text.find(quote)  # moved on the page (an edit above it): still the same words
+        if i < 0 or not quote:
+            return None
+        start, end = i, i + len(quote)
+    boxes = []
+    for i, ch in enumerate(raw):
+        if start <= shift[i] < end and not ch.isspace() and ch != "\x00":
+            left, bottom, right, top = textpage.get_charbox(i)
+            if right > left and top > bottom:
+                boxes.append((left, bottom, right, top))
+    return _lines(boxes) if boxes else None
+
+
+def _find_cell(text: str, quote_start: int, quote_end: int, cell: str) -> tuple[int, int] | None:
+    """Where an operand's cell ("611,289") lies within the quote's span of the page text: the
+    first occurrence as a whole figure (not inside a longer number)."""
+    i = text.find(cell, quote_start, quote_end)
+    while i >= 0:
+        before = text[i - 1:i]
+        after = text[i + len(cell):i + len(cell) + 1]
+        if not (before.isdigit() or before in ",.") and not (after.isdigit() or (after in ",." and
+                                                                                   text[i + len(cell) + 1:i + len(cell) + 2].isdigit())):
+            return i, i + len(cell)
+        i = text.find(cell, i + 1, quote_end)
+    return None
+
+
+def render(source: str | Path, page: int, start: int, end: int, quote: str, settings: Settings,
+           cell: str | None = None) -> PageImage | None:
+    """Page `page` (1-based) of the PDF `source`, with the characters at cleaned offsets
+    [start, end) (which must read `quote`) boxed, and the figure `cell` within them boxed apart;
+    rendered once and cached. None for a source that is not a PDF on this machine, a page it no
+    longer has, or text that no longer matches (the file changed since it was indexed)."""
+    path = Path(source)
+    if path.suffix.lower() != ".pdf" or not path.is_file() or page < 1:
+        return None
+    st = path.stat()
+    key = hashlib.sha256(f"{VERSION}\0{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{page}\0{start}\0{end}\0"
+                         f"{quote}\0{cell or ''}".encode()).hexdigest()[:32]
+    folder = pages_dir(settings)
+    out = folder / f"{key}.png"
+    meta = folder / f"{key}.txt"
+    if out.exists() and meta.exists() and (folder / f"{key}-band.png").exists():
+        try:
+            return _read_meta(out, meta.read_text())
+        except (ValueError, OSError):
+            pass  # a damaged record: rendered again
+    import pypdfium2 as pdfium
+    from PIL import ImageDraw
+
+    with _render_lock:
+        try:
+            pdf = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError:
+            return None
+        try:
+            if page > len(pdf):
+                return None
+            p = pdf[page - 1]
+            textpage = p.get_textpage()
+            lines = char_boxes(textpage, start, end, quote)
+            if lines is None:
+                return None
+            cell_box = None
+            if cell:
+                from rag.indexer import _clean_pdf_text
+
+                text, _ = _clean_pdf_text(textpage.get_text_range())
+                qs = start if text[start:end] == quote else text.find(quote)
+                at = _find_cell(text, qs, qs + len(quote), cell)
+                if at is not None:
+                    got = char_boxes(textpage, *at)
+                    cell_box = got[0] if got else None
+            rotated = p.get_rotation() % 360 != 0
+            crop_l, _, crop_r, crop_t = p.get_cropbox()
+            scale = RENDER_WIDTH / max(1.0, crop_r - crop_l)
+            img = p.render(scale=scale).to_pil().convert("RGB")
+            textpage.close()
+            p.close()
+        finally:
+            pdf.close()
+    w, h = img.size
+
+    def frac(box):  # PDF points (origin bottom left) to fractions of the image (origin top left)
+        left, bottom, right, top = box
+        return (max(0.0, (left - PAD - crop_l) * scale / w), max(0.0, (crop_t - top - PAD) * scale / h),
+                min(1.0, (right + PAD - crop_l) * scale / w), min(1.0, (crop_t - bottom + PAD) * scale / h))
+
+    marks = () if rotated else tuple(frac(b) for b in lines)
+    cell_mark = None if rotated or cell_box is None else frac(cell_box)
+    draw = ImageDraw.Draw(img, "RGBA")
+    for x0, y0, x1, y1 in marks:
+        draw.rectangle((x0 * w, y0 * h, x1 * w, y1 * h), fill=MARK_FILL, outline=MARK_EDGE, width=2)
+    if cell_mark:
+        x0, y0, x1, y1 = cell_mark
+        draw.rectangle((x0 * w - 2, y0 * h - 2, x1 * w + 2, y1 * h + 2), outline=CELL_EDGE, width=3)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
+    band = band_of(marks + ((cell_mark,) if cell_mark else ()))
+    img.crop((0, round(band[0] * h), w, round(band[1] * h))).save(tmp, format="PNG")
+    os.replace(tmp, folder / f"{key}-band.png")
+    img.save(tmp, format="PNG")
+    os.replace(tmp, out)
+    record = _write_meta(w, h, marks, cell_mark, band)
+    tmp.write_text(record)
+    os.replace(tmp, meta)
+    return _read_meta(out, record)
+
+
+def _write_meta(w: int, h: int, marks, cell, band) -> str:
+    rows = [f"{w} {h}", "band " + " ".join(f"{v:.5f}" for v in band)]
+    rows += ["mark " + " ".join(f"{v:.5f}" for v in m) for m in marks]
+    if cell:
+        rows.append("cell " + " ".join(f"{v:.5f}" for v in cell))
+    return "\n".join(rows) + "\n"
+
+
+def _read_meta(png: Path, text: str) -> PageImage:
+    rows = text.splitlines()
+    w, h = (int(x) for x in rows[0].split())
+    got = {r.split()[0]: tuple(float(v) for v in r.split()[1:]) for r in rows[1:] if r.split()[0] in ("band", "cell")}
+    marks = tuple(tuple(float(v) for v in r.split()[1:]) for r in rows[1:] if r.startswith("mark "))
+    return PageImage(png, w, h, marks, got.get("cell"), png.with_name(png.stem + "-band.png"), got["band"])
