@@ -72,7 +72,7 @@ bench: setup  ## ingestion throughput, ask latency, cold start, memory (JSON in 
 
 SIZES ?= 10k,100k,1m
 bench-scale: setup  ## synthetic indexes of SIZES chunks, embedded and on a Chroma server (cached; 1M takes an hour the first time)
-	$(PY) -m evals.scale --sizes $(SIZES) --server
+	$(PY) -m evals.scale --sizes $(SIZES) --server $(SCALE_FLAGS)
 
 # --- opt-in: a local language model (never part of `make test`) ------------------------------
 # llama-cpp-python compiles from source (5-10 minutes on 2 cores); the default build targets the

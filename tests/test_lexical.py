@@ -205,6 +205,23 @@ def test_routed_dense_search_is_exact_and_agrees_with_chroma(tiny_corpus, embedd
     assert np.allclose([s for _, s in exact], sims, atol=1e-5)
 
 
+def test_a_small_index_is_searched_exactly_and_agrees_with_chroma(tiny_corpus, embedded_settings, monkeypatch):
+    from rag import retrieve
+
+    ingest([tiny_corpus], embedded_settings)
+    engine = Engine(embedded_settings)
+    r = engine.retriever
+    v = engine.embedder.embed_query("revenue growth in the quarter")
+    asked: list = []
+    monkeypatch.setattr(engine.store, "query", lambda *a, **k: asked.append(a) or Store.query(engine.store, *a, **k))
+    exact = r.dense_search(v, 6)
+    assert asked == [] and len(exact) == 6
+    monkeypatch.setattr(retrieve, "EXACT_ALL", 0)
+    chroma = r.dense_search(v, 6)
+    assert len(asked) == 1 and [i for i, _ in exact] == [i for i, _ in chroma]
+    assert np.allclose([s for _, s in exact], [s for _, s in chroma], atol=1e-5)
+
+
 def test_chunks_are_fetched_for_the_hits_only(tiny_corpus, embedded_settings, monkeypatch):
     ingest([tiny_corpus], embedded_settings)
     engine = Engine(embedded_settings)
@@ -296,9 +313,55 @@ def test_a_failing_warm_up_is_silent_and_the_question_reports_the_fault(tiny_cor
 
     ingest([tiny_corpus], embedded_settings)
     monkeypatch.setattr(retrieve, "WARM_AT", 1)
+    monkeypatch.setattr(retrieve, "EXACT_ALL", 0)  # Chroma searched, as for a big index
     monkeypatch.setattr(Store, "query", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("store gone")))
     engine = Engine(embedded_settings)
     engine.retriever.warming.join(30)
     assert capsys.readouterr().err == ""
     with pytest.raises(RuntimeError, match="store gone"):
         engine.retriever.retrieve("how did revenue change", k=2)
+
+
+def test_questions_asked_together_are_embedded_in_one_batch_with_the_same_vectors():
+    """rag.embed._QueryBatcher: concurrent callers share one encode; each gets its own vector,
+    the one it would get alone; an error reaches every waiter and the next call leads again."""
+    import threading
+
+    from rag.embed import HashEmbedder, _QueryBatcher
+
+    ref = HashEmbedder()
+
+    class Model:
+        def __init__(self):
+            self.calls: list[list[str]] = []
+            self.gate = threading.Event()
+
+        def encode(self, texts, **kw):
+            self.calls.append(list(texts))
+            if len(self.calls) == 1:
+                self.gate.wait(5)  # the first batch is slow: the others queue up meanwhile
+            if "boom" in texts:
+                raise RuntimeError("model failed")
+            return ref.embed_documents(list(texts))
+
+    model = Model()
+    b = _QueryBatcher(model)
+    texts = [f"question {i} about revenue" for i in range(6)]
+    got: dict[str, np.ndarray] = {}
+    threads = [threading.Thread(target=lambda t=t: got.__setitem__(t, b.embed(t))) for t in texts]
+    threads[0].start()
+    while not model.calls:
+        pass
+    for th in threads[1:]:
+        th.start()
+    while len(b._pending) < 5:
+        pass
+    model.gate.set()
+    for th in threads:
+        th.join(5)
+    assert model.calls[0] == texts[:1] and sorted(model.calls[1]) == texts[1:]  # the five that waited: one batch
+    for t in texts:
+        assert np.allclose(got[t], ref.embed_query(t))
+    with pytest.raises(RuntimeError, match="model failed"):
+        b.embed("boom")
+    assert np.allclose(b.embed(texts[0]), ref.embed_query(texts[0]))

@@ -208,3 +208,22 @@ def test_the_examples_fit_the_index_and_the_json_api_answers(browser, pdf_url):
     }""")
     assert "2,400" in got["answer"] and got["citations"][0]["page"] == 2 and not got["abstained"]
     page.screenshot(path=str(REPORTS / "ui-examples.png"), full_page=True)
+
+
+def test_the_retrieval_view_explains_without_raw_scores(browser, url):
+    """Settings tab: which side found each passage and its ranks (no fused score), and how the
+    answerer chose (the deciding rule, the candidates' scores)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1200})
+    page.goto(url)
+    page.get_by_role("tab", name="Settings").click()
+    box = page.locator("#rag-retrieve-question textarea")
+    box.fill("How much did cloud revenue grow?")
+    page.locator("#rag-retrieve").click()
+    page.wait_for_function("() => document.querySelector('#rag-explain').innerText.includes('Decision')",
+                           timeout=TIMEOUT_MS)
+    table = page.locator("#rag-retrieval").inner_text()
+    assert "found by" in table and "fused" not in table
+    assert any(side in table for side in ("both", "words", "meaning"))
+    explain = page.locator("#rag-explain").inner_text()
+    assert "Top candidates" in explain and "13%" in explain
+    page.screenshot(path=str(REPORTS / "ui-retrieval.png"), full_page=True)

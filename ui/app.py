@@ -188,7 +188,6 @@ class WebApp:
         if not isinstance(message, str) or not message.strip():
             yield error_html('Ask a question about the documents, e.g. "How much did cloud revenue grow?"')
             return
-        yield SEARCHING
         try:
             previous = asked_questions(history)
             q = clean_question(message)
@@ -197,6 +196,7 @@ class WebApp:
             ans, draft = None, ""
             if hasattr(self.engine.answerer(name), "stream"):
                 # a generative answerer's text arrives as a draft; its verified answer replaces it
+                yield SEARCHING
                 for part in self.engine.stream(q, previous, k=k, answerer=name):
                     if isinstance(part, str):
                         draft += part
@@ -417,17 +417,18 @@ class WebApp:
                         top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to retrieve (top-k)")
                         answerer = gr.Dropdown(sorted(ANSWERERS), value=settings.answerer, label="Answerer")
                     gr.Markdown("These apply to your session's chat. **Retrieval view**: the passages a question "
-                                "retrieves, with their rank in dense (embedding) search, their BM25 rank and the "
-                                "fused (reciprocal-rank) score; below them, how the extractive answerer scored their "
-                                "sentences (each feature's value) and which it filtered out, and why it answered "
-                                "or abstained.")
+                                "retrieves, in the order the answerer reads them, with which side found each (its "
+                                "meaning: embedding search; its words: BM25; or both) and its rank on each; below "
+                                "them, how the extractive answerer chose: the rule that decided, the candidate "
+                                "sentences with each feature's value and their score, those filtered out and why.")
                     with gr.Row():
-                        rq = gr.Textbox(label="Question", placeholder="How much did cloud revenue grow?", scale=4)
-                        rbtn = gr.Button("Retrieve", scale=1)
+                        rq = gr.Textbox(label="Question", placeholder="How much did cloud revenue grow?", scale=4,
+                                        elem_id="rag-retrieve-question")
+                        rbtn = gr.Button("Retrieve", scale=1, elem_id="rag-retrieve")
                     rmsg = gr.HTML(label="Retrieval message", show_label=False)
                     rtable = gr.Dataframe(headers=RETRIEVAL_HEADERS, interactive=False, wrap=True,
                                           label="Retrieved passages", elem_id="rag-retrieval",
-                                          column_widths=["4%", "16%", "13%", "7%", "7%", "8%", "45%"])
+                                          column_widths=["4%", "16%", "13%", "8%", "7%", "7%", "45%"])
                     rexplain = gr.HTML(label="How the answer was chosen", elem_id="rag-explain")
             with chat_tab:
                 # latex_delimiters=[]: "$1.3 billion ... $10 billion" is money, not math
