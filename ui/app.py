@@ -3,7 +3,8 @@ and the CLI use. Three tabs:
 
 - **Chat**: an answer shows at once when it is ready, with its numbered sources (title, page,
   section or speaker; for a PDF, the cited page drawn with the quote boxed, see rag.pages; the
-  passage with the quote highlighted); a generative answerer's words show as the model writes them, replaced at the end by the verified answer (unverified sentences set apart,
+  passage with the quote highlighted); a generative answerer's words show as the model writes
+  them, replaced at the end by the verified answer (unverified sentences set apart,
   or the extractive answer with a notice when the model fails); follow-ups ("and AIDC?") are
   completed from the conversation's earlier questions. A conversation lives in the browser
   session's state, so users never see each other's turns; the engine is shared and only read
@@ -235,12 +236,12 @@ class WebApp:
                 out[c.n] = (image, (file_url(image.path), file_url(image.band_path)))
         return out
 
+    # --- JSON API --------------------------------------------------------------------------------
+
     def _ask_api(self, question: str, history: list[str] | None = None) -> dict:
         """Answer a question about the documents: the answer as JSON (text, citations with their
         quotes, computation, abstained); `history` is the conversation's earlier questions."""
         return self.ask_json(question, history)
-
-    # --- JSON API --------------------------------------------------------------------------------
 
     def ask_json(self, question: str, history: list[str] | None = None) -> dict:
         """`/ask`: the answer as `Answer.to_dict()` (text, citations with quotes and scores,
