@@ -132,3 +132,18 @@ def test_lines_join_a_rows_cells_and_split_at_a_new_line():
     row = [(10, 100, 20, 108), (60, 100, 80, 108), (200, 100.5, 220, 108.2)]
     below = [(10, 88, 20, 96)]
     assert pages._lines(row + below) == [(10, 100, 220, 108.2), (10, 88, 20, 96)]
+
+
+def test_a_page_is_drawn_once_for_the_citations_on_it(report, settings, monkeypatch):
+    """An answer's operands often stand on one statement page: its pixels are drawn once and each
+    citation gets its own copy with its own box."""
+    import pypdfium2
+
+    pages._rendered.clear()
+    calls: list[int] = []
+    real = pypdfium2.PdfPage.render
+    monkeypatch.setattr(pypdfium2.PdfPage, "render", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    quotes = ["Total 2,400 2,230 9%", "Services 150 133 13%"]
+    got = [render(report, 2, *_span(report, 2, q), q, settings) for q in quotes]
+    assert len(calls) == 1 and got[0].marks != got[1].marks
+    assert got[1].marks[0][3] <= got[0].marks[0][1] + 0.002  # "Services" is the line above "Total"
