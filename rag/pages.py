@@ -18,6 +18,7 @@ rotation applied); a quote found twice on its page is boxed where the citation's
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -139,11 +140,15 @@ def _find_cell(text: str, quote_start: int, quote_end: int, cell: str) -> tuple[
 
 
 def render(source: str | Path, page: int, start: int, end: int, quote: str, settings: Settings,
-           cell: str | None = None) -> PageImage | None:
+           cell: str | None = None, wait: bool = True) -> PageImage | None:
     """Page `page` (1-based) of the PDF `source`, with the characters at cleaned offsets
     [start, end) (which must read `quote`) boxed, and the figure `cell` within them boxed apart;
     rendered once and cached. None for a source that is not a PDF on this machine, a page it no
-    longer has, or text that no longer matches (the file changed since it was indexed)."""
+    longer has, or text that no longer matches (the file changed since it was indexed).
+
+    Where the boxes go is read at once (the page's text, ~10 ms); with `wait=False` the pixels are
+    drawn and written in the background (`settle()` waits for them): for a source shown a click
+    away, whose image is needed a moment later, not before the answer."""
     path = Path(source)
     if path.suffix.lower() != ".pdf" or not path.is_file() or page < 1:
         return None
@@ -151,15 +156,13 @@ def render(source: str | Path, page: int, start: int, end: int, quote: str, sett
     key = hashlib.sha256(f"{VERSION}\0{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{page}\0{start}\0{end}\0"
                          f"{quote}\0{cell or ''}".encode()).hexdigest()[:32]
     folder = pages_dir(settings)
-    out = folder / f"{key}.png"
-    meta = folder / f"{key}.txt"
-    if out.exists() and meta.exists() and (folder / f"{key}-band.png").exists():
+    out, band_png, meta = folder / f"{key}.png", folder / f"{key}-band.png", folder / f"{key}.txt"
+    if out.exists() and meta.exists() and band_png.exists():
         try:
             return _read_meta(out, meta.read_text())
         except (ValueError, OSError):
             pass  # a damaged record: rendered again
     import pypdfium2 as pdfium
-    from PIL import ImageDraw
 
     with _render_lock:
         try:
@@ -185,30 +188,58 @@ def render(source: str | Path, page: int, start: int, end: int, quote: str, sett
                     got = char_boxes(textpage, *at)
                     cell_box = got[0] if got else None
             rotated = p.get_rotation() % 360 != 0
-            crop_l, _, crop_r, crop_t = p.get_cropbox()
-            scale = RENDER_WIDTH / max(1.0, crop_r - crop_l)
-            page_key = (str(path.resolve()), st.st_size, st.st_mtime_ns, page)
-            img = _rendered.get(page_key)
-            if img is None:
-                img = _rendered[page_key] = p.render(scale=scale).to_pil().convert("RGB")
-                while len(_rendered) > RENDERED_KEEP:
-                    _rendered.popitem(last=False)
-            else:
-                _rendered.move_to_end(page_key)
-            img = img.copy()  # the marks are this citation's
+            crop_l, crop_b, crop_r, crop_t = p.get_cropbox()
             textpage.close()
             p.close()
         finally:
             pdf.close()
-    w, h = img.size
+    pw, ph = max(1.0, crop_r - crop_l), max(1.0, crop_t - crop_b)
 
-    def frac(box):  # PDF points (origin bottom left) to fractions of the image (origin top left)
+    def frac(box):  # PDF points (origin bottom left) to fractions of the page (origin top left)
         left, bottom, right, top = box
-        return (max(0.0, (left - PAD - crop_l) * scale / w), max(0.0, (crop_t - top - PAD) * scale / h),
-                min(1.0, (right + PAD - crop_l) * scale / w), min(1.0, (crop_t - bottom + PAD) * scale / h))
+        return (max(0.0, (left - PAD - crop_l) / pw), max(0.0, (crop_t - top - PAD) / ph),
+                min(1.0, (right + PAD - crop_l) / pw), min(1.0, (crop_t - bottom + PAD) / ph))
 
     marks = () if rotated else tuple(frac(b) for b in lines)
     cell_mark = None if rotated or cell_box is None else frac(cell_box)
+    band = band_of(marks + ((cell_mark,) if cell_mark else ()))
+    scale = RENDER_WIDTH / pw
+    w, h = round(pw * scale), round(ph * scale)
+    job = functools.partial(_draw, path, page, (str(path.resolve()), st.st_size, st.st_mtime_ns, page), scale,
+                            marks, cell_mark, band, folder, key)
+    if not wait:
+        with _pending_lock:
+            _pending.append(_drawer().submit(job))
+        return _read_meta(out, _write_meta(w, h, marks, cell_mark, band))  # as the record will read
+    return job()
+
+
+def _draw(path: Path, page: int, page_key: tuple, scale: float, marks, cell_mark, band, folder: Path,
+          key: str) -> PageImage | None:
+    """The page's pixels (drawn once, kept for the next citation on it), this citation's boxes on a
+    copy, then the band, the whole page and the record written, each whole (renamed into place)."""
+    import pypdfium2 as pdfium
+    from PIL import ImageDraw
+
+    with _render_lock:
+        img = _rendered.get(page_key)
+        if img is None:
+            try:
+                pdf = pdfium.PdfDocument(str(path))
+            except pdfium.PdfiumError:
+                return None
+            try:
+                p = pdf[page - 1]
+                img = _rendered[page_key] = p.render(scale=scale).to_pil().convert("RGB")
+                p.close()
+            finally:
+                pdf.close()
+            while len(_rendered) > RENDERED_KEEP:
+                _rendered.popitem(last=False)
+        else:
+            _rendered.move_to_end(page_key)
+        img = img.copy()  # the marks are this citation's
+    w, h = img.size
     draw = ImageDraw.Draw(img, "RGBA")
     for x0, y0, x1, y1 in marks:
         draw.rectangle((x0 * w, y0 * h, x1 * w, y1 * h), fill=MARK_FILL, outline=MARK_EDGE, width=2)
@@ -216,16 +247,36 @@ def render(source: str | Path, page: int, start: int, end: int, quote: str, sett
         x0, y0, x1, y1 = cell_mark
         draw.rectangle((x0 * w - 2, y0 * h - 2, x1 * w + 2, y1 * h + 2), outline=CELL_EDGE, width=3)
     folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{key}.png"
     tmp = folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
-    band = band_of(marks + ((cell_mark,) if cell_mark else ()))
     img.crop((0, round(band[0] * h), w, round(band[1] * h))).save(tmp, format="PNG", compress_level=PNG_LEVEL)
     os.replace(tmp, folder / f"{key}-band.png")
     img.save(tmp, format="PNG", compress_level=PNG_LEVEL)
     os.replace(tmp, out)
     record = _write_meta(w, h, marks, cell_mark, band)
     tmp.write_text(record)
-    os.replace(tmp, meta)
+    os.replace(tmp, folder / f"{key}.txt")
     return _read_meta(out, record)
+
+
+_pending: list = []
+_pending_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _drawer():
+    """One background drawer (PDFium draws one page at a time anyway); its thread is joined at exit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-pages")
+
+
+def settle(timeout: float | None = 30) -> None:
+    """Wait for the pages being drawn in the background (`render(wait=False)`)."""
+    with _pending_lock:
+        todo, _pending[:] = list(_pending), []
+    for f in todo:
+        f.result(timeout)
 
 
 def _write_meta(w: int, h: int, marks, cell, band) -> str:

@@ -147,3 +147,17 @@ def test_a_page_is_drawn_once_for_the_citations_on_it(report, settings, monkeypa
     got = [render(report, 2, *_span(report, 2, q), q, settings) for q in quotes]
     assert len(calls) == 1 and got[0].marks != got[1].marks
     assert got[1].marks[0][3] <= got[0].marks[0][1] + 0.002  # "Services" is the line above "Total"
+
+
+def test_a_page_a_click_away_is_drawn_in_the_background_alike(report, settings, tmp_path):
+    quote = "Total 2,400 2,230 9%"
+    start, end = _span(report, 2, quote)
+    later = render(report, 2, start, end, quote, settings, cell="2,400", wait=False)
+    assert later is not None and later.marks and later.cell  # where the boxes go is known at once
+    pages.settle()
+    assert later.path.is_file() and later.band_path.is_file()
+    other = Settings.load(env={}, index_dir=str(tmp_path / "other"), embed_model="hash")
+    (tmp_path / "other").mkdir()
+    now = render(report, 2, start, end, quote, other, cell="2,400")
+    assert (now.marks, now.cell, now.band) == (later.marks, later.cell, later.band)
+    assert Image.open(now.path).tobytes() == Image.open(later.path).tobytes()

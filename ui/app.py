@@ -227,8 +227,9 @@ class WebApp:
         for c in ans.citations:
             if not c.page or not str(c.source).lower().endswith(".pdf"):
                 continue
-            try:
-                image = render(c.source, c.page, c.start, c.end, c.quote, self.engine.settings, cells.get(c.n))
+            try:  # the first page is shown open: drawn now; the others, a click away, meanwhile
+                image = render(c.source, c.page, c.start, c.end, c.quote, self.engine.settings, cells.get(c.n),
+                               wait=not out)
             except Exception:  # the page is evidence shown beside the answer, never a reason to lose it
                 log.exception("drawing page %s of %s failed", c.page, c.source)
                 continue
