@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -208,8 +209,10 @@ def render(source: str | Path, page: int, start: int, end: int, quote: str, sett
     job = functools.partial(_draw, path, page, (str(path.resolve()), st.st_size, st.st_mtime_ns, page), scale,
                             marks, cell_mark, band, folder, key)
     if not wait:
+        future = _drawer().submit(job)
+        future.add_done_callback(_report)
         with _pending_lock:
-            _pending.append(_drawer().submit(job))
+            _pending.append(future)
         return _read_meta(out, _write_meta(w, h, marks, cell_mark, band))  # as the record will read
     return job()
 
@@ -269,6 +272,13 @@ def _drawer():
     from concurrent.futures import ThreadPoolExecutor
 
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-pages")
+
+
+def _report(future) -> None:
+    """A page drawn in the background that failed (a full disk, a damaged page): one log line; the
+    source still shows its passage, and the next answer citing it draws it again."""
+    if future.exception() is not None:
+        logging.getLogger("rag.pages").warning("drawing a cited page failed: %s", future.exception())
 
 
 def settle(timeout: float | None = 30) -> None:
