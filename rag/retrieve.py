@@ -226,7 +226,12 @@ class HybridRetriever:
 
     @staticmethod
     def _top(sims: np.ndarray, pos: np.ndarray, n: int) -> list[tuple[int, float]]:
-        top = np.argsort(-sims, kind="stable")[:n]
+        """The n best, in the order a stable sort by similarity gives (ties in array order): those
+        at least as good as the n-th found by partition, then sorted (10k chunks: 0.1 ms, not 0.6)."""
+        idx = np.arange(len(sims))
+        if 0 < n < len(sims):
+            idx = np.nonzero(sims >= np.partition(sims, len(sims) - n)[len(sims) - n])[0]
+        top = idx[np.lexsort((idx, -sims[idx]))][:n]
         return [(int(pos[i]), float(sims[i])) for i in top]
 
     def _every_vector(self) -> np.ndarray | None:

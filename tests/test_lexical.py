@@ -365,3 +365,15 @@ def test_questions_asked_together_are_embedded_in_one_batch_with_the_same_vector
     with pytest.raises(RuntimeError, match="model failed"):
         b.embed("boom")
     assert np.allclose(b.embed(texts[0]), ref.embed_query(texts[0]))
+
+
+def test_the_exact_top_n_is_a_stable_sorts_ties_included():
+    from rag.retrieve import HybridRetriever
+
+    rng = np.random.default_rng(0)
+    for trial in range(500):
+        m = int(rng.integers(1, 60))
+        sims = (rng.choice([0.1, 0.2, 0.5], m) if trial % 2 else rng.random(m)).astype(np.float32)
+        pos, n = rng.permutation(m) + 5, int(rng.integers(0, m + 3))
+        expected = [(int(pos[i]), float(sims[i])) for i in np.argsort(-sims, kind="stable")[:n]]
+        assert HybridRetriever._top(sims, pos, n) == expected
