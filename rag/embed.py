@@ -45,6 +45,7 @@ class SentenceTransformerEmbedder:
         self.device = device
         self._model = None
         self._lock = threading.Lock()
+        self.queries = _QueryBatcher(self)  # questions asked together, embedded together
 
     @property
     def model(self):
@@ -93,7 +94,7 @@ class SentenceTransformerEmbedder:
 
 @functools.lru_cache(maxsize=1024)
 def _cached_query(embedder: SentenceTransformerEmbedder, text: str) -> np.ndarray:
-    vec = _batcher(embedder).embed(text)
+    vec = embedder.queries.embed(text)
     vec.setflags(write=False)
     return vec
 
@@ -106,8 +107,8 @@ class _QueryBatcher:
     their result. A question asked alone is encoded at once, as before. (sentence-transformers
     batches only the texts of one call; nothing in it gathers concurrent calls.)"""
 
-    def __init__(self, model) -> None:
-        self.model = model
+    def __init__(self, embedder) -> None:
+        self.embedder = embedder  # its model loads on first use
         self._lock = threading.Lock()
         self._pending: list[tuple[str, Future]] = []
         self._busy = False
@@ -125,8 +126,8 @@ class _QueryBatcher:
                     self._busy = False
                     break
             try:
-                vecs = self.model.encode([t for t, _ in batch], normalize_embeddings=True, convert_to_numpy=True,
-                                         show_progress_bar=False).astype(np.float32)
+                vecs = self.embedder.model.encode([t for t, _ in batch], normalize_embeddings=True,
+                                                  convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
             except BaseException as e:  # every waiter hears of it, and the next caller leads again
                 for _, f in batch:
                     f.set_exception(e)
@@ -134,18 +135,6 @@ class _QueryBatcher:
             for (_, f), v in zip(batch, vecs):
                 f.set_result(v)
         return mine.result()
-
-
-_batchers_lock = threading.Lock()
-
-
-def _batcher(embedder: SentenceTransformerEmbedder) -> _QueryBatcher:
-    """The embedder's own batcher (one a loaded model)."""
-    with _batchers_lock:
-        b = embedder.__dict__.get("_query_batcher")
-        if b is None or b.model is not embedder.model:
-            b = embedder.__dict__["_query_batcher"] = _QueryBatcher(embedder.model)
-        return b
 
 
 class HashEmbedder:

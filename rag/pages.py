@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.settings import Settings
+from rag.text import whole_figure
 
 RENDER_WIDTH = 1240  # px: the page at about 150 dpi, sharp when enlarged; shown at the chat's width
 MARK_FILL = (255, 214, 10, 70)  # the quote: translucent yellow, the text stays readable
@@ -105,39 +106,34 @@ def _lines(boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, 
     return [tuple(x) for x in out]
 
 
-def char_boxes(textpage, start: int, end: int, quote: str | None = None) -> list[tuple[float, float, float, float]] | None:
-    """The printed boxes (PDF points) of the characters at cleaned offsets [start, end) of a page,
-    one per line; None when the page's text there is not `quote` (the file changed)."""
+def page_text(textpage) -> tuple[str, str, list[int]]:
+    """PDFium's text of a page, that text cleaned as the indexer cleaned it, and where each of
+    PDFium's characters lands in the clean text (`indexer._clean_pdf_text`)."""
     from rag.indexer import _clean_pdf_text
 
     raw = textpage.get_text_range()
-    text, shift = _clean_pdf_text(raw)
-    if quote is not None and text[start:end] != quote:
-        i = text.find(quote)  # moved on the page (an edit above it): still the same words
-        if i < 0 or not quote:
-            return None
-        start, end = i, i + len(quote)
+    return (raw, *_clean_pdf_text(raw))
+
+
+def locate_quote(text: str, start: int, end: int, quote: str) -> tuple[int, int] | None:
+    """Where the quote stands in the page's clean text: at the citation's offsets, else (an edit
+    above it moved it) where the same words are; None when they are not on the page (the file changed)."""
+    if text[start:end] == quote:
+        return start, end
+    i = text.find(quote) if quote else -1
+    return (i, i + len(quote)) if i >= 0 else None
+
+
+def char_boxes(textpage, raw: str, shift: list[int], start: int, end: int) -> list[tuple[float, float, float, float]]:
+    """The printed boxes (PDF points) of the characters at clean offsets [start, end) of a page,
+    one per line (`raw` and `shift` from `page_text`)."""
     boxes = []
     for i, ch in enumerate(raw):
         if start <= shift[i] < end and not ch.isspace() and ch != "\x00":
             left, bottom, right, top = textpage.get_charbox(i)
             if right > left and top > bottom:
                 boxes.append((left, bottom, right, top))
-    return _lines(boxes) if boxes else None
-
-
-def _find_cell(text: str, quote_start: int, quote_end: int, cell: str) -> tuple[int, int] | None:
-    """Where an operand's cell ("611,289") lies within the quote's span of the page text: the
-    first occurrence as a whole figure (not inside a longer number)."""
-    i = text.find(cell, quote_start, quote_end)
-    while i >= 0:
-        before = text[i - 1:i]
-        after = text[i + len(cell):i + len(cell) + 1]
-        if not (before.isdigit() or before in ",.") and not (after.isdigit() or (after in ",." and
-                                                                                   text[i + len(cell) + 1:i + len(cell) + 2].isdigit())):
-            return i, i + len(cell)
-        i = text.find(cell, i + 1, quote_end)
-    return None
+    return _lines(boxes)
 
 
 def render(source: str | Path, page: int, start: int, end: int, quote: str, settings: Settings,
@@ -151,10 +147,10 @@ def render(source: str | Path, page: int, start: int, end: int, quote: str, sett
     drawn and written in the background (`settle()` waits for them): for a source shown a click
     away, whose image is needed a moment later, not before the answer."""
     path = Path(source)
-    if path.suffix.lower() != ".pdf" or not path.is_file() or page < 1:
+    if path.suffix.lower() != ".pdf" or not page or page < 1 or not path.is_file():
         return None
-    st = path.stat()
-    key = hashlib.sha256(f"{VERSION}\0{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{page}\0{start}\0{end}\0"
+    st, resolved = path.stat(), path.resolve()
+    key = hashlib.sha256(f"{VERSION}\0{resolved}\0{st.st_size}\0{st.st_mtime_ns}\0{page}\0{start}\0{end}\0"
                          f"{quote}\0{cell or ''}".encode()).hexdigest()[:32]
     folder = pages_dir(settings)
     out, band_png, meta = folder / f"{key}.png", folder / f"{key}-band.png", folder / f"{key}.txt"
@@ -175,19 +171,13 @@ def render(source: str | Path, page: int, start: int, end: int, quote: str, sett
                 return None
             p = pdf[page - 1]
             textpage = p.get_textpage()
-            lines = char_boxes(textpage, start, end, quote)
-            if lines is None:
+            raw, text, shift = page_text(textpage)
+            span = locate_quote(text, start, end, quote)
+            lines = char_boxes(textpage, raw, shift, *span) if span else []
+            if not lines:
                 return None
-            cell_box = None
-            if cell:
-                from rag.indexer import _clean_pdf_text
-
-                text, _ = _clean_pdf_text(textpage.get_text_range())
-                qs = start if text[start:end] == quote else text.find(quote)
-                at = _find_cell(text, qs, qs + len(quote), cell)
-                if at is not None:
-                    got = char_boxes(textpage, *at)
-                    cell_box = got[0] if got else None
+            at = whole_figure(text, cell, *span) if cell else None
+            cell_box = next(iter(char_boxes(textpage, raw, shift, *at)), None) if at else None
             rotated = p.get_rotation() % 360 != 0
             crop_l, crop_b, crop_r, crop_t = p.get_cropbox()
             textpage.close()
@@ -206,7 +196,7 @@ def render(source: str | Path, page: int, start: int, end: int, quote: str, sett
     band = band_of(marks + ((cell_mark,) if cell_mark else ()))
     scale = RENDER_WIDTH / pw
     w, h = round(pw * scale), round(ph * scale)
-    job = functools.partial(_draw, path, page, (str(path.resolve()), st.st_size, st.st_mtime_ns, page), scale,
+    job = functools.partial(_draw, path, page, (str(resolved), st.st_size, st.st_mtime_ns, page), scale,
                             marks, cell_mark, band, folder, key)
     if not wait:
         future = _drawer().submit(job)

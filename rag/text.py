@@ -191,6 +191,14 @@ def numbers_in(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
+def whole_figure(text: str, figure: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
+    """Where `figure` ("2,400", "(758)") first stands in text[start:end] as a whole figure, not
+    inside a longer one ("2,400" is not in "12,400" nor in "2,400.5"); None if nowhere."""
+    m = re.compile(rf"(?<![\d.,]){re.escape(figure)}(?![\d]|[.,]\d)").search(text, start,
+                                                                             len(text) if end is None else end)
+    return m.span() if m else None
+
+
 _YEAR_IN = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 # Fiscal-period labels name years in two digits: "Q1 FY24", "FY'23", "Q2'23", "Q2-23".
 _SHORT_YEAR = re.compile(r"\b(?:FY\s?'?|Q[1-4]\s?FY\s?'?|Q[1-4]\s?['’-])(\d\d)\b", re.I)

@@ -326,6 +326,7 @@ def test_questions_asked_together_are_embedded_in_one_batch_with_the_same_vector
     """rag.embed._QueryBatcher: concurrent callers share one encode; each gets its own vector,
     the one it would get alone; an error reaches every waiter and the next call leads again."""
     import threading
+    from types import SimpleNamespace
 
     from rag.embed import HashEmbedder, _QueryBatcher
 
@@ -345,7 +346,7 @@ def test_questions_asked_together_are_embedded_in_one_batch_with_the_same_vector
             return ref.embed_documents(list(texts))
 
     model = Model()
-    b = _QueryBatcher(model)
+    b = _QueryBatcher(SimpleNamespace(model=model))  # an embedder: its model
     texts = [f"question {i} about revenue" for i in range(6)]
     got: dict[str, np.ndarray] = {}
     threads = [threading.Thread(target=lambda t=t: got.__setitem__(t, b.embed(t))) for t in texts]

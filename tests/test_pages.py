@@ -161,3 +161,12 @@ def test_a_page_a_click_away_is_drawn_in_the_background_alike(report, settings, 
     now = render(report, 2, start, end, quote, other, cell="2,400")
     assert (now.marks, now.cell, now.band) == (later.marks, later.cell, later.band)
     assert Image.open(now.path).tobytes() == Image.open(later.path).tobytes()
+
+
+def test_a_figure_is_found_whole_not_inside_a_longer_one():
+    from rag.text import whole_figure
+
+    text = "Sales 12,400 2,400.5 (2,400) 2,400"
+    assert whole_figure(text, "2,400") == (22, 27)  # inside "(2,400)": the parentheses are not digits
+    assert whole_figure(text, "2,400", 27) == (29, 34)
+    assert whole_figure(text, "2,400", 0, 20) is None and whole_figure(text, "(2,400)") == (21, 28)

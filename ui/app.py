@@ -224,9 +224,7 @@ class WebApp:
         (the file gone or changed, a damaged page) is left out: its passage is shown."""
         out: dict[int, tuple] = {}
         cells = cited_figures(ans)
-        for c in ans.citations:
-            if not c.page or not str(c.source).lower().endswith(".pdf"):
-                continue
+        for c in ans.citations:  # rag.pages draws PDF pages only: other sources give None
             try:  # the first page is shown open: drawn now; the others, a click away, meanwhile
                 image = render(c.source, c.page, c.start, c.end, c.quote, self.engine.settings, cells.get(c.n),
                                wait=not out)
@@ -511,7 +509,7 @@ def index_examples(engine: Engine, want: int = 3, tries: int = 8) -> list[str]:
     for source in sources:
         if len(out) >= want or tries <= 0:
             break
-        name = next((w for w in re.findall(r"[A-Za-z]+", Path(source).stem) if len(w) >= 3 and w.isalpha()), None)
+        name = next((w for w in re.findall(r"[A-Za-z]+", Path(source).stem) if len(w) >= 3), None)
         row = next((r for r in engine.facts.of_sources([source])
                     if r.statement in ("income", "balance", "cash_flow") and _norm_item(r.label) in known
                     and _norm_item(r.label) not in seen and r.cells and r.cells[0].period.year), None)

@@ -17,6 +17,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from rag.cite import MARKER_RE, Answer, Citation
 from rag.errors import UsageError
+from rag.text import NUMBER_RE, whole_figure
 
 SEARCHING = '<div class="rag-wait">Searching the documents…</div>'
 
@@ -103,9 +104,6 @@ def sources_html(citations: Iterable[Citation], turn: int, images: dict | None =
     return f'<div class="rag-sources"><div class="rag-sources-h">Sources</div>{items}</div>' if items else ""
 
 
-_FIGURE = re.compile(r"\(?-?\$?\d[\d,]*(?:\.\d+)?%?\)?")
-
-
 def cited_figures(answer: Answer) -> dict[int, str]:
     """For each citation, the figure the answer takes from it: the operand's cell for a computed
     answer, else the first figure of a sentence citing it that its quote holds as a whole figure
@@ -121,11 +119,11 @@ def cited_figures(answer: Answer) -> dict[int, str]:
         sentence = answer.text[pos:m.start()]
         pos = m.end()
         quote = quotes.get(n)
-        if n in out or not quote or len(_FIGURE.findall(quote)) < 2:
+        if n in out or not quote or len(NUMBER_RE.findall(quote)) < 2:
             continue
-        for f in _FIGURE.findall(sentence):
-            f = f.strip("()$%-")
-            if len(re.sub(r"\D", "", f)) >= 2 and re.search(rf"(?<![\d.,]){re.escape(f)}(?![\d]|[.,]\d)", quote):
+        for m in NUMBER_RE.finditer(sentence):
+            f = m.group(0)
+            if len(re.sub(r"\D", "", f)) >= 2 and whole_figure(quote, f):
                 out[n] = f
                 break
     return out
