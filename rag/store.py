@@ -24,7 +24,7 @@ import numpy as np
 
 from rag.chunk import Chunk
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError, RagError, StoreError
-from rag.settings import Settings
+from rag.settings import Settings, cache_dir
 
 SCHEMA_VERSION = 6  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript
 # speakers, analysts and firms in common layouts; 5: table rows read as facts (the -facts collection);
@@ -500,6 +500,6 @@ class Store:
         if not self.settings.chroma_url:
             return self.settings.index_dir / ".ingest.lock"
         key = hashlib.sha256(json.dumps([self.settings.chroma_url, self.settings.collection]).encode()).hexdigest()[:16]
-        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-qa" / "locks"
+        base = cache_dir() / "locks"
         base.mkdir(parents=True, exist_ok=True)
         return base / f"{key}.lock"
