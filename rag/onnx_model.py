@@ -114,9 +114,11 @@ class OnnxModel:
 
     def encode(self, texts: list[str], batch_size: int = 32, normalize_embeddings: bool = True,
                **_ignored) -> np.ndarray:
+        # longest first, as sentence-transformers does: a batch of like lengths pads little
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = []
         for i in range(0, len(texts), batch_size):
-            enc = self.tokenizer.encode_batch(texts[i:i + batch_size])
+            enc = self.tokenizer.encode_batch([texts[j] for j in order[i:i + batch_size]])
             mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
             feed = {"input_ids": np.array([e.ids for e in enc], dtype=np.int64), "attention_mask": mask,
                     "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64)}
@@ -126,7 +128,11 @@ class OnnxModel:
             if normalize_embeddings:
                 vecs /= np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
             out.append(vecs.astype(np.float32))
-        return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
+        if not out:
+            return np.zeros((0, self.dim), np.float32)
+        vecs = np.empty((len(texts), self.dim), np.float32)
+        vecs[order] = np.concatenate(out)
+        return vecs
 
 
 def _export(path: Path, dest: Path) -> None:

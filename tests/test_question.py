@@ -8,7 +8,7 @@ from rag.engine import clean_question
 from rag.followup import complete, is_elliptical
 from rag.glossary import Glossary
 from rag.question import analyze, classify
-from rag.text import normalize_for_match, numbers_in, split_units, stem
+from rag.text import normalize_for_match, numbers_in, passage_blocks, passage_units, split_units, stem
 
 
 @pytest.mark.parametrize("q, intent", [
@@ -120,6 +120,22 @@ def test_units_keep_exact_offsets_and_split_tables_by_line():
     kinds = [u.kind for u in units]
     assert kinds == ["sentence", "sentence", "row", "row"]
     assert [text[u.start:u.end] for u in units][2] == "Total net sales 394,328 365,817 274,515"
+
+
+def test_blocks_are_units_without_sentences():
+    """passage_blocks (retrieval's look for rows) keeps split_units' rows and headings, and its
+    runs of prose hold the sentences Punkt would cut them into, over the bundled corpus."""
+    from rag.settings import bundled_corpus_dir
+
+    text = "\n".join(p.read_text() for p in sorted(bundled_corpus_dir().glob("*.txt")))
+    for i in range(0, len(text), 1500):
+        chunk = text[i:i + 1500]
+        units, blocks = passage_units(chunk), passage_blocks(chunk)
+        assert [u for u in units if u.kind != "sentence"] == [b for b in blocks if b.kind != "prose"]
+        runs = [b for b in blocks if b.kind == "prose"]
+        for u in units:
+            if u.kind == "sentence":
+                assert any(r.start <= u.start and u.end <= r.end for r in runs), chunk[u.start:u.end]
 
 
 def test_number_normalisation():

@@ -252,6 +252,9 @@ def test_a_deeper_passage_stating_the_level_is_looked_at():
     assert states_level(query, _chunk("On a consolidated basis, total revenue was $2.5 billion, up 8%."))
     assert not states_level(query, _chunk("Revenue rose 8% on strong exports."))
     assert not states_level(query, _chunk("Operating income was $1.1 billion."))
+    # the measure and an amount in one run of prose but not in one sentence; in two runs apart
+    assert not states_level(query, _chunk("Revenue was the quarter's story. The plant cost $2.5 billion."))
+    assert not states_level(query, _chunk("Revenue by segment\nWidgets 1,200 1,100\nThe plant cost $2.5 billion."))
     assert not states_level(analyze("How much did WidgetCo's revenue grow?", _Idf()),
                             _chunk("Total revenue was $2.5 billion, up 8%."))
 

@@ -3,6 +3,7 @@ other proper nouns, and the quarters it names. Offsets are in the passage (chunk
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -43,8 +44,12 @@ def _kind(raw: str, digits: str) -> str:
     return "number"
 
 
-def figures(passage: str, start: int, end: int) -> list[Figure]:
-    """Figures in passage[start:end]: not years of dates alone, not numbers the speaker took back."""
+@functools.lru_cache(maxsize=1 << 14)
+def figures(passage: str, start: int, end: int) -> tuple[Figure, ...]:
+    """Figures in passage[start:end]: not years of dates alone, not numbers the speaker took back.
+    Kept per sentence (a tuple, never changed): the answerer's features ask for the same
+    sentence's figures about four times, and this was half of a routed answer's time at 10k chunks
+    (scale bench: 0.35 of 0.76 s over 18 answers)."""
     out = []
     for m in FIGURE_RE.finditer(passage, start, end):
         raw = m.group(0).strip()
@@ -65,7 +70,7 @@ def figures(passage: str, start: int, end: int) -> list[Figure]:
         if re.fullmatch(r"\(\d{1,2}\)", raw) and re.search(r"(?:^|\n)\s*$", passage[max(0, m.start() - 3):m.start()]):
             continue  # "(4) Current Remaining Performance Obligation FX impact is...": a footnote's number
         out.append(Figure(raw.strip("()"), m.start(), m.start() + len(raw), _kind(raw, digits)))
-    return out
+    return tuple(out)
 
 
 def is_change(passage: str, f: Figure) -> bool:
@@ -83,8 +88,8 @@ def answer_figures(query: Query, passage: str, start: int, end: int) -> list[Fig
     (EPS, dividends per share), not the ones in millions or billions (share counts, totals)."""
     figs = figures(passage, start, end)
     if query.per_share:
-        figs = [f for f in figs if not SCALED.search(f.text)]
-    return figs
+        return [f for f in figs if not SCALED.search(f.text)]
+    return list(figs)
 
 
 def quarters(text: str) -> set[int]:

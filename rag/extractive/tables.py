@@ -11,7 +11,7 @@ from rag.extractive.terms import stems_of
 from rag.extractive.vocab import PERIOD_WORDS, YEAR
 from rag.facts import period_fit
 from rag.question import Query
-from rag.text import is_table_row, passage_units, years_in
+from rag.text import is_table_row, passage_blocks, passage_units, years_in
 
 
 def label_keys(query: Query, chunk) -> list[frozenset[str]]:
@@ -41,14 +41,12 @@ def row_answers(query: Query, chunk, min_coverage: float = 0.75) -> bool:
     or the rarest word the question uses. Dense retrieval reads tables poorly; such a row is strong evidence."""
     if not query.wants_figure or not query.terms:
         return False
-    around = set(stems_of(" ".join(x for x in (chunk.title, chunk.file_name, chunk.section) if x)))
     keys = label_keys(query, chunk)
     terms = [t for t in query.terms if not t.stems & PERIOD_WORDS]
     if not terms:
         return False
-    units = passage_units(chunk.text)
-    # the header and the table's caption ("The following table shows net sales by reportable segment")
-    around |= set(stems_of(table_text(chunk, units)))
+    units = passage_blocks(chunk.text)  # rows only are read: no sentences needed
+    around: set | None = None  # read once a row's label matches: most passages have none
     for u in units:
         if u.kind != "row":
             continue
@@ -59,6 +57,11 @@ def row_answers(query: Query, chunk, min_coverage: float = 0.75) -> bool:
         if query.numbers and not set(query.numbers) <= table_years(chunk, units) | years_in(label) | \
                 years_in(chunk.file_name):
             continue
+        if around is None:
+            # the chunk's title, file name and section; the header and the table's caption ("The
+            # following table shows net sales by reportable segment")
+            around = set(stems_of(" ".join(x for x in (chunk.title, chunk.file_name, chunk.section) if x)))
+            around |= set(stems_of(table_text(chunk, units)))
         # the question's time frame ("full year", "end of fiscal 2022") is the header's business
         got = [t.weight for t in terms if t.stems & (own | around)]
         if sum(got) >= min_coverage * sum(t.weight for t in terms):
@@ -175,6 +178,11 @@ def states_level(query: Query, chunk) -> bool:
     if query.intent != "amount" or not query.metrics or query.asks_change:
         return False
     text = chunk.text
+    # a sentence naming every measure lies in a run of prose naming them all: most passages
+    # retrieval looks through have none, and need no cutting into sentences (Punkt)
+    if not any(u.kind == "prose" and all(m & set(stems_of(text[u.start:u.end])) for m in query.metrics)
+               for u in passage_blocks(text)):
+        return False
     for u in passage_units(text):
         if u.kind != "sentence":
             continue
