@@ -298,7 +298,7 @@ def words(text: str) -> list[str]:
     out = []
     for w in WORD_RE.findall(fold_accents(text).replace("’", "'")):
         w = w.lower().strip(".'")
-        out.append(re.sub(r"'s$", "", w).rstrip(".") if len(w) > 3 else w)
+        out.append(w[:-2].rstrip(".") if len(w) > 3 and w.endswith("'s") else w)
     return out
 
 

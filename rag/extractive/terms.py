@@ -15,13 +15,21 @@ def stems_of(text: str) -> tuple[str, ...]:
     """The stems of a text's words; "December-quarter" also counts as its parts, as the
     question's words do. Cached: the same passages and sentences come back question after
     question, and this is the answerer's hottest step."""
-    out = []
+    out: list[str] = []
     for w in words(text):
-        out.append(stem(w))
-        parts = split_compound(w)
-        if parts != [w]:
-            out += [stem(p) for p in parts if len(p) > 1]
+        out += _word_stems(w)
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_stems(w: str) -> tuple[str, ...]:
+    """One word's stems (itself, then a compound's parts), kept per word: a new passage is
+    mostly words met before, and stemming each afresh was half of a routed answer's time at
+    10k chunks (evals/scale.py)."""
+    parts = split_compound(w)
+    if parts == [w]:
+        return (stem(w),)
+    return (stem(w), *(stem(p) for p in parts if len(p) > 1))
 
 
 def coverage(query: Query, stems: set[str]) -> tuple[float, frozenset[str]]:
