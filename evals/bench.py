@@ -203,8 +203,12 @@ def _padding(model, calls: list[list[str]], batch: int) -> dict:
     real = slots = attn = 0
     for texts in calls:
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        lens = [min(cap, len(ids)) for ids in tok([texts[i] for i in order], add_special_tokens=True,
-                                                    truncation=False)["input_ids"]]
+        batch_texts = [texts[i] for i in order]
+        if callable(tok):  # a Hugging Face tokenizer (sentence-transformers on torch)
+            ids = tok(batch_texts, add_special_tokens=True, truncation=False)["input_ids"]
+        else:  # a `tokenizers.Tokenizer` (rag.onnx_model), truncating at the model's length already
+            ids = [e.ids for e in tok.encode_batch(batch_texts)]
+        lens = [min(cap, len(x)) for x in ids]
         real += sum(lens)
         for i in range(0, len(lens), batch):
             part = lens[i:i + batch]

@@ -93,7 +93,7 @@ class OnnxModel:
         self.path = path
         cfg = json.loads((path / "sentence_bert_config.json").read_text()) \
             if (path / "sentence_bert_config.json").is_file() else {}
-        self.max_length = int(cfg.get("max_seq_length") or 256)
+        self.max_length = self.max_seq_length = int(cfg.get("max_seq_length") or 256)
         self.dim = int(json.loads((path / "1_Pooling" / "config.json").read_text())["word_embedding_dimension"])
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         # the file's own settings (MiniLM's: pad every text to 128) give way to sentence-transformers':
