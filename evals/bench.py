@@ -206,8 +206,8 @@ def _padding(model, calls: list[list[str]], batch: int) -> dict:
         batch_texts = [texts[i] for i in order]
         if callable(tok):  # a Hugging Face tokenizer (sentence-transformers on torch)
             ids = tok(batch_texts, add_special_tokens=True, truncation=False)["input_ids"]
-        else:  # a `tokenizers.Tokenizer` (rag.onnx_model), truncating at the model's length already
-            ids = [e.ids for e in tok.encode_batch(batch_texts)]
+        else:  # a `tokenizers.Tokenizer` (rag.onnx_model): truncating at the model's length, and padding
+            ids = [e.ids[:sum(e.attention_mask)] for e in tok.encode_batch(batch_texts)]
         lens = [min(cap, len(x)) for x in ids]
         real += sum(lens)
         for i in range(0, len(lens), batch):
