@@ -65,24 +65,8 @@ class SentenceTransformerEmbedder:
             return self._model
 
     def _torch_model(self):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        # torch's OpenMP threads spin while they wait; on 2 busy cores that turned a 10 ms
-        # query embedding into 400 ms (measured by evals/bench.py). Waiting passively
-        # costs nothing on an idle machine. Only effective before torch is imported.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # the 'Loading weights' bar on every start
-
-        device = self.device
-        if device in ("auto", "onnx"):
-            import torch
-
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        model = SentenceTransformer(str(self.path), device=device, local_files_only=True)
-        if str(device).startswith("cuda"):
+        model = sentence_transformer(self.path, self.device)
+        if str(model.device).startswith("cuda"):
             # an H100 embedded the 6,590 filings chunks at 1,374/s in batches of 32 and
             # 1,629/s in batches of 128 (measured 2026-11-26); on CPU 32 is as fast
             self.batch_size = 128
@@ -102,6 +86,27 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return _cached_query(self, text)
+
+
+def sentence_transformer(path: Path, device: str):
+    """sentence-transformers' model from a local folder, quietly: no hub, no progress bars, the
+    environment set before torch is imported (the embedder on torch, and rag.onnx_model's export
+    and its check)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # torch's OpenMP threads spin while they wait; on 2 busy cores that turned a 10 ms
+    # query embedding into 400 ms (measured by evals/bench.py). Waiting passively
+    # costs nothing on an idle machine. Only effective before torch is imported.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the 'Loading weights' bar on every start
+    if device in ("auto", "onnx"):  # torch's own choice: CUDA where it has one
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return SentenceTransformer(str(path), device=device, local_files_only=True)
 
 
 def _nvidia_gpu() -> bool:

@@ -9,8 +9,9 @@ Measured on this machine's 2 cores (MiniLM-L6): a question 18 ms in torch, 5 ms 
 180-token chunk 58 ms in torch and 46 ms here, both with two threads.
 
 The model folder is exported once (torch's exporter: 12 s with its imports; `make setup` does it)
-beside the model or in the user's cache, keyed by the model's files, checked against sentence-transformers on a few texts before it is kept, and
-written atomically so that concurrent first runs never read half a file. Models it cannot run
+beside the model or in the user's cache, keyed by the model's files, checked against
+sentence-transformers on a few texts before it is kept, and written atomically so that
+concurrent first runs never read half a file. Models it cannot run
 the same way (pooling other than the mean, extra modules) are left to sentence-transformers.
 """
 
@@ -93,12 +94,12 @@ class OnnxModel:
         self.path = path
         cfg = json.loads((path / "sentence_bert_config.json").read_text()) \
             if (path / "sentence_bert_config.json").is_file() else {}
-        self.max_length = self.max_seq_length = int(cfg.get("max_seq_length") or 256)
+        self.max_seq_length = int(cfg.get("max_seq_length") or 256)
         self.dim = int(json.loads((path / "1_Pooling" / "config.json").read_text())["word_embedding_dimension"])
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         # the file's own settings (MiniLM's: pad every text to 128) give way to sentence-transformers':
         # truncate at max_seq_length, pad to the longest text of the batch
-        self.tokenizer.enable_truncation(self.max_length)
+        self.tokenizer.enable_truncation(self.max_seq_length)
         self.tokenizer.enable_padding(pad_id=self.tokenizer.token_to_id("[PAD]") or 0)
         so = ort.SessionOptions()
         so.log_severity_level = 3
@@ -139,16 +140,13 @@ def _export(path: Path, dest: Path) -> None:
     """torch's exporter over the Hugging Face model (eager attention: the SDPA path traces its
     mask for the example's shape and gives wrong vectors at other lengths); then the export is
     checked against sentence-transformers before it is kept."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from transformers import AutoModel
-    from transformers.utils import logging as hf_logging
+    from rag.embed import sentence_transformer
 
-    hf_logging.disable_progress_bar()
+    st = sentence_transformer(path, "cpu")  # first: it readies the environment torch reads at import
+    import torch
+    from transformers import AutoModel
+
     bert = AutoModel.from_pretrained(str(path), attn_implementation="eager", local_files_only=True).eval()
-    st = SentenceTransformer(str(path), device="cpu", local_files_only=True)
     enc = st.tokenizer(_CHECK_TEXTS[:2], return_tensors="pt", padding=True)
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in enc]
 
