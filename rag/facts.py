@@ -384,6 +384,8 @@ def _caption(lines: list[Line]) -> str:
 
 def read_rows(text: str, layout=None, *, source: str = "", page: int | None = None) -> list[Row]:
     """Every table row of a page with at least one figure under a period column."""
+    if not _two_cell_ends(text):  # a page of prose: no Line objects made for it
+        return []
     lines = lines_of(text, layout)
     if sum(_is_row(ln) for ln in lines) < 2:
         return []
@@ -404,6 +406,19 @@ def read_rows(text: str, layout=None, *, source: str = "", page: int | None = No
         rows += got
         i = j
     return rows
+
+
+def _two_cell_ends(text: str) -> bool:
+    """Whether two of the page's lines end in a cell word: what `_is_row` asks of a row's last word,
+    read from the text alone (read_rows needs two rows)."""
+    n = 0
+    for line in text.splitlines():
+        last = line.rsplit(None, 1)[-1:]
+        if last and _is_cell_word(last[0]):
+            n += 1
+            if n == 2:
+                return True
+    return False
 
 
 def _continues_table(lines: list[Line], j: int) -> bool:

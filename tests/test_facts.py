@@ -57,6 +57,19 @@ def test_text_row_that_does_not_fill_the_header_is_not_guessed():
     assert rows["Total assets"].cells[1].value == 50.0
 
 
+def test_prose_page_is_passed_over_and_a_table_page_is_not():
+    """read_rows skips a page unless two of its lines end in a cell word, which every row's line does:
+    prose whose sentences end in words or a lone figure has no rows, and making Line objects for
+    it was the largest cost of reading a long text."""
+    from rag.facts import _two_cell_ends
+
+    prose = "Revenue grew in fiscal 2024 as demand rose.\nMargins widened on scale; see page 12.\nOutlook.\n"
+    assert not _two_cell_ends(prose) and read_rows(prose, None) == []
+    assert _two_cell_ends(TEXT_TABLE)
+    one_row = "BALANCE SHEETS\n(in thousands) 2024 2023\nCash 10 20\n"
+    assert not _two_cell_ends(one_row.replace("2024 2023", "2024 and 2023 years")) and read_rows(one_row, None) == []
+
+
 def test_sentence_ending_in_a_figure_is_not_a_row():
     text = "INCOME STATEMENTS\n(in millions) 2024 2023\nRevenue 10 20\nCost 5 6\n" \
            "Our revenue grew because customers bought many more widgets than in the prior year 2024 17\n"
