@@ -417,7 +417,7 @@ def plan(query) -> Plan | None:
     if framing is None or framing.period is None:
         return None
     text = framing.question
-    full = query.text
+    full = " ".join([query.text, *framing.instructions])  # "Give the year-over-year change as a percentage."
     if _WHICH_MOST.match(text):
         return None  # "which segment grew fastest": a ranking (rag/compare.py), not one figure
     metric, result, verdict = None, None, None
@@ -425,6 +425,8 @@ def plan(query) -> Plan | None:
     tree = _defined(query)
     defined = tree is not None
     named = metric_named(text)
+    if named is None and tree is None:  # "Compute X's operating margin for ... By how many points did it move?"
+        named = next((m for i in framing.instructions if _COMPUTE_ASK.match(i) and (m := metric_named(i))), None)
     asked = (query.asked or text).split("?")[0]  # the question's own sentence, its definition in it
     if yes_no and tree is not None and (d := _direction(asked)):
         verdict = "up" if d.group(1).lower().startswith(_UP) else "down"
@@ -456,7 +458,7 @@ def plan(query) -> Plan | None:
             tree, result = Op("/", Item(a), Item(b)), "percent"
             metric = f"{a} as a percentage of {b}"
     if tree is None and not yes_no and (framing.decimals is not None or framing.statement) and _GROWTH.search(full) \
-            and (phrase := _grown_item(text, framing)):
+            and (phrase := _grown_item(text, framing, query.entities)):
         # "year-over-year total revenue growth", rounded: the growth of a line item
         tree, metric, result = Item(phrase), f"{phrase} growth", "amount"
     if tree is None:
@@ -481,6 +483,7 @@ def plan(query) -> Plan | None:
 
 # "DPO is defined as: 365 * (average accounts payable ...) / (COGS + change in inventory)": a
 # definition written as its own sentence, which the framing may read only in part
+_COMPUTE_ASK = re.compile(r"^\W*(?:(?:please|kindly)\s+)?(?:calculate|compute|find|determine|work\s+out)\b", re.I)
 _DEFINED_AS = re.compile(r"\b(?:defined|calculated|computed|measured|derived)\s+(?:as|by)\s*:?\s+(.+?)(?=\.\s+[A-Z]|\.?\s*$|\?)",
                          re.I)
 
@@ -532,9 +535,9 @@ _GROWTH_OF = re.compile(r"\b(?:growth|change|increase|decrease|decline)\s+(?:rat
                         r"(?=\s+(?:from|between|for|in|during|over|compared|versus|vs|year)\b|[?,.(]|$)", re.I)
 
 
-def _grown_item(text: str, framing) -> str | None:
+def _grown_item(text: str, framing, entities=()) -> str | None:
     """The line item whose growth is asked: "What was Salesforce's year-over-year total revenue
-    growth in Q1 FY2024?" -> "total revenue"."""
+    growth in Q1 FY2024?" -> "total revenue"; with the member named before it ("Mac net sales")."""
     from rag.facts import asked_items
 
     m = _GROWTH_OF.search(_drop_subject(text, framing))  # "the year-over-year change in revenue from FY2015"
@@ -542,9 +545,29 @@ def _grown_item(text: str, framing) -> str | None:
         return _clean_phrase(m.group(1))
     items = asked_items(text)
     if len(items) == 1:
-        return items[0].phrase
+        return _with_member(_drop_subject(text, framing), items[0].phrase, entities)
     words = _metric_words(_GROWTH_WORDS.sub(" ", text), framing)
     return words if words and len(words.split()) <= 5 else None
+
+
+def _with_member(text: str, phrase: str, entities) -> str:
+    """The line item with the segment, product or region the question names right before it, in
+    capitals ("Mac net sales", "Greater China revenues"): the member's row, not the total. Only a
+    name the question reads as an entity (the company is dropped before)."""
+    from rag.text import stem
+
+    m = re.search(rf"\b{re.escape(phrase)}\b", text, re.I)
+    if not m or not entities:
+        return phrase
+    names = set().union(*entities)
+    before = text[:m.start()].split()
+    run: list[str] = []
+    while before and len(run) < 3 and before[-1][:1].isupper() and before[-1].isalpha() and \
+            len(before) > 1:  # the question's first word ("How", "What") is no member
+        run.insert(0, before.pop())
+    if run and any(stem(w.lower()) in names for w in run):
+        return f"{' '.join(run)} {m.group(0)}"
+    return phrase
 
 
 def _strip_mean(definition: str) -> str:
@@ -607,9 +630,11 @@ def _periods(framing, text: str, result: str) -> tuple[str, tuple[Period, ...]]:
         # a margin or ratio changes by a difference (percentage points); an amount grows by a rate
         mode = "change" if _CHANGE.search(text) or result != "amount" else "growth"
         return mode, (_year(p, span[0]), _year(p, span[1]))
-    if _CHANGE.search(text) and re.search(r"\bchange|expand|contract|improve|decline|widen|narrow", text, re.I):
-        return "change", (shift(p, -1), p)
-    if re.search(r"\b(?:year[\s-]over[\s-]year|yoy|y/y|growth)\b", text, re.I) or \
+    if _CHANGE.search(text) and re.search(r"\bchange|expand|contract|improve|decline|widen|narrow|"
+                                          r"\b(?:percentage|basis)\s+points?\b", text, re.I):
+        return "change", (shift(p, -1), p)  # "by how many percentage points did it move": a difference
+    if re.search(r"\b(?:year[\s-]over[\s-]year|yoy|y/y|growth)\b|\bcompar\w*\b.*\b(?:a\s+year\s+(?:earlier|ago|before)|"
+                 r"(?:the\s+)?(?:prior|previous|last)\s+year)\b", text, re.I) or \
             re.search(r"\bby\s+what\s+percentage\b", text, re.I):
         return "growth", (shift(p, -1), p)
     return "level", (p,)
@@ -679,6 +704,8 @@ def _period_name(p: Period, years: int) -> str:
         return end.strftime("%B %-d, %Y")
     if p.quarter and p.year:
         return f"Q{p.quarter} FY{p.year + years}"
+    if p.end is not None and not p.instant and p.months in _SPANS:
+        return f"{_SPANS[p.months]} ended {(p.end.replace(year=p.end.year + years) if years else p.end).strftime('%B %-d, %Y')}"
     if p.year:
         return f"FY{p.year + years}"
     return p.text
@@ -770,6 +797,26 @@ def _other_item(label: str, names: frozenset[str]) -> bool:
     return any(label in other for other in LINE_ITEMS if other != names)
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def _name_stems(names: frozenset[str]) -> frozenset[frozenset[str]]:
+    return frozenset(_stems(n) for n in names)
+
+
+def _member_of_measure(want: frozenset[str], own: frozenset[str], heading: frozenset[str]) -> bool:
+    """Whether a phrase is a member and a measure ("Mac net sales", "Greater China revenues") that a
+    row gives as its label (the member, all of it) under a heading or caption naming the measure
+    (all the rest, and a line item's whole name)."""
+    rest = want - own
+    return bool(own) and own < want and rest <= heading and rest in _MEASURE_STEMS
+
+
+def _measure_stems() -> frozenset[frozenset[str]]:
+    return frozenset(_stems(n) for names in LINE_ITEMS for n in names if n)
+
+
+_MEASURE_STEMS = _measure_stems()
+
+
 def label_score(item: Item, row: Row) -> float:
     """How well a row's label names a formula's item: 1 when it is the phrase asked, 0.95 when it
     is another name of the item ("Cost of sales" for "cost of goods sold"); less when the label
@@ -784,13 +831,15 @@ def label_score(item: Item, row: Row) -> float:
     if label in names:
         return 0.95
     own = _stems(_headless(row.label))
-    if own == _stems(_headless(item.phrase)):
-        return 0.95  # "Total revenues" for "total revenue"
+    if own == _stems(_headless(item.phrase)) or own in _name_stems(names):
+        return 0.95  # "Total revenue" for "total revenues", or for "net revenues" (a name in the plural)
     if _other_item(label, names):
         return 0.0
     # the words of the row's own heading ("Current liabilities" > "Term debt"), not of the
     # headings above it: a statement's sections nest, and its far headings qualify every row
     parents = _stems(_headless(row.path[-2])) if len(row.path) > 1 else frozenset()
+    if _member_of_measure(_stems(_headless(item.phrase)), own, parents | _stems(getattr(row, "caption", "") or "")):
+        return 0.8  # "Mac net sales": the row "Mac" of a table headed "Net sales by category"
     best = 0.0
     for name in names | {_headless(item.phrase)}:
         want = _stems(name)
@@ -810,7 +859,9 @@ def candidates(item: Item, rows, period: Period, statement: str | None = None, n
     """The rows that could hold `item` for `period`, best first, each with its cell for the period:
     the label's fit, then the statement the item is read from (the definition's, else the line
     item's, else the question's), then a statement over another table, then the period's fit."""
-    want = _statement_of(item) or statement
+    # an average is of balances ("average trade receivables"): the balance sheet's row, not the cash
+    # flow statement's change in it
+    want = _statement_of(item) or ("balance" if item.average else None) or statement
     out = []
     for r in rows:
         if r.unit not in ("USD", "USD/share", "") or not r.cells:
@@ -1258,6 +1309,19 @@ def _period_label(p: Period) -> str:
         return f"Q{p.quarter} FY{p.year}"
     if p.instant and p.end is not None:
         return f"the balance at {p.end.strftime('%B %-d, %Y')}"
+    if (span := _span_ended(p)) is not None:
+        return span
     if p.year:
         return f"FY{p.year}"
     return p.text
+
+
+_SPANS = {3: "the quarter", 6: "the six months", 9: "the nine months"}
+
+
+def _span_ended(p: Period) -> str | None:
+    """A span shorter than a year named by its end: "the quarter ended March 31, 2022" (not "FY2022",
+    which is a year)."""
+    if p.end is None or p.instant or p.months not in _SPANS:
+        return None
+    return f"{_SPANS[p.months]} ended {p.end.strftime('%B %-d, %Y')}"

@@ -17,6 +17,7 @@ is the reading of a financial table's header and rows.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import re
@@ -425,6 +426,9 @@ def _continues_table(lines: list[Line], j: int) -> bool:
     """A label line inside a table ("Current liabilities:", a label wrapped onto two lines): a
     short line followed, within two lines, by another row."""
     t = lines[j].text
+    if len(t) <= 200 and j + 1 < len(lines) and _is_row(lines[j + 1]) and lines[j + 1].words[0].text[:1].islower():
+        return True  # a label wrapped onto the row below ("... as of May 31, 2022 and May 31, 2021," / "respectively
+        # 5,953 5,409"), though its dates make it look like a header
     return len(t) <= 160 and any(_is_row(ln) for ln in lines[j + 1:j + 3]) and not _header_like(lines[j])
 
 
@@ -488,6 +492,8 @@ def _block_rows(text: str, block: list[Line], cols: list[_Column], caption: str,
     """Rows with their parents: a label line ("Current assets:") is the parent of the rows below
     it that are indented deeper, until a row at its depth ("Total current assets")."""
     money = any("$" in ln.text for ln in block)
+    if positioned:
+        cols = _widened(block, cols)
     parents: list[tuple[float, str]] = []
     pending: Line | None = None
     out = []
@@ -524,6 +530,27 @@ def _block_rows(text: str, block: list[Line], cols: list[_Column], caption: str,
                        scale=1.0 if per_share else (page_scale or 1.0),
                        text=text[start:ln.end], start=start, end=ln.end, cells=tuple(cells)))
     return out
+
+
+def _widened(block: list[Line], cols: list[_Column]) -> list[_Column]:
+    """Each column's extent grown to the figures placed under it: a header's year is narrower than
+    its column, whose figures are right-aligned, so a short figure ("519" under "2022") can stand
+    apart from the year but never from the column's wider figures."""
+    lo, hi = [c.x0 for c in cols], [c.x1 for c in cols]
+    for ln in block:
+        if not _is_row(ln):
+            continue
+        for c in _cells(ln.split()[1]):
+            if c.text.endswith("%"):
+                continue
+            near = [n for n, col in enumerate(cols) if max(col.x0 - c.x1, c.x0 - col.x1, 0) <= 10]
+            if len(near) == 1:
+                lo[near[0]], hi[near[0]] = min(lo[near[0]], c.x0), max(hi[near[0]], c.x1)
+    widened = [dataclasses.replace(col, x0=a, x1=b) for col, a, b in zip(cols, lo, hi)]
+    # grown columns must not run into each other: keep the header's extent where they would
+    if any(a.x1 > b.x0 for a, b in zip(sorted(widened, key=lambda c: c.x0), sorted(widened, key=lambda c: c.x0)[1:])):
+        return cols
+    return widened
 
 
 def _assign(cells: list[Word], cols: list[_Column], positioned: bool) -> list[Cell]:
@@ -612,9 +639,12 @@ class FactIndex:
         for r, stems in zip(self.rows, self.stems()):
             if allowed is not None and r.source not in allowed:
                 continue
-            if items:
-                stems = stems | item_stems(r.label, items)
+            named = item_stems(r.label, items) if items else set()
+            if named:
+                stems = stems | named
             got = sum(w for s, w in terms if s & stems)
+            if named:  # the label is a name of the line item asked: the question's other words
+                got = max(got, min_coverage * total)  # ("What inventory balance did X carry") need not be in it
             if got < min_coverage * total:
                 continue
             fit = max((period_fit(c.period, asked) for c in r.cells), default=0.0) if asked else 1.0
@@ -700,4 +730,19 @@ def item_stems(label: str, items) -> set[str]:
     from rag.extractive.terms import stems_of
 
     own = _norm_item(label)
-    return {x for it in items if own in it.names for x in stems_of(it.phrase)}
+    return {x for it in items if own in it.names or _holds_name(label, it.names) for x in stems_of(it.phrase)}
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _holds_name(label: str, names: frozenset[str]) -> bool:
+    """Whether a label names the line item as compute.label_score reads it: all the words of one of
+    its names, a few more ("Cash dividend payments" for "payments of dividends")."""
+    from rag import compute
+
+    return compute.label_score(compute.Item(next(iter(sorted(names)))), _Labelled(label, (label,))) >= compute.MIN_LABEL
+
+
+@dataclass(frozen=True)
+class _Labelled:
+    label: str
+    path: tuple[str, ...]

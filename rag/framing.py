@@ -66,6 +66,10 @@ _HOW = (r"assume|answer|use|utili[sz]e|address|express|round|give|provide|report
         r"focus|be|only|ensure|make\s+sure|imagine|pretend|act|write|draw|look|specify|quote|do\s+not|"
         r"don['’]t|never|avoid|let['’]s|let\s+us|think|restrict|stick|work\s+from")
 _INSTRUCTION = re.compile(rf"^\W*(?:(?:please|kindly)\s+)?(?:{_HOW})(?![\w-])", re.I)
+# A sentence that only says the answer's form: "Two decimals.", "USD millions."
+_FORM_ONLY = re.compile(r"^\W*(?:(?:in|to)\s+)?(?:(?:one|two|three|four|\d)[\s-]+decimals?(?:\s+places?)?|"
+                        r"(?:usd|us\$|\$)\s*(?:millions?|billions?|thousands?|mm|m|bn|b)|(?:millions?|billions?)\s+of\s+"
+                        r"(?:usd|dollars))\W*$", re.I)
 # "Calculate X." asks for X unless another sentence asks the question: then it says how
 _ASK_VERBS = r"calculate|compute|find|determine|derive|estimate|work\s+out|figure\s+out|identify|list|tell\s+me"
 _ASK = re.compile(rf"^\W*(?:(?:please|kindly)\s+)?(?:{_ASK_VERBS})\b", re.I)
@@ -104,7 +108,8 @@ def _roles(sents: list[tuple[int, str]]) -> list[bool]:
         if s.rstrip().endswith("?"):
             roles.append(False)
         else:
-            roles.append(bool(_INSTRUCTION.match(s) or _ROLE_SENTENCE.match(s) or (asked and _ASK.match(s))))
+            roles.append(bool(_INSTRUCTION.match(s) or _ROLE_SENTENCE.match(s) or (asked and _ASK.match(s))
+                              or _FORM_ONLY.match(s)))
     if roles and all(roles):  # every sentence instructs: the last request (else the last sentence) asks
         pick = max((i for i, (_, s) in enumerate(sents) if _REQUEST.match(s) or _ASK.match(s)), default=len(sents) - 1)
         roles[pick] = False
@@ -142,6 +147,8 @@ def _trailing_source(low: str, dated) -> tuple[int, int] | None:
     """The span of a source clause that ends the (lower-cased) sentence, when it names a document
     and does not alone say the period. Looked for after the last comma or parenthesis only."""
     end = len(low.rstrip(" ?.!"))
+    if low[:end].endswith(")") and (o := low.rfind("(", 0, end)) > 0 and ")" not in low[o:end - 1]:
+        end = len(low[:o].rstrip())  # before a closing parenthesis: "... per the cash flow statement ($m)?"
     cut = max(low.rfind(",", 0, end), low.rfind("(", 0, end), low.rfind(")", 0, end)) + 1
     for m in _SOURCE_VERB.finditer(low, cut, end):
         rest = low[m.end():end]
@@ -185,7 +192,9 @@ _CLAUSE = _lowered(
     rf"(?:(?:your|the)\s+(?:answer|result|figure|value|number|ratio|percentage)\s+|it\s+)?(?:to|at)\s+"
     rf"(?:the\s+)?(?:{_PLACES}|{_NEAREST}){_CLAUSE_END})")
 _DECIMALS = _lowered(rf"[\s(](?:(?:to|at|with|in)\s+(?:the\s+)?(?:{_PLACES}|{_NEAREST})|(?P<dp>\d)\s?dp\b|"
-                       r"(?:as\s+an?|in)\s+(?P<whole>whole\s+numbers?|integers?)\b)")
+                       r"(?:as\s+an?|in)\s+(?P<whole>whole\s+numbers?|integers?)\b|"
+                       # a bare count of decimals, a clause of its own: ", two decimals."
+                       r"(?<=[,;:]\s)(?P<bare>one|two|three|four|\d)[\s-]+decimals?(?:\s+places?)?(?=\s*(?:[.?!,;)]|$)))")
 _UNIT_BARE = _lowered(rf"^\s*(?:{_UNIT_PREFIX}\s+)?{_UNIT_BODY}")
 _PAREN = re.compile(r"\(([^()]*)\)")
 
@@ -518,6 +527,9 @@ def _decimals(m: re.Match) -> int | None:
         return int(n) if n.isdigit() else _NUMBERS.get(" ".join(n.split()))
     if m.group("dp"):
         return int(m.group("dp"))
+    if m.group("bare"):
+        n = m.group("bare").lower()
+        return int(n) if n.isdigit() else _NUMBERS[n]
     if m.group("whole"):
         return 0
     near = m.group("near").lower()

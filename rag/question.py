@@ -15,6 +15,10 @@ _PERCENT_Q = re.compile(r"\b(percent(age)?|%|rate|margin|how fast|by how much|gr
                         r"decrease[sd]?|decline[sd]?|rise|rose|fell|fall|drop(ped)?|jump(ed)?|up|down|change[sd]?)\b", re.I)
 _AMOUNT_Q = re.compile(r"^\s*(how much|what (was|were|is|are|will be)( the)?( total| overall)?|what amount|how big|"
                        r"how large|give me|tell me|what did .* (report|post|spend|generate|return|raise|buy ?back|repurchase))", re.I)
+# how a question or a request opens; a line item named without one asks its figure
+_ASKING_WORD = re.compile(r"^\s*(?:what|how|who|whom|whose|which|when|where|why|whether|did|does|do|is|are|was|were|has|"
+                          r"have|had|can|could|will|would|should|list|describe|explain|summari[sz]e|discuss|tell|give|"
+                          r"show|compare)\b", re.I)
 _METRIC = re.compile(rf"\b({MEASURES}|{BALANCE_MEASURES}|cash( flow)?|capital expenditures?|spend(ing)?|notes|bonds?|"
                      r"consideration|amount|price|billion|million|growth|count|number|salary|salaries|compensation|pay|"
                      r"fees?|budget|worth|value|stake|losses?)\b", re.I)
@@ -178,6 +182,10 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
     items = asked_items(question)
     if intent == "describe" and items and _AMOUNT_Q.search(question):
         intent = "amount"  # "What was Coca-Cola's depreciation and amortization in FY2019?": a line item's figure
+    elif intent == "describe" and items and (framed.period or framed.unit) and not _ASKING_WORD.match(question):
+        intent = "amount"  # "Nike FY22 buybacks ($m)?": a line item and a period, asked without a verb
+    elif intent == "describe" and items and framed.unit in ("thousands", "millions", "billions", "trillions"):
+        intent = "amount"  # "What inventory balance did Apple carry ...? USD millions.": the unit says a figure
     terms = _terms(question, intent, _alternatives(question, idf, glossary), idf, vocab_fuzzy)
     # the years a question names ("revenue in 2019") must be in the passage that answers it
     nums = tuple(sorted(years_in(question)))

@@ -384,3 +384,55 @@ def test_a_line_item_alone_is_not_computed_as_its_own_growth():
     q = analyze("Did Acme's operating expenses grow faster than revenue in fiscal 2024? Round to two decimals.", _Idf())
     p = compute.plan(q)
     assert p is None or p.mode != "level" or p.verdict
+
+
+# --- read as others write it: found by the cause each handles, on statements of their own ----------
+
+QUARTER = """ACME CORP QUARTERLY REPORT
+CONSOLIDATED STATEMENTS OF OPERATIONS
+Three Months Ended
+(In millions) June 30, 2024 June 30, 2023
+Total revenue 1,000 800
+Operating income 150 144
+Net sales by category:
+Widgets 400 500
+Gadgets 600 300
+"""
+
+
+def test_a_label_in_the_singular_is_the_plural_line_item():
+    """"Total revenue" is a name of net revenues ("total revenues"): a formula's denominator is found."""
+    ans = ask("What was Acme's R&D intensity in fiscal 2024? Round to two decimal places.",
+              _hits(STATEMENTS.replace("Total revenues", "Total revenue")))
+    assert ans.computation["shown"] == "10.00%"
+
+
+def test_percentage_points_asked_with_any_verb_is_a_difference():
+    ans = ask("Compute Acme's operating margin for Q2 2024 and Q2 2023. By how many percentage points did it move "
+              "year over year? Two decimals.", _hits(QUARTER))
+    c = ans.computation
+    assert c["mode"] == "change" and c["shown"] == "-3.00 percentage points"  # 15.00% - 18.00%
+
+
+def test_growth_of_a_member_of_a_breakdown_named_before_its_measure():
+    """"Widgets net sales" compared with a year earlier: the row "Widgets" under the heading "Net sales
+    by category", not total revenue; the growth asked in an instruction."""
+    ans = ask("How did Acme's Widgets net sales in the quarter ended June 30, 2024 compare with the same quarter a "
+              "year earlier? Give the year-over-year change as a percentage, two decimals.", _hits(QUARTER))
+    c = ans.computation
+    assert c["mode"] == "growth" and c["shown"] == "-20.00%"  # (400 - 500) / 500
+    assert "the quarter ended June 30, 2024 over the quarter ended June 30, 2023" in ans.text
+
+
+def test_an_average_is_of_balances_not_of_the_cash_flow_change():
+    text = STATEMENTS + "Changes in accounts receivable, net (20) (10) (5)\n"
+    ans = ask("What was Acme's receivables turnover in fiscal 2024, i.e. total revenues divided by the average of "
+              "accounts receivable, net at December 31, 2024 and 2023? Round to two decimals.", _hits(text))
+    assert ans.computation["shown"] == "12.50"  # 1,000 / ((90 + 70) / 2), not the cash flow statement's change
+
+
+def test_member_phrase_needs_an_entity_before_the_item():
+    assert compute._with_member("How did Widgets net sales compare", "net sales", [frozenset({"widget"})]) == \
+        "Widgets net sales"
+    assert compute._with_member("What was GAAP net income growth", "net income", []) == "net income"
+    assert compute._with_member("Net sales growth", "net sales", [frozenset({"net"})]) == "net sales"

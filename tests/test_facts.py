@@ -322,3 +322,34 @@ def test_two_periods_that_fit_alike_are_listed_not_guessed(segment_pdf):
     quarter = ask("What were Widgetco's Americas net sales in the three months ended July 1, 2024?")
     assert not quarter.abstained and quarter.text.startswith("$1,500 million [1]")
     assert not ask("What were Widgetco's Americas net sales in 2024?", frozenset({"ambiguous_figure"})).abstained
+
+
+def test_a_label_wrapped_above_its_row_is_joined_though_its_dates_look_like_a_header():
+    text = ("CONSOLIDATED BALANCE SHEETS\n(in millions) 2022 2021\nCash and cash equivalents $ 21,383 $ 30,098\n"
+            "Trade receivables, net of allowances of $362 and $373 as of May 31, 2022 and May 31, 2021,\n"
+            "respectively 5,953 5,409\nTotal current assets 27,336 35,507\n")
+    rows = {r.label: r for r in read_rows(text, None)}
+    label = "Trade receivables, net of allowances of $362 and $373 as of May 31, 2022 and May 31, 2021, respectively"
+    assert label in rows and [c.value for c in rows[label].cells] == [5953.0, 5409.0]
+    assert "respectively" not in rows
+
+
+def test_a_column_is_as_wide_as_its_figures():
+    """Right-aligned figures: a short one ("519") stands farther from its year than the header's
+    width allows, but within the column its wider figures make."""
+    from rag.facts import Line, Word, _Column, _widened
+
+    cols = [_Column(464, 477, Period("2022", 2022, None, None, True)), _Column(546, 559, Period("2021", 2021, None, None, True))]
+
+    def line(label, *cells):
+        words = [Word(label, 0, len(label), 100, 200)]
+        for text, x0, x1 in cells:
+            words.append(Word(text, 0, len(text), x0, x1))
+        return Line(0, 1, words)
+
+    block = [line("Cash", ("21,383", 477, 504), ("30,098", 559, 586)), line("Securities", ("519", 492, 504), ("16,456", 564, 586))]
+    wide = _widened(block, cols)
+    assert [(c.x0, c.x1) for c in wide] == [(464, 504), (546, 586)]
+    # a figure that spans two columns widens neither
+    clash = [line("Odd", ("1,000,000", 470, 550), ("2", 580, 586))]
+    assert _widened(clash, cols) == cols

@@ -413,3 +413,21 @@ def test_fast_and_no_catastrophic_backtracking():
     start = time.perf_counter()
     frame(long)
     assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize("question, decimals, asked", [
+    ("What was R&D intensity in FY22? Give it as a percentage of total revenue, two decimals.", 2,
+     "What was R&D intensity in FY22?"),
+    ("What was the operating margin in Q2 2023? Two decimals.", 2, "What was the operating margin in Q2 2023?"),
+    ("What was revenue in fiscal 2022? USD millions.", None, "What was revenue in fiscal 2022?"),
+])
+def test_a_bare_count_of_decimals_is_a_rounding(question, decimals, asked):
+    """", two decimals." and a sentence "Two decimals." say the rounding as "round to two decimal
+    places" does; a sentence that only gives the unit is an instruction too."""
+    f = frame(question)
+    assert f.decimals == decimals and f.question == asked
+
+
+def test_a_source_clause_before_a_closing_parenthesis_is_set_aside():
+    f = frame("Nike FY22 buybacks per the cash flow statement ($m)?")
+    assert f.question == "Nike FY22 buybacks?" and f.statement == "cash_flow" and f.unit == "millions"

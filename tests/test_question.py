@@ -142,3 +142,15 @@ def test_number_normalisation():
     assert [n for n, _, _ in numbers_in("13 percent, 1,577 and 20.70")] == ["13%", "1577", "20.7"]
     assert normalize_for_match("13 percent of 1,577") == "13% of 1577"
     assert stem("grew") == stem("increase") == stem("growth")
+
+
+@pytest.mark.parametrize("question, intent", [
+    ("Nike FY22 buybacks per the cash flow statement ($m)?", "amount"),
+    ("Walmart FY23 capex?", "amount"),
+    ("Costco dividends paid fiscal 2022", "amount"),
+    ("Describe Walmart's capital expenditures in fiscal 2023.", "describe"),  # asked for words, not a figure
+    ("Walmart's approach to capex?", "describe"),  # no period, no unit: not a figure asked
+    ("What inventory balance did Apple carry as of July 1, 2023? USD millions.", "amount"),  # the unit says so
+])
+def test_a_line_item_and_a_period_without_a_verb_ask_its_figure(question, intent):
+    assert analyze(question, _Idf()).intent == intent

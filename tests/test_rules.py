@@ -69,6 +69,15 @@ FILTERS = [
      "Net retention was 118% in the first quarter. Net retention was 116%, down one point from the second quarter.", {},
      "Net retention was 118% in the first quarter.",
      "Net retention was 116%, down one point from the second quarter."),  # a comparison's base is no period
+    ("other_quarter", "What were total net sales in the fourth quarter of fiscal 2022?",
+     "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS\nThree Months Ended\n(In millions) July 1, 2023 June 25, 2022\n"
+     "Total net sales 81,797 82,959\n\nFourth quarter net sales are expected to grow.",
+     {"source": "/docs/WIDGETCO_2023Q3_10Q.txt", "title": "WidgetCo 10-Q"},
+     "Total net sales 81,797 82,959", None),  # a Q3 report's quarter columns are no fourth quarter
+    ("year_for_quarter", "What were net sales in the fourth quarter of 2020, in USD millions?",
+     "Net sales were $33,014 million in 2020. Fourth quarter net sales were $8,611 million.",
+     {"source": "/docs/WIDGETCO_2020_10K.txt", "title": "WidgetCo annual report 2020"},
+     "Net sales were $33,014 million in 2020.", "Fourth quarter net sales were $8,611 million."),
     ("other_period_column", "What were purchases of widgets plant in fiscal 2019?",
      "The widgets plant opened in 2019.\nCASH FLOWS\nYear Ended March 31,\n(In millions) 2024 2023 2022\nPurchases of widgets plant (758) (695) (600)\n"
      "Other investing activities 12 (4) 7", {},
@@ -145,7 +154,8 @@ RULES = [
      "Revenue was $4 million.", {"source": "/docs/note.txt", "title": "Quarterly note"},
      "Revenue was $4 million.", "answer_fit", True),
     ("period_in_header", "What was revenue in the third quarter of 2024?",
-     "Revenue was $4 million in 2024.", {}, "Revenue was $4 million in 2024.", "coverage", False),
+     "Revenue was $4 million in 2024.", {"source": "/docs/WIDGETCO_call.txt", "title": "WidgetCo earnings call"},
+     "Revenue was $4 million in 2024.", "coverage", False),  # not an annual report: year_for_quarter keeps it
     ("measure_missing", "What was GMV?", "Revenue was $4 million.", {},
      "Revenue was $4 million.", "answer_fit", True),
     ("qualifier_missing", "How many daily active users does WidgetCo have?",

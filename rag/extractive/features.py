@@ -177,6 +177,8 @@ def row_label_fit(frame: Frame, s: SentenceContext, first_fig: int) -> float:
     if not (s.row and frame.query.wants_figure):
         return 0.0
     label = s.p.chunk.text[s.unit.start:s.unit.start + first_fig]
+    if frame.query.items and item_stems(label.strip(" $"), frame.query.items):
+        return 1.0  # another name of the line item asked: "Repurchase of common stock" for "buybacks"
     label_stems = [stem(w) for w in words(label) if w not in LABEL_NEUTRAL and w.isalpha()]
     if label_stems and any(k & set(label_stems) for k in s.p.keys):
         return sum(1 for x in label_stems if x in frame.asked) / len(label_stems)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from rag.extractive.context import Frame, PassageContext, SentenceContext
 from rag.extractive.figures import quarters
 from rag.extractive.tables import other_period_columns
-from rag.extractive.vocab import INSTRUCTION, YEAR_MARK
+from rag.extractive.vocab import INSTRUCTION, QUARTERLY_DOC, YEAR_MARK
 from rag.text import years_in
 
 
@@ -54,12 +54,60 @@ def quarter_report_for_year(frame: Frame, s: SentenceContext) -> str | None:
     return None
 
 
+def year_for_quarter(frame: Frame, s: SentenceContext) -> str | None:
+    """A quarter asked ("the fourth quarter of 2020", "three months ended December 31, 2020") is not
+    answered by an annual report's (10-K, 20-F, "annual report") sentence that speaks of a year
+    ("Net operating revenues were $33,014 million in 2020": no quarter or span of months named in
+    it, the sentence before, its section or header), nor by its table row whose columns hold no
+    span shorter than a year."""
+    query, c = frame.query, s.p.chunk
+    quarter = frame.asked_quarters or (query.period is not None and query.period.months in (3, 6, 9))
+    name = f"{c.file_name} {c.title}"
+    if not (quarter and query.wants_figure) or QUARTERLY_DOC.search(name) or not _ANNUAL_DOC.search(name):
+        return None
+    if s.row:  # a row answers where its columns, read as facts, hold a span shorter than a year
+        if s.fact is not None and any(c.period.months in (3, 6, 9) for c in s.fact.cells):
+            return None
+        return "a table row of an annual report whose columns hold no quarter, and a quarter is asked"
+    near = " ".join(x for x in (c.text[s.prev_start:s.unit.end], c.section, c.header) if x)
+    if _SPAN_MARK.search(near):
+        return None
+    return "a year's figure in an annual report, and a quarter is asked"
+
+
+# "ACME_2022_10K.pdf", "Annual Report 2022", "Form 20-F": a year's report
+_ANNUAL_DOC = re.compile(r"(?<![a-z0-9])(?:10-?k|20-?f)(?![a-z0-9])|\bannual[\s_-]+report\b", re.I)
+_SPAN_MARK = re.compile(r"\b(?:quarters?|quarterly|(?:three|six|nine|3|6|9|13|26|39|12|16|24|36)[\s-]+(?:months?|weeks?)|"
+                        r"Q[1-4]|interim)\b", re.I)
+
+
 def other_quarter(frame: Frame, s: SentenceContext) -> str | None:
     """A sentence naming another quarter ("first-quarter 2023 revenue") does not answer for the
     quarter asked (the fourth)."""
-    if frame.asked_quarters and (said := quarters(_COMPARED.sub(" ", s.text))) and not said & frame.asked_quarters:
+    if not frame.asked_quarters:
+        return None
+    said = quarters(_COMPARED.sub(" ", s.text))
+    if said and not said & frame.asked_quarters:
         return f"names Q{min(said)}, not the quarter asked"
+    if not said and (own := _report_quarter(s.p.chunk)) and own not in frame.asked_quarters:
+        # a quarter's report speaks of its quarter: its three-month columns and "the three months
+        # ended" ("APPLE_2023Q3_10Q": the June quarters of 2023 and 2022, not a fourth quarter)
+        return f"a Q{own} report, and Q{min(frame.asked_quarters)} is asked"
     return None
+
+
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+
+
+def _report_quarter(chunk) -> int | None:
+    """The quarter a quarter's report is of, from its file name or title ("2023Q3", "Q2 FY24",
+    "third-quarter results"); None for any other document."""
+    m = QUARTERLY_DOC.search(f"{chunk.file_name} {chunk.title}")
+    if not m:
+        return None
+    t = m.group(0).lower()
+    digit = re.search(r"q([1-4])", t)
+    return int(digit.group(1)) if digit else _ORDINAL.get(t.split()[0].split("-")[0])
 
 
 # "down one point from the second quarter", "compared with the third quarter of last year": a
@@ -98,6 +146,7 @@ SENTENCE_FILTERS: dict[str, Callable[[Frame, SentenceContext], str | None]] = {
     "instruction": instruction,
     "quarter_report_for_year": quarter_report_for_year,
     "other_quarter": other_quarter,
+    "year_for_quarter": year_for_quarter,
     "other_period_document": other_period_document,
     "other_period_column": other_period_column,
 }

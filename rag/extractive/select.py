@@ -7,6 +7,7 @@ import re
 
 from rag import compute
 from rag.extractive.features import FITTED_RUNNER_UP, Candidate
+from rag.extractive.figures import first_figure_at
 from rag.extractive.vocab import ANAPHOR, CAUSAL
 from rag.question import Query
 from rag.text import is_table_row
@@ -26,15 +27,27 @@ def answers(query: Query, best: Candidate, min_coverage: float = MIN_COVERAGE,
     if query.unknown_names:
         return f"no document names {', '.join(query.unknown_names)}"
     coverage = 0.7 * best.sent_cov + 0.3 * best.chunk_cov
-    if coverage < min_coverage:
+    if coverage < min_coverage and not _row_of_item_asked(query, best):
         return f"it covers {coverage:.2f} of the question's terms (minimum {min_coverage})"
     if query.wants_figure or query.intent in ("date", "person"):
         # the figure (date, name) must sit in a sentence about the question, not merely in its passage
         if best.fit < MIN_FIT:
             return f"it does not hold the kind of answer asked (fit {best.fit:.2f})"
-        if best.sent_cov < min_sentence_coverage:
+        if best.sent_cov < min_sentence_coverage and not _row_of_item_asked(query, best):
             return f"the sentence itself covers {best.sent_cov:.2f} of the question (minimum {min_sentence_coverage})"
     return None
+
+
+def _row_of_item_asked(query: Query, c: Candidate) -> bool:
+    """A table row labelled with a name of the line item a figure question asks ("Inventories" for
+    "What inventory balance did Apple carry ...?"), holding a figure for the period asked (a row
+    without one is filtered before): it answers however many other words the question has."""
+    from rag.facts import item_stems
+
+    if not (query.wants_figure and query.items and c.features.get("row_label_fit") == 1.0):
+        return False
+    text = c.hit.chunk.text[c.start:c.end]
+    return bool(item_stems(text[:first_figure_at(text, 0, len(text))].strip(" $"), query.items))
 
 
 def pick_best(query: Query, cands: list[Candidate], runner_up: float = RUNNER_UP, **limits) -> tuple[Candidate | None, str]:
@@ -133,6 +146,9 @@ def computed_figure(query: Query) -> str | None:
         return f"a ratio or rate to {framing.decimals} decimal places is computed, not stated"
     if framing.decimals is not None and (m := compute.metric_named(framing.question)) is not None:
         return f"{m.name} to {framing.decimals} decimal places is computed, not stated"
+    if framing.decimals is not None and (p := compute.plan(query)) is not None and p.mode in ("growth", "change"):
+        # "Give the year-over-year change as a percentage, two decimals": a "(7)%" in a table is rounder
+        return f"the {p.mode} of {p.metric} to {framing.decimals} decimal places is computed, not stated"
     if framing.unit and _VERDICT.match(query.text) and _COMPUTE_ASK.search(" ".join(framing.instructions)):
         # "Does Apple have positive working capital? Give the working capital figure in USD
         # millions.": a verdict resting on a figure the answer must compute and show
