@@ -455,3 +455,33 @@ def test_real_model_ingest_and_query(tiny_corpus, tmp_path):
     ids, sims = store.query(get_embedder(s.embed_model).embed_query("Who is the chief financial officer?"), 3)
     top = store.chunks.get(ids=[ids[0]], include=["documents"])["documents"][0]
     assert "Chief Financial Officer" in top and sims[0] > 0.3
+
+
+FILING_HTML = """<html><body>
+<div style="display:none"><ix:header><ix:hidden>0001018724 FY 2025-12-31</ix:hidden></ix:header></div>
+<p>Net sales increased <span>11</span>% to $<span>5.3</span> billion.</p>
+<p>CONSOLIDATED STATEMENTS OF OPERATIONS</p><p>(in millions)</p>
+<table>
+<tr><td></td><td colspan="2">Year Ended December 31,</td></tr>
+<tr><td></td><td>2024</td><td>2025</td></tr>
+<tr><td>Total net sales</td><td>$</td><td>637,959</td><td>$</td><td>716,924</td></tr>
+<tr><td>Provision for income taxes</td><td>(</td><td>9,265</td><td>)</td><td>(</td><td>19,087</td><td>)</td></tr>
+</table></body></html>"""
+
+
+def test_an_html_filing_reads_as_lines_its_tables_as_rows(tmp_path):
+    """Inline runs stay in their line; a table row is one line of its cells, which the fact reader
+    reads as a statement row; an inline XBRL filing's hidden header is no text."""
+    from rag.facts import read_rows
+    from rag.indexer import read_document
+
+    path = tmp_path / "ACME_2025_10K.htm"
+    path.write_text(FILING_HTML)
+    _, pages, _ = read_document(path)
+    text = pages[0].text
+    assert "Net sales increased 11% to $5.3 billion." in text
+    assert "Provision for income taxes (9,265) (19,087)" in text and "0001018724" not in text
+    rows = {r.label: r for r in read_rows(text, None)}
+    assert [c.value for c in rows["Total net sales"].cells] == [637959.0, 716924.0]
+    assert rows["Provision for income taxes"].statement == "income"
+    assert [c.period.year for c in rows["Provision for income taxes"].cells] == [2024, 2025]
