@@ -506,12 +506,25 @@ def _defined(query):
 def _expand(node, depth: int = 0):
     """Items that name a library metric, as its formula: "DIO + DSO - DPO"."""
     if isinstance(node, Op):
+        if node.op == "/":
+            return Op("/", _amount_of(node.left, depth), _amount_of(node.right, depth))
         return Op(node.op, _expand(node.left, depth), _expand(node.right, depth))
     if isinstance(node, Item) and depth < 2 and not node.average and not node.change:
         m = metric_named(node.phrase)
         if m is not None and _norm_item(node.phrase) in {_norm_item(n) for n in (m.name, *m.names)}:
             return _expand(m.formula, depth + 1)
     return node
+
+
+def _amount_of(node, depth: int):
+    """An operand of a division: a margin named there is the amount it is a share of ("gross margin
+    divided by total net sales": the row "Gross margin", gross profit), not the margin again; other
+    operands are expanded as anywhere."""
+    if isinstance(node, Item) and not node.label and (m := metric_named(node.phrase)) is not None and \
+            m.result == "percent" and isinstance(m.formula, Op) and m.formula.op == "/" and \
+            isinstance(m.formula.left, Item) and _norm_item(node.phrase) in {_norm_item(n) for n in (m.name, *m.names)}:
+        return dataclasses.replace(m.formula.left, label=node.phrase, average=node.average, change=node.change)
+    return _expand(node, depth)
 
 
 def _direction(sentence: str):
@@ -751,6 +764,18 @@ _PAYMENT = re.compile(r"^(?:payments?|purchases?|additions?|acquisitions?|repurc
                       r"(?:cash\s+)?dividends\s+paid)\b", re.I)
 
 
+@functools.cache
+def _expense_names() -> frozenset[str]:
+    data = tomllib.loads(Path(__file__).with_name("line_items.toml").read_text(encoding="utf-8"))
+    return frozenset(n for key in data.get("expenses", {}).get("items", []) for n in _names(key))
+
+
+def _is_deducted_expense(item: Item, row: Row) -> bool:
+    """An expense the income statement prints as a deduction in every column ("(19,087)")."""
+    return row.statement != "cash_flow" and bool(_names(item.phrase) & _expense_names()) and \
+        all(c.value is not None and c.value < 0 for c in row.cells if not c.percent)
+
+
 def _is_outflow(item: Item, row: Row) -> bool:
     """A payment that a formula takes as an amount: free cash flow is operating cash flow minus
     capital expenditures, 7,392 - 3,891, though the statement prints "(3,891)"."""
@@ -922,7 +947,8 @@ def resolve(p: Plan, rows, statement: str | None = None) -> tuple[dict, list[Mis
                                                                        f"and {found[1][1].label!r})"))
                 continue
             score, row, cell = found[0]
-            value = 0.0 if cell.value is None else abs(cell.value) if _is_outflow(item, row) else cell.value  # "—": nil
+            as_amount = _is_outflow(item, row) or _is_deducted_expense(item, row)
+            value = 0.0 if cell.value is None else abs(cell.value) if as_amount else cell.value  # "—": nil
             got[(item, period)] = Operand(row.label, item.phrase, value * (row.scale or 1), cell.text,
                                           cell.period.label, row.source, row.page, row, cell)
             total += score

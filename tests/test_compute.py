@@ -436,3 +436,23 @@ def test_member_phrase_needs_an_entity_before_the_item():
         "Widgets net sales"
     assert compute._with_member("What was GAAP net income growth", "net income", []) == "net income"
     assert compute._with_member("Net sales growth", "net sales", [frozenset({"net"})]) == "net sales"
+
+
+def test_an_expense_printed_as_a_deduction_every_year_is_an_amount():
+    """"Provision for income taxes (45) (29) (23)": the effective tax rate is 20.00%, not negative; a
+    row with a benefit one year keeps its signs."""
+    text = STATEMENTS.replace("Provision for income taxes 45 29 23", "Provision for income taxes (45) (29) (23)")
+    ans = ask("What was Acme's effective tax rate in fiscal 2024? Round to two decimal places.", _hits(text))
+    assert ans.computation["shown"] == "20.00%" and ans.computation["checked"]
+    mixed = STATEMENTS.replace("Provision for income taxes 45 29 23", "Provision for income taxes (45) 29 23")
+    ans = ask("What was Acme's effective tax rate in fiscal 2024? Round to two decimal places.", _hits(mixed))
+    assert ans.computation["shown"] == "-20.00%"
+
+
+def test_a_margin_named_inside_a_division_is_the_amount_it_is_a_share_of():
+    """"gross margin divided by total revenues": the row "Gross margin" (a company's name for gross
+    profit), not the gross margin percentage divided again."""
+    text = STATEMENTS.replace("Gross profit 400 300 250", "Gross margin 400 300 250")
+    ans = ask("What was Acme's gross margin percentage (gross margin divided by total revenues) in fiscal 2024? "
+              "Round to two decimal places.", _hits(text))
+    assert ans.computation["shown"] == "40.00%" and ans.computation["operands"][0]["label"] == "Gross margin"

@@ -117,6 +117,10 @@ FEATURES = [
     ("row_label_fit", "What were total revenues in 2024?",
      "2024 2023\nTotal revenues $ 1,200 $ 1,100\nOther revenues $ 100 $ 90", {"header": "2024 2023"},
      "Total revenues $ 1,200 $ 1,100", "Other revenues $ 100 $ 90"),
+    ("answer_fit", "How many vehicles did WidgetCo deliver in 2021?",  # a span or a rate is no count
+     "WidgetCo customers may lease vehicles for up to 48 months. In 2021, WidgetCo delivered 936,222 vehicles.",
+     {"source": "/docs/WIDGETCO_2021_10K.txt", "title": "WidgetCo annual report 2021"},
+     "In 2021, WidgetCo delivered 936,222 vehicles.", "WidgetCo customers may lease vehicles for up to 48 months."),
     ("title_phrase", "Who is the chief executive officer?",
      "Ann Lee is the chief executive officer. Bo Chan is the chief technology officer and executive director.",
      {}, "Ann Lee is the chief executive officer.",

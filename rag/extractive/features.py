@@ -114,6 +114,12 @@ class Candidate:
     score: float = 0.0
 
 
+# what follows a figure that makes it a length of time or a rate ("48 months", "12.6 Trips per month")
+_DURATION_OR_RATE = re.compile(r"\s*(?:-\s*)?(?:(?:months?|years?|weeks?|days?|hours?|minutes?)\b|[\w-]+\s+(?:per|a|each)\s+"
+                               r"(?:month|year|week|day|hour|quarter|user|customer|share)\b)", re.I)
+_DURATION_ASKED = re.compile(r"\b(?:months?|years?|weeks?|days?|hours?|minutes?|per|each|average)\b", re.I)
+
+
 def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> float:
     """How well the sentence holds the kind of answer asked for (1 = exactly)."""
     if query.intent == "describe":
@@ -136,6 +142,10 @@ def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> fl
     if query.intent == "percent":
         return 1.0 if "percent" in kinds else 0.4 if kinds & {"money", "number"} else 0.0
     if query.intent == "count":
+        nums = [f for f in figs if f.kind == "number"]
+        if nums and "money" not in kinds and not _DURATION_ASKED.search(query.text) and all(
+                _DURATION_OR_RATE.match(passage, f.end, min(end, f.end + 40)) for f in nums):
+            return 0.3  # "for up to 48 months", "12.6 Trips per month": a span or a rate, not how many
         return 1.0 if kinds & {"number", "money"} else 0.3 if "percent" in kinds else 0.0
     if query.wants_money:
         return 1.0 if "money" in kinds else 0.0

@@ -140,14 +140,17 @@ def fact_pick(query: Query, hit, s: int, e: int) -> list[str] | None:
     if row is None or not row.cells:
         return None
     cells = period_cells(query, row)
-    return [with_unit(cells[0].text, row)] if cells else []
+    return [with_unit(cells[0].text, row, money=query.intent != "count")] if cells else []
 
 
-def with_unit(text: str, row) -> str:
+def with_unit(text: str, row, money: bool = True) -> str:
     """A cell with its row's currency and scale: "6,046" -> "$6,046 million", "(758)" -> "-$758
-    million"; other cells as printed."""
+    million"; a count asked ("how many Trips") with its scale alone, "6,368 million"; other cells
+    as printed."""
     digits = text.replace("$", "").strip()
     scale = _SCALE_WORDS.get(row.scale)
+    if not money:
+        return f"{digits} {scale}" if scale and row.unit == "USD" and not digits.endswith("%") else digits
     if row.unit == "USD" and not digits.startswith("(") and not digits.endswith("%"):
         return f"${digits} {scale}" if scale else f"${digits}"
     if row.unit == "USD" and scale and digits.startswith("("):
