@@ -264,7 +264,8 @@ def _header_columns(header: list[Line], kind: str | None, positioned: bool) -> l
     for li, line in enumerate(phrases):
         for text, x0, x1 in line:
             m = _HEAD.match(text.strip(",()")) or _dated(text)
-            if not m or (not positioned and not _header_like(header[li])):
+            if not m or (not positioned and (not _header_like(header[li]) or
+                                             (_names_its_years(header[li]) and _years_below(header, li)))):
                 continue
             year = int(m.group(1) if isinstance(m, re.Match) else m[0])
             md = None if isinstance(m, re.Match) else m[1]
@@ -278,6 +279,23 @@ def _header_columns(header: list[Line], kind: str | None, positioned: bool) -> l
                 _nearest([[p for p in line if p[2] < x0]], x0, x1, _span_phrase, 1e9)
             cols.append(_Column(x0, x1, _period(year, md, span[0] if span else "", kind)))
     return cols
+
+
+def _names_its_years(line: Line) -> bool:
+    """A title or a sentence that names the years it covers ("Net sales by reportable segment for
+    2025, 2024 and 2023 (dollars in millions):"): more than five words that are no month, span or
+    column word. Where a line of years is below it, its years head no column: that line's do."""
+    words = [w.text.strip(",():").lower() for w in line.words]
+    return sum(1 for w in words if w.isalpha() and not _MONTH.match(w) and w not in _HEAD_WORDS) > 5
+
+
+def _years_below(header: list[Line], li: int) -> bool:
+    """Whether a header line below line `li` holds two years or more: the columns' own line."""
+    return any(sum(bool(_YEAR.match(w.text.strip(",()"))) for w in ln.words) >= 2 for ln in header[li + 1:])
+
+
+_HEAD_WORDS = frozenset("and ended ending year years months weeks quarter quarters fiscal three six nine twelve "
+                        "change changes of the for in as at to".split())
 
 
 def _span_phrase(text: str) -> bool:
@@ -560,6 +578,11 @@ def _assign(cells: list[Word], cols: list[_Column], positioned: bool) -> list[Ce
     numbers = [c for c in cells if not c.text.endswith("%")]
     if len(numbers) == len(cols) and all(c.x1 <= c2.x0 for c, c2 in zip(numbers, numbers[1:])):
         return [Cell(col.period, parse_value(c.text), c.text, c.start, c.end) for c, col in zip(numbers, cols)]
+    dated = [col for col in cols if col.period is not None]
+    if not positioned and len(dated) < len(cols) and len(numbers) == len(dated):
+        # "2025 Change 2024 Change 2023" over "Americas $ 178,353 7 % $ 167,045 3 % $ 162,560": the
+        # change columns hold the percentages, the figures fill the periods in order
+        return [Cell(col.period, parse_value(c.text), c.text, c.start, c.end) for c, col in zip(numbers, dated)]
     if not positioned:
         return []  # without positions, a row that does not fill the header is not read
     out, used = [], set()

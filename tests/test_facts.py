@@ -353,3 +353,15 @@ def test_a_column_is_as_wide_as_its_figures():
     # a figure that spans two columns widens neither
     clash = [line("Odd", ("1,000,000", 470, 550), ("2", 580, 586))]
     assert _widened(clash, cols) == cols
+
+
+def test_change_columns_between_periods_and_a_title_naming_the_years():
+    """A text table whose header interleaves change columns ("2025 Change 2024 Change 2023"), under
+    a title that names the years in a sentence: the figures fill the periods in order, the
+    percentages are no period's, and the title's years head no column."""
+    text = ("Net sales by reportable segment for 2025, 2024 and 2023 (dollars in millions):\n"
+            "2025 Change 2024 Change 2023\nAmericas $ 178,353 7 % $ 167,045 3 % $ 162,560\n"
+            "Greater China 64,377 (4) % 66,952 (8) % 72,559\nTotal net sales $ 416,161 6 % $ 391,035 2 % $ 383,285\n")
+    rows = {r.label: r for r in read_rows(text, None)}
+    assert [(c.period.year, c.value) for c in rows["Greater China"].cells] == [
+        (2025, 64377.0), (2024, 66952.0), (2023, 72559.0)]

@@ -16,6 +16,7 @@ same way).
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from rag import compare, compute
 from rag.answerers import abstain
@@ -32,6 +33,11 @@ from rag.retrieve import Hit
 from rag.text import split_units
 
 EXPLAIN_TOP = 5
+
+
+# what a sentence that answers a ranking says: "our fastest-growing segment", "the largest region"
+_RANKS = re.compile(r"\b(?:fastest|slowest|quickest|highest|lowest|largest|smallest|biggest|most|least|strongest|"
+                    r"weakest|best|worst|leading|led|top)\b", re.I)
 
 
 class ExtractiveAnswerer:
@@ -68,6 +74,10 @@ class ExtractiveAnswerer:
         cands, rejected = self.candidates(frame, hits, explain)
         cands.sort(key=lambda c: -c.score)
         best, why = select.pick_best(query, cands)
+        if best is not None and frame.on("ranked_members") and compare.ranking(query) is not None and \
+                not _RANKS.search(best.hit.chunk.text, best.start, best.end):
+            # "which segment grew fastest", and no table ranked: a sentence that ranks nothing is no answer
+            best, why = None, "abstained: a ranking is asked, no table breaks the measure down, no passage ranks"
         ans = None
         if best is not None and frame.on("ambiguous_figure") and (readings := select.ambiguity(query, best)):
             ans = ambiguous_answer(query, readings)

@@ -92,7 +92,7 @@ RULE_DOCS: dict[str, str] = {
                        "(computed_metric) or the answer abstains",
     "ranked_members": "'which segment grew fastest', 'which region had the largest sales': the rows of the table that "
                       "breaks the measure down (rag/compare.py), ranked, each cited and checked; when no table does, "
-                      "the passages are quoted as for any question",
+                      "only a passage that ranks ('fastest', 'largest') answers",
     "computed_metric": "a metric the question defines or names (rag/metrics.toml) is computed from the table rows of "
                        "the passages, every operand cited and the arithmetic checked; an operand missing or two rows "
                        "fitting alike: abstain, saying which",
