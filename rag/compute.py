@@ -828,6 +828,15 @@ def _other_item(label: str, names: frozenset[str]) -> bool:
 
 
 @functools.lru_cache(maxsize=1 << 12)
+def _row_names(names: frozenset[str]) -> frozenset[str]:
+    """What a row may be labelled for the line item of `names` besides them (line_items.toml's
+    row_names): a row in dollars, not the ratio a question's same words ask."""
+    data = tomllib.loads(Path(__file__).with_name("line_items.toml").read_text(encoding="utf-8"))
+    return frozenset(_norm_item(n) for key, extra in data.get("row_names", {}).items() if _norm_item(key) in names
+                     for n in extra)
+
+
+@functools.lru_cache(maxsize=1 << 12)
 def _name_stems(names: frozenset[str]) -> frozenset[frozenset[str]]:
     return frozenset(_stems(n) for n in names)
 
@@ -858,7 +867,7 @@ def label_score(item: Item, row: Row) -> float:
     label = _label(_headless(row.label))
     if label == _label(item.phrase) or (item.label and label == _label(item.label)):
         return 1.0
-    if label in names:
+    if label in names or label in _row_names(names):
         return 0.95
     own = _stems(_headless(row.label))
     if own == _stems(_headless(item.phrase)) or own in _name_stems(names):

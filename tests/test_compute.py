@@ -465,3 +465,20 @@ def test_two_items_compared_are_not_computed_as_one():
                "2023? Give both growth rates, rounded to two decimal places.") is None
     assert ask("Did Acme's total revenues grow faster than the prior year in fiscal 2024? Round to two decimal "
                "places.") is not None  # "than the prior year" is the same figure a year before
+
+
+def test_a_row_named_gross_margin_in_dollars_is_gross_profit():
+    """Apple labels gross profit "Total gross margin": the ratio asked is computed from that row."""
+    text = STATEMENTS.replace("Gross profit 400 300 250", "Total gross margin 400 300 250")
+    ans = ask("Did Acme's gross margin improve in fiscal 2024 versus fiscal 2023?", _hits(text))
+    assert ans.computation["operands"][0]["label"] == "Total gross margin" and ans.text.startswith("Yes: gross margin rose")
+
+
+def test_a_verdict_on_a_metrics_change_is_computed_before_a_sentence_about_a_margin():
+    text = STATEMENTS.replace("ACME CORP ANNUAL REPORT\n", "ACME CORP ANNUAL REPORT\nServices gross margin increased "
+                              "in 2024 on a better mix.\n")
+    q = "Did Acme's gross margin improve in fiscal 2024 versus fiscal 2023? Quote both years' percentages."
+    ans = ExtractiveAnswerer().answer(analyze(q, _Idf()), _hits(text))
+    assert ans.computation is not None and "37.50%" in ans.text and "40.00%" in ans.text
+    off = ExtractiveAnswerer(off={"computed_metric"}).answer(analyze(q, _Idf()), _hits(text))
+    assert off.computation is None
