@@ -68,6 +68,13 @@ def ranking(query) -> Ranking | None:
                    bool(most) and not (least and least.start() < most.start()), framing.period, n)
 
 
+def asks_ranking(query) -> bool:
+    """Whether a question asks which member ranks first ("Among Nike's four geographies, which grew
+    fastest"), wherever its "which" stands: what `ranking` reads only at the question's start."""
+    text = query.framing.question if query.framing else query.text
+    return bool(re.search(r"\bwhich\b", text, re.I) and _MEMBERS.search(text) and (_MOST.search(text) or _LEAST.search(text)))
+
+
 def _asked(text: str):
     from rag.facts import asked_items
 

@@ -482,3 +482,11 @@ def test_a_verdict_on_a_metrics_change_is_computed_before_a_sentence_about_a_mar
     assert ans.computation is not None and "37.50%" in ans.text and "40.00%" in ans.text
     off = ExtractiveAnswerer(off={"computed_metric"}).answer(analyze(q, _Idf()), _hits(text))
     assert off.computation is None
+
+
+def test_a_ranking_no_table_answers_is_answered_only_by_a_passage_that_ranks():
+    text = "ACME CORP ANNUAL REPORT\nAcme modified its segment reporting in 2024 to align with its reorganization.\n"
+    q = "Looking at Acme's segment results, which segment posted the fastest revenue growth in fiscal 2024?"
+    assert ExtractiveAnswerer().answer(analyze(q, _Idf()), _hits(text)).abstained
+    ranked = text + "Widgets was our fastest-growing segment in 2024, up 31%.\n"
+    assert "Widgets" in ExtractiveAnswerer().answer(analyze(q, _Idf()), _hits(ranked)).text

@@ -81,7 +81,7 @@ class ExtractiveAnswerer:
         cands, rejected = self.candidates(frame, hits, explain)
         cands.sort(key=lambda c: -c.score)
         best, why = select.pick_best(query, cands)
-        if best is not None and frame.on("ranked_members") and compare.ranking(query) is not None and \
+        if best is not None and frame.on("ranked_members") and compare.asks_ranking(query) and \
                 not _RANKS.search(best.hit.chunk.text, best.start, best.end):
             # "which segment grew fastest", and no table ranked: a sentence that ranks nothing is no answer
             best, why = None, "abstained: a ranking is asked, no table breaks the measure down, no passage ranks"
