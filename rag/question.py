@@ -22,7 +22,6 @@ _ASKING_WORD = re.compile(r"^\s*(?:what|how|who|whom|whose|which|when|where|why|
 _METRIC = re.compile(rf"\b({MEASURES}|{BALANCE_MEASURES}|cash( flow)?|capital expenditures?|spend(ing)?|notes|bonds?|"
                      r"consideration|amount|price|billion|million|growth|count|number|salary|salaries|compensation|pay|"
                      r"fees?|budget|worth|value|stake|losses?)\b", re.I)
-_COUNT_NOUN = re.compile(r"\b(?:headcount|employee\s+count|number\s+of\s+\w+)\b", re.I)
 _COUNT_Q = re.compile(r"^\s*(how many|what (is|was) the number of|what number of)", re.I)
 _DATE_Q = re.compile(r"^\s*(when|what year|which year|in what year|since when|what date|on what date)\b|"
                      r"\b(what|which) (year|month|date|quarter)\b", re.I)
@@ -185,8 +184,6 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
         intent = "amount"  # "What was Coca-Cola's depreciation and amortization in FY2019?": a line item's figure
     elif intent == "describe" and items and (framed.period or framed.unit) and not _ASKING_WORD.match(question):
         intent = "amount"  # "Nike FY22 buybacks ($m)?": a line item and a period, asked without a verb
-    elif intent == "describe" and framed.period and not _ASKING_WORD.match(question) and _COUNT_NOUN.search(question):
-        intent = "count"  # "Lyft headcount at year-end 2021?"
     elif intent == "describe" and items and framed.unit in ("thousands", "millions", "billions", "trillions"):
         intent = "amount"  # "What inventory balance did Apple carry ...? USD millions.": the unit says a figure
     terms = _terms(question, intent, _alternatives(question, idf, glossary), idf, vocab_fuzzy)
