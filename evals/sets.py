@@ -59,8 +59,12 @@ def all_sets() -> list[EvalSet]:
         EvalSet("analyst-blind", filings, EVALS_DIR / "analyst-blind.jsonl", EVALS_DIR / "thresholds-analyst-blind.toml"),
         # 40 more written blind (evals/analyst-fresh.md): a development half and a half held out
         EvalSet("analyst-fresh", filings, EVALS_DIR / "analyst-fresh.jsonl", EVALS_DIR / "thresholds-analyst-fresh.toml"),
+        EvalSet("analyst-fresh-holdout", filings, EVALS_DIR / "analyst-fresh-holdout.jsonl",
+                EVALS_DIR / "thresholds-analyst-fresh-holdout.toml"),
         # seven real 10-Ks no rule was written on, once fetched (evals/unseen_filings.py, analyst-unseen.md)
         EvalSet("analyst-unseen", (unseen_filings.folder(),), EVALS_DIR / "analyst-unseen.jsonl",
                 EVALS_DIR / "thresholds-analyst-unseen.toml"),
+        EvalSet("analyst-unseen-holdout", (unseen_filings.folder(),), EVALS_DIR / "analyst-unseen-holdout.jsonl",
+                EVALS_DIR / "thresholds-analyst-unseen-holdout.toml"),
     ]
     return [s for s in sets if s.available]
