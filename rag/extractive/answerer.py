@@ -25,6 +25,7 @@ from rag.extractive import select
 from rag.extractive.compose import ambiguous_answer, compose, quoted_answer
 from rag.extractive.context import Frame, PassageContext, sentence_contexts
 from rag.extractive.features import Candidate, evaluate
+from rag.extractive.figures import figures
 from rag.extractive.filters import PASSAGE_FILTERS, rejects
 from rag.extractive.terms import coverage
 from rag.extractive.vocab import ASKER_ORDINAL, ORDINALS
@@ -38,6 +39,13 @@ EXPLAIN_TOP = 5
 # what a sentence that answers a ranking says: "our fastest-growing segment", "the largest region"
 _RANKS = re.compile(r"\b(?:fastest|slowest|quickest|highest|lowest|largest|smallest|biggest|most|least|strongest|"
                     r"weakest|best|worst|leading|led|top)\b", re.I)
+
+
+def _ranks(c: Candidate) -> bool:
+    """Whether a sentence could answer a ranking: it ranks ("our fastest-growing segment") or gives
+    a figure that is not a year ("Sam's Club net sales increased 14.7%")."""
+    text = c.hit.chunk.text
+    return bool(_RANKS.search(text, c.start, c.end)) or any(f.kind != "year" for f in figures(text, c.start, c.end))
 
 
 class ExtractiveAnswerer:
@@ -81,10 +89,6 @@ class ExtractiveAnswerer:
         cands, rejected = self.candidates(frame, hits, explain)
         cands.sort(key=lambda c: -c.score)
         best, why = select.pick_best(query, cands)
-        if best is not None and frame.on("ranked_members") and compare.asks_ranking(query) and \
-                not _RANKS.search(best.hit.chunk.text, best.start, best.end):
-            # "which segment grew fastest", and no table ranked: a sentence that ranks nothing is no answer
-            best, why = None, "abstained: a ranking is asked, no table breaks the measure down, no passage ranks"
         ans = None
         if best is not None and frame.on("ambiguous_figure") and (readings := select.ambiguity(query, best)):
             ans = ambiguous_answer(query, readings)
@@ -100,6 +104,10 @@ class ExtractiveAnswerer:
             ans = compose(query, chosen)
             if ans is None:
                 why = "abstained: no figure of the answer is in its quote"
+            elif frame.on("ranked_members") and compare.asks_ranking(query) and not any(_ranks(c) for c in chosen):
+                # "which segment grew fastest", no table ranked: sentences that neither rank nor give a
+                # member's figure ("we modified our segment reporting in 2022") are no answer
+                ans, why = None, "abstained: a ranking is asked, no table ranks, no passage ranks or gives a figure"
         if ans is None and frame.on("computed_metric") and (computed := compute.answer(query, hits)) is not None \
                 and computed.computation:
             # no passage states it; a metric the question names is computed from the statements
