@@ -319,9 +319,14 @@ def library() -> tuple[Metric, ...]:
 
 
 @functools.cache
+def _line_items_toml() -> dict:
+    return tomllib.loads(Path(__file__).with_name("line_items.toml").read_text(encoding="utf-8"))
+
+
+@functools.cache
 def _line_item_data() -> tuple[dict[str, str], frozenset[str]]:
     """The statement each line item's names are read from, and the names of outflow items."""
-    data = tomllib.loads(Path(__file__).with_name("line_items.toml").read_text(encoding="utf-8"))
+    data = _line_items_toml()
     statement_of: dict[str, str] = {}
     for st, keys in data.get("statements", {}).items():
         for key in keys:
@@ -771,7 +776,7 @@ _PAYMENT = re.compile(r"^(?:payments?|purchases?|additions?|acquisitions?|repurc
 
 @functools.cache
 def _expense_names() -> frozenset[str]:
-    data = tomllib.loads(Path(__file__).with_name("line_items.toml").read_text(encoding="utf-8"))
+    data = _line_items_toml()
     return frozenset(n for key in data.get("expenses", {}).get("items", []) for n in _names(key))
 
 
@@ -831,7 +836,7 @@ def _other_item(label: str, names: frozenset[str]) -> bool:
 def _row_names(names: frozenset[str]) -> frozenset[str]:
     """What a row may be labelled for the line item of `names` besides them (line_items.toml's
     row_names): a row in dollars, not the ratio a question's same words ask."""
-    data = tomllib.loads(Path(__file__).with_name("line_items.toml").read_text(encoding="utf-8"))
+    data = _line_items_toml()
     return frozenset(_norm_item(n) for key, extra in data.get("row_names", {}).items() if _norm_item(key) in names
                      for n in extra)
 

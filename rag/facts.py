@@ -578,11 +578,6 @@ def _assign(cells: list[Word], cols: list[_Column], positioned: bool) -> list[Ce
     numbers = [c for c in cells if not c.text.endswith("%")]
     if len(numbers) == len(cols) and all(c.x1 <= c2.x0 for c, c2 in zip(numbers, numbers[1:])):
         return [Cell(col.period, parse_value(c.text), c.text, c.start, c.end) for c, col in zip(numbers, cols)]
-    dated = [col for col in cols if col.period is not None]
-    if not positioned and len(dated) < len(cols) and len(numbers) == len(dated):
-        # "2025 Change 2024 Change 2023" over "Americas $ 178,353 7 % $ 167,045 3 % $ 162,560": the
-        # change columns hold the percentages, the figures fill the periods in order
-        return [Cell(col.period, parse_value(c.text), c.text, c.start, c.end) for c, col in zip(numbers, dated)]
     if not positioned:
         return []  # without positions, a row that does not fill the header is not read
     out, used = [], set()

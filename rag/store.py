@@ -30,7 +30,7 @@ SCHEMA_VERSION = 8  # 2: chunks embedded under title and section; 3: PDFium text
 # speakers, analysts and firms in common layouts; 5: table rows read as facts (the -facts collection);
 # 6: a PDF's lost ligatures restored ("Gross pro-t" -> "Gross profit"), a table's own title; 7: a row's
 # label wrapped onto the line above it, a column as wide as its figures, an HTML table row one line;
-# 8: a text table's change columns between its periods, a title naming its years heads no column
+# 8: a text table's title naming its years heads no column when a line of years is below it
 GLOSSARY_PREFIX = "glossary::"
 PENDING_PREFIX = "pending::"  # a document being written: its chunks are swept if the ingest dies
 GENERATION_ID = "generation::"  # bumped by every change of the committed documents
