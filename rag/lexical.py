@@ -52,6 +52,8 @@ _PUNCT_RUN = re.compile(r"\S*[&'.]\S*")
 _WORD_START = re.compile(r"(?<!\w)\w")
 _PUNCT_KEEP = re.compile(r"[&'.]")
 _NAME_WORD = re.compile(r"[A-Za-z][A-Za-z&'.-]{2,}")
+# a title a tool put there, naming no document: EDGAR's "<DOCUMENT>" tag, HTML's "Document"
+_PLACEHOLDER = re.compile(r"<[^>]*>|(?i:document|untitled|title|home|index)")
 
 
 def lexical_dir(settings: Settings, store) -> Path:
@@ -74,7 +76,7 @@ def segment_key(source: str, doc_hash: str) -> str:
 def _name_words(title: str, file_name: str) -> set[str]:
     """A document's name words (title and file name), as routing reads them. A title that is the
     document's first sentence names nothing: its words are what it says, not what it is."""
-    title = "" if reads_as_sentence(title) else title
+    title = "" if reads_as_sentence(title) or _PLACEHOLDER.fullmatch(title.strip()) else title
     raw = f"{title} {file_name}".replace("_", " ")
     return {stem(w) for w in _NAME_WORD.findall(fold_accents(raw).lower()) if w not in STOPWORDS}
 
@@ -235,12 +237,22 @@ class Lexicon:
         return self._vectors[source]
 
 
+def _distinctive(within: int, named_chunks: int, df: int, n: int, rate: float = 0.02) -> bool:
+    """Whether a name word is distinctive of the documents whose names hold it: most chunks that
+    write it are theirs (`within` of `df`), and the other documents write it in under `rate` of
+    their chunks (`df - within` of `n - named_chunks`). A company's name passes (a competitor's
+    filing names it in a few passages); "fiscal" or "year" in one title, which every filing
+    writes, do not, nor "test" in a readme's title. A word no chunk has ("homedepot") passes."""
+    return within > df / 2 and (df - within) < rate * max(n - named_chunks, 1) if df else True
+
+
 def _merge(segs: list[dict], state: str, out: Path) -> None:
     """Write the snapshot of `segs` (in document order) to the folder `out`."""
     vocab: dict[str, int] = {}
     pvocab: dict[str, int] = {}
     toks, dls, pt, pd, ids, page, start, end, turns, docs = [], [], [], [], [], [], [], [], [], []
     names: dict[str, set[str]] = {}
+    sizes: dict[str, int] = {}  # chunks per document
     inside: dict[str, dict[str, int]] = {}
     file_df: Counter[str] = Counter()
     n = 0
@@ -266,7 +278,9 @@ def _merge(segs: list[dict], state: str, out: Path) -> None:
         turns.append(seg["turns"].astype(np.int64) + n)
         docs.append({"source": m["source"], "key": segment_key(m["source"], m["doc_hash"]), "lo": n, "hi": n + k,
                      "title": m["title"], "file_name": m["file_name"]})
-        names[m["source"]] = set(m["names"])
+        # names as _name_words reads them now (a segment keeps those of the rule that wrote it)
+        names[m["source"]] = set(m["names"]) & _name_words(m["title"], m["file_name"])
+        sizes[m["source"]] = k
         inside[m["source"]] = dict(zip(m["names"], m["inside"]))
         for w in set(_NAME_WORD.findall(m["file_name"].lower())):
             file_df[stem(w)] += k
@@ -298,16 +312,17 @@ def _merge(segs: list[dict], state: str, out: Path) -> None:
     pkeys = np.unique(pterm * max(n, 1) + cat(pd, np.int64))
     pindptr = np.searchsorted(pkeys // max(n, 1), np.arange(len(plist) + 1)).astype(np.int64)
     pterms = [plist[i] for i in porder]
-    # routing: words most documents share ("10k", "annual") name none of them; and a name routes
-    # only where it is distinctive: written in the documents it names (all of them together) more
-    # than in all the others
+    # routing: a word every document's name has ("10k") names none of them; and a name routes only
+    # where it is distinctive: the other documents seldom write it. "Microsoft" in two Microsoft
+    # filings of three still names them; "fiscal" or "year" in one title names nothing
     counts = Counter(w for ws in names.values() for w in ws)
-    limit = max(1, len(names) // 3)
     within: Counter[str] = Counter()
+    size: Counter[str] = Counter()
     for s, ws in names.items():
         within.update({w: inside[s].get(w, 0) for w in ws})
-    doc_names = {s: sorted(w for w in ws if counts[w] <= limit and
-                           (w not in vocab or not df[vocab[w]] or within[w] > df[vocab[w]] / 2))
+        size.update({w: sizes[s] for w in ws})
+    doc_names = {s: sorted(w for w in ws if counts[w] < len(names) and _distinctive(
+                     within[w], size[w], int(df[vocab[w]]) if w in vocab else 0, n))
                  for s, ws in names.items()}
     ids_all = cat(ids, f"S{ID_WIDTH}")
     order = np.argsort(ids_all, kind="stable").astype(np.int64)
@@ -324,10 +339,14 @@ def _merge(segs: list[dict], state: str, out: Path) -> None:
     (out / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
+SNAPSHOT = 2  # what a snapshot derives from the segments (routing names): another is made again
+
+
 def state_of(docs: dict[str, dict]) -> str:
-    """The committed documents' versions as one token: a snapshot made from other versions is stale."""
+    """The committed documents' versions as one token: a snapshot made from other versions (or by
+    another SNAPSHOT rule) is stale."""
     pairs = sorted((source, str(m.get("doc_hash", ""))) for source, m in docs.items())
-    return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:24]
+    return hashlib.sha256(json.dumps([SNAPSHOT, pairs]).encode()).hexdigest()[:24]
 
 
 def _current(folder: Path) -> tuple[str, str] | None:

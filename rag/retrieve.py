@@ -156,8 +156,10 @@ class HybridRetriever:
             return None
         found = re.findall(r"[A-Za-z][A-Za-z&'.-]{2,}", re.sub(r"['’]s\b", "", fold_accents(query).lower()))
         # "Coca-Cola" names COCACOLA_2020_10K too
+        # "Home Depot" names HOMEDEPOT_FY2019_10K: two words a file name writes as one
         q = {stem(w) for w in found} | {stem(w.replace("-", "")) for w in found} | \
-            {stem(p) for w in found for p in w.split("-") if len(p) > 2}
+            {stem(p) for w in found for p in w.split("-") if len(p) > 2} | \
+            {stem(a + b) for a, b in zip(found, found[1:])}
         hit = [s for s, ws in self.doc_names.items() if ws & q]
         return hit if 0 < len(hit) < len(self.doc_names) else None
 

@@ -378,3 +378,28 @@ def test_the_exact_top_n_is_a_stable_sorts_ties_included():
         pos, n = rng.permutation(m) + 5, int(rng.integers(0, m + 3))
         expected = [(int(pos[i]), float(sims[i])) for i in np.argsort(-sims, kind="stable")[:n]]
         assert HybridRetriever._top(sims, pos, n) == expected
+
+
+def test_a_name_routes_where_the_other_documents_seldom_write_it():
+    # "microsoft" in two filings' names of three: most chunks that write it are theirs, the third never does
+    assert lexical._distinctive(within=260, named_chunks=822, df=260, n=1314)
+    # "fiscal" in one title: every filing writes it
+    assert not lexical._distinctive(within=439, named_chunks=439, df=644, n=1314)
+    # "test" in a readme's title: the filings write it, more than the readme
+    assert not lexical._distinctive(within=3, named_chunks=3, df=100, n=6000)
+    assert lexical._distinctive(within=0, named_chunks=5, df=0, n=100)  # a file name's word no chunk has
+    # a placeholder title names nothing: EDGAR's "<DOCUMENT>", an HTML page's "Document"
+    assert lexical._name_words("Document", "HOMEDEPOT FY2019 10K") == {"homedepot"}
+    assert lexical._name_words("<DOCUMENT>", "MICROSOFT FY2001 10K") == {"microsoft"}
+
+
+def test_two_words_a_file_name_writes_as_one_route_to_it():
+    from types import SimpleNamespace
+
+    from rag.retrieve import HybridRetriever
+
+    r = SimpleNamespace(doc_names={"/f/HOMEDEPOT_FY2019_10K.htm": {"homedepot"}, "/f/MSFT_FY2004_10K.htm": {"microsoft"},
+                                   "/f/MSFT_FY2001_10K.txt": {"microsoft"}})
+    assert HybridRetriever.route(r, "How many associates did Home Depot employ?") == ["/f/HOMEDEPOT_FY2019_10K.htm"]
+    assert HybridRetriever.route(r, "Microsoft's revenue in fiscal 2004?") == ["/f/MSFT_FY2004_10K.htm",
+                                                                             "/f/MSFT_FY2001_10K.txt"]
