@@ -53,6 +53,8 @@ _LENGTHS = {"three": 3, "3": 3, "six": 6, "6": 6, "nine": 9, "9": 9, "twelve": 1
 # A cell: "6,046", "(1,676)", "$ 758" (the sign apart), "12.5", "(2)%", "7 %", or a dash for none
 _NUMBER = re.compile(r"^\(?-?\$?\d(?:[\d,]*\d)?(?:\.\d+)?\)?%?$|^\(?\d*\.\d+\)?%?$")
 _DASH = re.compile(r"^[—–-]+$")
+_FOOTNOTE = re.compile(r"^\(\d\)$")
+_RULE = re.compile(r"^[-=_\s]{10,}$")  # "--------", "========": a text table's rule
 _PER_SHARE = re.compile(r"\bper (?:\w+ )?share\b|\bper ADS\b", re.I)
 
 
@@ -232,7 +234,13 @@ def parse_value(text: str) -> float | None:
 def _is_row(line: Line) -> bool:
     """A line that ends in figures: not a sentence that ends with one, not a header of years."""
     label, cells = line.split()
-    figures = [w.text for w in cells if _NUMBER.match(w.text)]
+    words = label + cells
+    at = len(label)
+    # a day after its month ("Year Ended June 30 2002 2003 2004") and a footnote mark after a year
+    # ("2002 (1) 2003 (1) 2004") are no figures: such a line is a header of years
+    figures = [w.text for n, w in enumerate(cells, at) if _NUMBER.match(w.text) and not (
+        n and (_MONTH.match(words[n - 1].text) and w.text.isdigit() and int(w.text) <= 31 or
+               _YEAR.match(words[n - 1].text.strip(",()")) and _FOOTNOTE.match(w.text)))]
     # a long label is a sentence ending in a figure, unless its figures stand apart in columns
     # ("Trade receivables, net of allowances for doubtful accounts of $23 and of $16, respectively
     # 2,065 1,878": the label ends at x 384, the first cell starts at 464)
@@ -251,21 +259,26 @@ class _Column:
 
 _HEAD = re.compile(r"^(?:(?:FY|Fiscal|Q[1-4])\s?)?'?((?:19|20)\d\d)$", re.I)
 _MONTH_DAY = re.compile(r"^([A-Za-z]{3,9})\.?\s+(\d{1,2}),?$")
-_SPAN = re.compile(r"\b(ended|ending|as of|months|weeks|year|quarter)\b", re.I)
+_SPAN = re.compile(r"\b(ended|ending|as of|months|weeks|year|quarter|Q[1-4])\b", re.I)
 
 
 def _header_columns(header: list[Line], kind: str | None, positioned: bool) -> list[_Column]:
     """The period columns a table's header lines name, each with its x extent: a year standing
     alone (a title line's "For the Years Ended May 31, 2022, 2021 and 2020" heads no column),
     with the month and day beside it or above it ("July 1," over "2023"), under the span label
-    above it that is nearest in x ("Three Months Ended", "Year Ended May 31,")."""
+    above it that is nearest in x ("Three Months Ended", "Year Ended May 31,"). A quarterly
+    table's columns are its quarters, each year's rows under a line of their own (`_quarter_columns`)."""
+    if quarters := _quarter_columns(header):
+        return quarters
     phrases = [[(t, x0, x1) for t, x0, x1 in (_phrases(ln) if positioned else _words(ln))] for ln in header]
     cols: list[_Column] = []
     for li, line in enumerate(phrases):
         for text, x0, x1 in line:
             m = _HEAD.match(text.strip(",()")) or _dated(text)
-            if not m or (not positioned and (not _header_like(header[li]) or
-                                             (_names_its_years(header[li]) and _years_below(header, li)))):
+            # without positions, a line of years heads the columns only where no line of years
+            # is below it: a title's or a sentence's years ("pro forma income statements for 1999,
+            # 2000, and 2001 would have been as follows:") are not columns of their own
+            if not m or (not positioned and (not _header_like(header[li]) or _years_below(header, li))):
                 continue
             year = int(m.group(1) if isinstance(m, re.Match) else m[0])
             md = None if isinstance(m, re.Match) else m[1]
@@ -277,8 +290,76 @@ def _header_columns(header: list[Line], kind: str | None, positioned: bool) -> l
             # the span over the column, or at the left of its own line ("Quarters Ended March 31, 2023 2022")
             span = _nearest(phrases[:li], x0, x1, _span_phrase, 1e9) or \
                 _nearest([[p for p in line if p[2] < x0]], x0, x1, _span_phrase, 1e9)
-            cols.append(_Column(x0, x1, _period(year, md, span[0] if span else "", kind)))
+            # "Q2 2023": the quarter is the column's own word
+            own_q = re.match(r"(?i)(Q[1-4])\s?'?(?:19|20)\d\d$", text.strip(",()"))
+            cols.append(_Column(x0, x1, _period(year, md, " ".join(
+                filter(None, [span[0] if span else "", own_q.group(1) if own_q else ""])), kind)))
     return cols
+
+
+# A quarterly table ("Quarterly financial data"): its columns the quarters ("First Fiscal Quarter",
+# "Q1"; "Quarter Ended Sep. 30 Dec. 31 Mar. 31 June 30 Year"), each fiscal year's rows under a line
+# naming the year ("Fiscal 2019:", "2001"). A column's year is 0 until that line gives it.
+_QUARTER_COL = re.compile(r"\b(first|second|third|fourth)\s+(?:fiscal\s+)?quarter\b|\bQ([1-4])\b", re.I)
+_MONTH_DAY_COL = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})\b", re.I)
+_YEAR_COL = re.compile(r"\b(?:year|total|fiscal\s+year)\s*$", re.I)
+_GROUP_YEAR = re.compile(r"^(?:fiscal\s+(?:year\s+)?)?((?:19|20)\d\d)\s*:?$", re.I)
+
+
+def _phrase_x(line: Line, a: int, b: int) -> tuple[float, float]:
+    """The x extent of the words of line.text[a:b]."""
+    at, xs = 0, []
+    for w in line.words:
+        if at < b and at + len(w.text) > a:
+            xs += [w.x0, w.x1]
+        at += len(w.text) + 1
+    return (min(xs), max(xs)) if xs else (0.0, 0.0)
+
+
+def _quarter_columns(header: list[Line]) -> list[_Column]:
+    """A quarterly table's columns (their year 0), from the lowest header line naming two quarters
+    or more; [] for any other table."""
+    spans = " ".join(ln.text for ln in header)
+    for ln in reversed(header):
+        t = ln.text
+        if re.search(r"(?:19|20)\d\d", t):
+            continue  # a line of years heads year columns
+        found = list(_QUARTER_COL.finditer(t))
+        if len(found) >= 2:
+            return [_Column(*_phrase_x(ln, m.start(), m.end()), Period(
+                label=m.group(0), year=0, months=3, end=None, instant=False)) for m in found]
+        dated = [m for m in _MONTH_DAY_COL.finditer(t) if _MONTH.match(m.group(1))]
+        if len(dated) >= 2 and re.search(r"\bquarters?\s+ended\b", spans, re.I):
+            cols = [_Column(*_phrase_x(ln, m.start(), m.end()), Period(
+                label=f"Quarter Ended {m.group(0)}|Q{k}", year=0, months=3,
+                end=f"{_MONTHS[m.group(1)[:3].lower()]:02d}-{int(m.group(2)):02d}", instant=False))
+                for k, m in enumerate(dated, 1)]
+            if (y := _YEAR_COL.search(t)) and y.start() > dated[-1].end():
+                cols.append(_Column(*_phrase_x(ln, y.start(), y.end()), Period(
+                    label="Fiscal Year", year=0, months=12, end=cols[-1].period.end, instant=False)))
+            return cols
+    return []
+
+
+def _quarterly(cols: list[_Column]) -> bool:
+    """Whether columns are a quarterly table's, their year given by the lines between its rows."""
+    return any(c.period is not None and c.period.year == 0 for c in cols)
+
+
+def _with_year(p: Period, year: int, last_end: str | None) -> Period:
+    """A quarterly table's column period in the fiscal year `year` (ending on `last_end`, "MM-DD"):
+    "Quarter Ended Dec. 31" of fiscal 2004 (ending June 30) is the quarter ended 2003-12-31."""
+    if p.end is None:
+        return Period(label=f"{p.label} {year}", year=year, months=p.months, end=None, instant=False)
+    cal = year if last_end is None or p.end <= last_end else year - 1
+    try:
+        end = datetime.date(cal, int(p.end[:2]), int(p.end[3:])).isoformat()
+    except ValueError:
+        end = None
+    if p.months == 12:
+        return Period(label=f"Fiscal Year {year}", year=year, months=12, end=end, instant=False)
+    name, q = p.label.split("|")
+    return Period(label=f"{name}, {cal} ({q} fiscal {year})", year=year, months=3, end=end, instant=False)
 
 
 def _names_its_years(line: Line) -> bool:
@@ -355,6 +436,9 @@ def _phrases(line: Line, gap: float = 12.0) -> list[tuple[str, float, float]]:
 _SPAN_DATE = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s*$")
 
 
+_QUARTER_SPAN = re.compile(r"\bQ[1-4]\b|\b(?:first|second|third|fourth)\s+quarter\b", re.I)
+
+
 def _period(year: int, month_day, span: str, kind: str | None) -> Period:
     """A column's period from its year, the month and day above or beside it, and the span label
     over it: "Year Ended May 31," + 2022 -> Year Ended May 31, 2022 (12 months, 2022-05-31)."""
@@ -363,6 +447,8 @@ def _period(year: int, month_day, span: str, kind: str | None) -> Period:
     months = None
     if m:  # "Three Months Ended", "52 Weeks Ended"; "Quarter Ended" is 3, "Year Ended" 12
         months = _LENGTHS[m.group(1).lower()] if m.group(1) else (3 if m.group(3).lower().startswith("quarter") else 12)
+    elif _QUARTER_SPAN.search(span):
+        months = 3  # "Fourth Quarter" over 2022, "Q2" before 2023
     tail = _SPAN_DATE.search(span)
     if tail and not _MONTH.match(tail.group(1)):
         tail = None
@@ -464,8 +550,11 @@ def _header_above(lines: list[Line], i: int) -> tuple[list[Line], int]:
         t = ln.text
         if _is_row(ln) and not _header_like(ln):
             break
-        if len(t) > 110:
-            break
+        if _RULE.match(t):
+            if any(_header_like(x) for x in lines[k:i]):
+                break  # a text table's rule above its header line: what is above is not the table's
+        elif len(t) > 110 and len(_QUARTER_COL.findall(t)) < 2:
+            break  # a sentence; not a header naming four quarters ("First Fiscal Quarter ... Fourth ...")
         k -= 1
     head = lines[k:i]
     # keep from the first line that holds a year, a date or a span
@@ -492,21 +581,48 @@ def _read_block(text: str, lines: list[Line], i: int, j: int, kind: str | None, 
     # a table's own title ("CONSOLIDATED BALANCE SHEETS" above its header) over the page's: a text
     # file or a release page holds several statements, one after another
     kind = statement_of([ln for ln in above if _is_title(ln.text)]) or kind
+    if last is not None and _quarterly(last[0]) and header and all(_GROUP_YEAR.match(ln.text) for ln in header):
+        # "Fiscal 2018:" over a quarterly table's next rows: the same columns, another year
+        return _block_rows(text, header[-1:] + lines[i:j], last[0], last[1], last[2], last[3], source, page, layout,
+                           last[4]), last
     cols = _header_columns(header, kind, layout)
     if cols:
         caption = _caption(lines[max(0, h0 - 6):h0] + [ln for ln in header if not _header_like(ln)][:1])
         page_scale = _scale(lines[:h0] + header)
         statement = kind or ("segment" if any(_SEGMENT.search(ln.text) for ln in above + header) else "other")
-        last = (cols, caption, page_scale, statement)
+        last = (cols, caption, page_scale, statement, None if layout else _sub_columns(header, len(cols)))
     elif last is not None:
-        cols, caption, page_scale, statement = last
+        cols, caption, page_scale, statement, _ = last
     else:
         return [], None
-    return _block_rows(text, (_lead(header) if cols is last[0] and header else []) + lines[i:j], cols, caption, page_scale, statement, source, page, layout), last
+    lead = _lead(header) if cols is last[0] and header else []
+    if _quarterly(cols):
+        lead = [ln for ln in header if _GROUP_YEAR.match(ln.text)][-1:]  # "Fiscal 2019:" over the first rows
+    return _block_rows(text, lead + lines[i:j], cols, caption, page_scale, statement, source, page, layout,
+                       last[4]), last
+
+
+def _sub_columns(header: list[Line], n: int) -> tuple[int, int] | None:
+    """Without positions: a header line that repeats, under each of the `n` periods, an amount and
+    its percentage ("Net Sales % of Net Sales" three times) -> (2, the amount's place in the pair);
+    None for a header without one."""
+    if n < 2:
+        return None
+    for ln in header:
+        words = [w.text for w in ln.words]
+        if _header_like(ln):
+            continue
+        for size in range(2, len(words) // n + 1):  # after a label of its own ("dollars in millions")
+            tail = words[len(words) - size * n:]
+            group = tail[:size]
+            if all(tail[k * size:(k + 1) * size] == group for k in range(n)) and "%" in "".join(group):
+                return 2, 1 if group[0].startswith("%") else 0
+    return None
 
 
 def _block_rows(text: str, block: list[Line], cols: list[_Column], caption: str, page_scale: float | None,
-                statement: str, source: str, page: int | None, positioned: bool) -> list[Row]:
+                statement: str, source: str, page: int | None, positioned: bool,
+                sub: tuple[int, int] | None = None) -> list[Row]:
     """Rows with their parents: a label line ("Current assets:") is the parent of the rows below
     it that are indented deeper, until a row at its depth ("Total current assets")."""
     money = any("$" in ln.text for ln in block)
@@ -515,8 +631,14 @@ def _block_rows(text: str, block: list[Line], cols: list[_Column], caption: str,
     parents: list[tuple[float, str]] = []
     pending: Line | None = None
     out = []
+    quarterly = _quarterly(cols)
+    last_end = next((c.period.end for c in reversed(cols) if c.period is not None and c.period.end), None)
+    year = None  # a quarterly table's year, from the line above its rows ("Fiscal 2019:")
     for ln in block:
         label_words, cell_words = ln.split()
+        if quarterly and (g := _GROUP_YEAR.match(ln.text)):
+            year, pending = int(g.group(1)), None
+            continue
         if not _is_row(ln):
             if pending is not None:
                 while parents and (parents[-1][0] >= pending.words[0].x0 - 2 or not positioned):
@@ -538,7 +660,11 @@ def _block_rows(text: str, block: list[Line], cols: list[_Column], caption: str,
         # label line ("Cash provided by investing activities:") holds the rows up to the next one
         while positioned and parents and parents[-1][0] >= x - 2:
             parents.pop()
-        cells = _assign(_cells(cell_words), cols, positioned)
+        cells = _assign(_cells(cell_words), cols, positioned, sub)
+        if quarterly:
+            if year is None:
+                continue
+            cells = [dataclasses.replace(c, period=_with_year(c.period, year, last_end)) for c in cells]
         if not cells or not label:
             continue
         per_share = bool(_PER_SHARE.search(" ".join(p for _, p in parents[-3:]) + " " + label))
@@ -571,11 +697,13 @@ def _widened(block: list[Line], cols: list[_Column]) -> list[_Column]:
     return widened
 
 
-def _assign(cells: list[Word], cols: list[_Column], positioned: bool) -> list[Cell]:
+def _assign(cells: list[Word], cols: list[_Column], positioned: bool, sub: tuple[int, int] | None = None) -> list[Cell]:
     """Each figure under its period's column: by position where the page gives positions (the
     column whose extent overlaps it, else the nearest), by order where the row has exactly as
     many figures as there are periods. A change column's percentage is no period's figure."""
     numbers = [c for c in cells if not c.text.endswith("%")]
+    if sub and not positioned and len(numbers) == sub[0] * len(cols):
+        numbers = numbers[sub[1]::sub[0]]  # each period's amount, not its percentage beside it
     if len(numbers) == len(cols) and all(c.x1 <= c2.x0 for c, c2 in zip(numbers, numbers[1:])):
         return [Cell(col.period, parse_value(c.text), c.text, c.start, c.end) for c, col in zip(numbers, cols)]
     if not positioned:
@@ -676,6 +804,16 @@ class FactIndex:
         return scored[:n]
 
 
+_ORDINAL_QUARTER = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_quarter(label: str) -> int | None:
+    """The quarter a column's label names: "Q2 2023" -> 2, "Fourth Quarter 2022" -> 4."""
+    m = re.search(r"\bQ([1-4])\b|\b(first|second|third|fourth)\s+(?:fiscal\s+)?quarter\b", label, re.I)
+    return (int(m.group(1)) if m.group(1) else _ORDINAL_QUARTER[m.group(2).lower()]) if m else None
+
+
 def period_fit(p: Period, asked) -> float:
     """How well a column's period is the one a question asks (rag.framing.Period): 1 for the same
     span and end, 0 for another period; between, where one side does not say (a column headed
@@ -685,6 +823,8 @@ def period_fit(p: Period, asked) -> float:
         return 1.0
     if asked.months and p.months and asked.months != p.months:
         return 0.0  # a quarter is not the nine months that end with it
+    if asked.quarter and p.months == 3 and (q := _label_quarter(p.label)) and q != asked.quarter:
+        return 0.0  # "Q1 2020" is not the fourth quarter
     if asked.end and p.end and abs((datetime.date.fromisoformat(p.end) - asked.end).days) > 7:
         return 0.0
     if asked.instant and p.months:
@@ -734,10 +874,26 @@ def asked_items(question: str) -> tuple[AskedItem, ...]:
     q = f" {_norm_item(question)} "
     out = []
     for names in LINE_ITEMS:
-        found = [n for n in names if f" {n} " in q]
+        found = [f for n in names for f in (n, _number_variant(n)) if f and f" {f} " in q]
         if found:
             out.append(AskedItem(max(found, key=len), names))
     return tuple(out)
+
+
+# plurals whose singular means something else: "a sale", "earning", "a good", "a saving"
+_PLURAL_ONLY = frozenset("sales earnings goods savings operations proceeds".split())
+
+
+@functools.lru_cache(maxsize=4096)
+def _number_variant(name: str) -> str | None:
+    """A line item's name of several words with its last word in the other number: "dividend
+    paid" for "dividends paid", "share repurchase" for "share repurchases"; None where that reads
+    as another word ("net sale")."""
+    head, _, last = name.rpartition(" ")
+    if not head or len(last) < 4 or last in _PLURAL_ONLY or last.endswith("ss"):
+        return None  # a name of one word stays as written: "cloud revenue" is no line item
+    other = last[:-1] if last.endswith("s") else last + "s"
+    return f"{head} {other}".strip()
 
 
 def item_stems(label: str, items) -> set[str]:

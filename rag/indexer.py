@@ -87,10 +87,26 @@ def _decode(data: bytes, path: Path, warnings: list[str]) -> str:
         return data.decode("latin-1")
 
 
+# EDGAR's text documents (10-Ks filed before HTML): SGML lines around the text and its tables
+# (<DOCUMENT>, <TYPE>10-K, <TABLE>, <CAPTION>, "<S> <C> <C>") that are no text, and <PAGE> between pages
+_EDGAR_PAGE = re.compile(r"^<PAGE>[ \t]*$", re.M)
+_EDGAR_TAG_LINE = re.compile(r"^[ \t]*(?:</?(?:DOCUMENT|TYPE|SEQUENCE|FILENAME|DESCRIPTION|TEXT|TABLE|CAPTION|FN)>"
+                             r"[^\n<]*|(?:<[SC]>[ \t]*)+)$", re.M)
+
+
+def _edgar_pages(text: str) -> list[Page] | None:
+    """An EDGAR text document's pages, its SGML lines blanked (each page's offsets stay its own);
+    None for other text."""
+    if not (_EDGAR_PAGE.search(text) and re.search(r"^<(?:DOCUMENT|TABLE)>", text, re.M)):
+        return None
+    kept = [t for t in (_EDGAR_TAG_LINE.sub("", part) for part in _EDGAR_PAGE.split(text)) if t.strip()]
+    return [Page(t, n) for n, t in enumerate(kept, 1)] or None
+
+
 def _title_from_text(text: str, path: Path) -> str:
     for line in text.splitlines():
         s = line.strip().lstrip("#").strip()
-        if s:
+        if re.search(r"[A-Za-z]", s):  # a rule ("=====") is no title
             return s if len(s) <= 100 else path.stem
     return path.stem
 
@@ -320,7 +336,8 @@ def read_document(path: Path) -> tuple[str, list[Page], list[str]]:
         title, pages = _read_docx(path)
     else:
         text = _decode(data, path, warnings)
-        title, pages = _title_from_text(text, path), [Page(text)]
+        pages = _edgar_pages(text) or [Page(text)]
+        title = _title_from_text(pages[0].text, path)
     if not any(p.text.strip() for p in pages):
         raise DocumentError("no text in the file")
     return title, pages, warnings

@@ -26,11 +26,16 @@ from rag.chunk import Chunk
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError, RagError, StoreError
 from rag.settings import Settings, cache_dir
 
-SCHEMA_VERSION = 8  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript
+SCHEMA_VERSION = 9  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript
 # speakers, analysts and firms in common layouts; 5: table rows read as facts (the -facts collection);
 # 6: a PDF's lost ligatures restored ("Gross pro-t" -> "Gross profit"), a table's own title; 7: a row's
 # label wrapped onto the line above it, a column as wide as its figures, an HTML table row one line;
-# 8: a text table's title naming its years heads no column when a line of years is below it
+# 8: a text table's title naming its years heads no column when a line of years is below it; 9: EDGAR
+# text documents read page by page without their SGML lines, "Year Ended June 30 2002 2003 2004" (and
+# years with footnote marks) read as a header, a text table's header ends at the rule above it, and
+# without positions only the lowest line of years heads columns; a column headed "Q2 2023" or "Fourth
+# Quarter" is a quarter, an amount beside its percentage is read, and prose wrapped at a fixed width is
+# no table row where its sentence goes on below
 GLOSSARY_PREFIX = "glossary::"
 PENDING_PREFIX = "pending::"  # a document being written: its chunks are swept if the ingest dies
 GENERATION_ID = "generation::"  # bumped by every change of the committed documents

@@ -107,6 +107,10 @@ def reads_as_sentence(line: str) -> bool:
     return bool(_SENTENCE_END.search(line)) or len(line.split()) > 12
 
 
+_CONTINUES = re.compile(r"[ \t]*(?:billion|million|thousand|percent|[a-z][a-z]+\b(?![ \t]*[\d$(]))")
+_PROSE_WORD = re.compile(r"\b(?:is|was|were|are|and|the|of|in|to|from|by|for|with)\b")
+
+
 def split_units(text: str, start: int = 0, end: int | None = None, sentences: bool = True) -> list[Unit]:
     """Split `text[start:end]` into sentences, table rows and heading lines, offsets absolute.
 
@@ -135,7 +139,8 @@ def split_units(text: str, start: int = 0, end: int | None = None, sentences: bo
         run_start = None
 
     pos = start
-    for line in text[start:end].splitlines(keepends=True):
+    lines = text[start:end].splitlines(keepends=True)
+    for n, line in enumerate(lines):
         line_start, line_end = pos, pos + len(line.rstrip("\r\n"))
         pos += len(line)
         stripped = text[line_start:line_end].strip()
@@ -144,7 +149,10 @@ def split_units(text: str, start: int = 0, end: int | None = None, sentences: bo
             continue
         lead = len(text[line_start:line_end]) - len(text[line_start:line_end].lstrip())
         s, e = line_start + lead, line_start + lead + len(stripped)
-        if is_table_row(stripped):
+        # "Asia Region revenue was $1.78 billion in 1999, $2.60 billion in 2000, and $3.06" / "billion
+        # in 2001.": prose wrapped at a fixed width, its sentence going on below, is no table row
+        if is_table_row(stripped) and not (n + 1 < len(lines) and _CONTINUES.match(lines[n + 1]) and
+                                           len(_PROSE_WORD.findall(stripped)) >= 4):
             flush()
             units.append(Unit(s, e, "row"))
         elif is_heading(stripped) and len(stripped.split()) <= 12:

@@ -365,3 +365,87 @@ def test_change_columns_between_periods_and_a_title_naming_the_years():
     rows = {r.label: r for r in read_rows(text, None)}
     assert [(c.period.year, c.value) for c in rows["Greater China"].cells] == [
         (2025, 64377.0), (2024, 66952.0), (2023, 72559.0)]
+
+
+def _periods(text: str) -> dict[str, list[tuple[str, str]]]:
+    return {r.label: [(c.text, c.period.label) for c in r.cells] for r in read_rows(text, None, source="t.txt")}
+
+
+INCOME = "INCOME STATEMENTS\n(In millions, except earnings per share)\n{header}\nRevenue $ 28,365 $ 32,187 $ 36,835\n" \
+         "Operating expenses:\nCost of revenue 5,699 6,059 6,716\nOperating income 8,272 9,545 9,034\n"
+
+
+@pytest.mark.parametrize("header", ["Year Ended June 30 2002 (1) 2003 (1) 2004", "Year Ended June 30 2002 2003 2004"])
+def test_a_span_with_its_month_and_day_before_the_years_is_a_header(header):
+    # "30" after "June" is a day and "(1)" after a year a footnote mark: no figures, so the line heads columns
+    rows = {r.label: r for r in read_rows(INCOME.format(header=header), None, source="t.htm")}
+    cell = rows["Operating income"].cells[-1]
+    assert rows["Operating income"].statement == "income"
+    assert (cell.text, cell.period.end, cell.period.months) == ("9,034", "2004-06-30", 12)
+
+
+def test_a_text_table_between_rules_under_a_sentence_naming_its_years():
+    # an EDGAR text table: the sentence above names the years, the header line between rules names them again
+    text = ("plans been determined as prescribed, pro forma income statements for\n"
+            "1999, 2000, and 2001 would have been as follows:\n\nIn Millions\n\n"
+            "Year Ended June 30                 1999         2000          2001\n"
+            "------------------------------------------------------------------\n"
+            "Revenue                         $19,747      $22,956       $25,296\n"
+            "Operating income                 10,010       11,006        11,720\n\n"
+            "Cash and Short-Term Investments\n"
+            "-----------------------------------------\n"
+            "In Millions  /  June 30           2000        2001\n"
+            "-----------------------------------------\n"
+            "Cash and equivalents:\n"
+            "  Cash                        $   849     $ 1,145\n"
+            "  Commercial paper              1,986         894\n")
+    got = _periods(text)
+    assert got["Operating income"] == [("10,010", "Year Ended June 30, 1999"), ("11,006", "Year Ended June 30, 2000"),
+                                       ("11,720", "Year Ended June 30, 2001")]
+    # the header ends at the rule above it: the sentence's years above head no column
+    assert got["Cash"] == [("849", "2000"), ("1,145", "2001")]
+
+
+def test_quarter_columns_named_by_their_quarter():
+    text = "CONDENSED CONSOLIDATED STATEMENTS OF INCOME\n(In millions)\n{h}\nNet revenues $ 2,540 $ 2,420\n" \
+           "Gross profit 1,840 1,770\n"
+    for header, label in (("Q2 2023 Q2 2022", "Q2 2023"), ("Fourth Quarter 2023 2022", "Fourth Quarter 2023")):
+        cell = read_rows(text.format(h=header), None, source="t.htm")[0].cells[0]
+        assert (cell.period.label, cell.period.months) == (label, 3)
+    q4 = Asked(year=2021, quarter=4, months=3, end=None, instant=False, text="Q4 2021")
+    assert period_fit(Period("Q1 2021", 2021, 3, None, False), q4) == 0.0  # another quarter of the year
+    assert period_fit(Period("Q4 2021", 2021, 3, None, False), q4) == 1.0
+    assert period_fit(Period("Fourth Quarter 2021", 2021, 3, None, False), q4) == 1.0
+
+
+def test_each_periods_amount_beside_its_percentage_without_positions():
+    text = ("Net sales by merchandising department follow:\nFiscal Fiscal\n2019 2018\n"
+            "dollars in millions Net Sales % of Net Sales Net Sales % of Net Sales\n"
+            "Appliances $ 9,852 8.9 % $ 9,027 8.3 %\nIndoor Garden 10,989 10.0 10,450 9.7\nTools 8,563 7.8 8,135 7.5\n")
+    got = _periods(text)
+    assert got["Indoor Garden"] == [("10,989", "2019"), ("10,450", "2018")]
+    assert got["Appliances"] == [("9,852", "2019"), ("9,027", "2018")]
+
+
+def test_a_quarterly_tables_years_are_the_lines_between_its_rows():
+    ordinal = ("QUARTERLY FINANCIAL DATA (UNAUDITED)\nin millions First Fiscal Quarter Second Fiscal Quarter "
+               "Third Fiscal Quarter Fourth Fiscal Quarter\nFiscal 2019:\nNet sales $ 26,381 $ 30,839 $ 27,223 $ 25,782\n"
+               "Gross profit 9,017 10,432 9,387 8,736\nFiscal 2018:\nNet sales $ 24,947 $ 30,463 $ 26,302 $ 26,491\n")
+    rows = read_rows(ordinal, None, source="t.htm")
+    assert [(r.label, r.cells[1].text, r.cells[1].period.label) for r in rows] == [
+        ("Net sales", "30,839", "Second Fiscal Quarter 2019"), ("Gross profit", "10,432", "Second Fiscal Quarter 2019"),
+        ("Net sales", "30,463", "Second Fiscal Quarter 2018")]
+    q2 = Asked(year=2019, quarter=2, months=3, end=None, instant=False, text="the second quarter of fiscal 2019")
+    assert [c.text for c in rows[0].cells if period_fit(c.period, q2) == 1.0] == ["30,839"]
+    # columns by the day each quarter ends, and the year's total; fiscal 2004 ends on June 30
+    dated = ("Quarter Ended Sep. 30 Dec. 31 Mar. 31 June 30 Total\nFiscal 2004\n"
+             "Revenue $ 8,215 $ 10,153 $ 9,175 $ 9,292 $ 36,835\nGross profit 6,737 7,728 7,608 7,430 29,503\n")
+    cells = read_rows(dated, None, source="t.htm")[0].cells
+    assert [(c.period.end, c.period.months) for c in cells] == [
+        ("2003-09-30", 3), ("2003-12-31", 3), ("2004-03-31", 3), ("2004-06-30", 3), ("2004-06-30", 12)]
+    assert cells[1].period.label == "Quarter Ended Dec. 31, 2003 (Q2 fiscal 2004)"
+    # a table whose second half is headed by its year alone is no quarterly table
+    two = ("Hedged item Location of gain\n2020\nInterest rate contracts Interest expense $ 275\n"
+           "Fixed-rate debt Interest expense (274)\n2019\nInterest rate contracts Interest expense $ 368\n"
+           "Fixed-rate debt Interest expense (369)\nAmounts are shown before tax.\n")
+    assert [c.period.label for r in read_rows(two, None, source="t.htm") for c in r.cells] == ["2020", "2020", "2019", "2019"]

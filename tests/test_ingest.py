@@ -485,3 +485,16 @@ def test_an_html_filing_reads_as_lines_its_tables_as_rows(tmp_path):
     assert [c.value for c in rows["Total net sales"].cells] == [637959.0, 716924.0]
     assert rows["Provision for income taxes"].statement == "income"
     assert [c.period.year for c in rows["Provision for income taxes"].cells] == [2024, 2025]
+
+
+def test_an_edgar_text_document_is_read_page_by_page_without_its_markup(tmp_path):
+    doc = tmp_path / "acme-10k.txt"
+    doc.write_text("<DOCUMENT>\n<TYPE>10-K\n<SEQUENCE>1\n<TEXT>\n<PAGE>\n\n=================\n\n   ACME CORP ANNUAL REPORT\n"
+                   "\nWe make widgets.\n<PAGE>\nIncome Statements\n<TABLE>\n<CAPTION>\n------------------\n"
+                   "Year Ended June 30      2000      2001\n------------------\n<S>                    <C>       <C>\n"
+                   "Revenue               $19,747   $22,956\n</TABLE>\n</TEXT>\n</DOCUMENT>\n", encoding="utf-8")
+    title, pages, _ = read_document(doc)
+    assert title == "ACME CORP ANNUAL REPORT"  # a rule ("=====") is no title
+    assert [p.page for p in pages] == [1, 2]
+    assert not any(re.search(r"<(?:/?[A-Z]+|S|C)>", p.text) for p in pages)
+    assert "Revenue               $19,747   $22,956" in pages[1].text
