@@ -929,8 +929,10 @@ def candidates(item: Item, rows, period: Period, statement: str | None = None, n
 def _cell(row: Row, period: Period) -> tuple[Cell | None, float]:
     """The row's cell for the period: the best fit, when one value has it."""
     # a column dated the day asked fits better than one named by its year alone
+    # a quarter is not computed from a column whose span is unknown: a 10-K's "2019" is the year
     fits = [(period_fit(c.period, period) + 0.01 * _same_day(c.period, period), c) for c in row.cells
-            if (c.value is not None or _DASH.match(c.text)) and not c.percent]
+            if (c.value is not None or _DASH.match(c.text)) and not c.percent and
+            not (period.quarter and not c.period.months and not c.period.instant)]
     top = max((f for f, _ in fits), default=0.0)
     if top <= 0.2:
         return None, 0.0

@@ -20,7 +20,7 @@ from rag.answerers import get_answerer
 from rag.cite import Answer
 from rag.errors import IndexEmptyError, IndexMissingError, UsageError
 from rag.extractive import row_answers
-from rag.extractive.tables import states_level
+from rag.extractive.tables import states_count, states_level
 from rag.extractive.vocab import ASKER_ORDINAL, PERIOD_WORDS
 from rag.facts import STATEMENT_TITLES, FactIndex
 from rag.followup import complete
@@ -252,14 +252,17 @@ class Engine:
         text = self.glossary.expand(query.text)
         if query.statement:  # "... using the cash flow statement": its pages' own words
             text += " " + STATEMENT_TITLES.get(query.statement, "")
-        deep = self.retriever.retrieve(text, DEEP_ROWS * k if query.wants_figure else k)
+        # a count is looked for deeper still: a sentence stating it sits in a long passage on other
+        # things (states_count)
+        deep = self.retriever.retrieve(text, (DEEP_ROWS + 2 * (query.intent == "count")) * k if query.wants_figure
+                                       else k)
         rows = self._fact_hits(query, FACT_ROWS)
         for h in self._operand_hits(query):
             if all(h.chunk.id != r.chunk.id for r in rows):
                 rows.append(h)
         seen = {h.chunk.id for h in rows}
         hits = rows + [h for h in deep[:k] + [h for h in deep[k:] if row_answers(query, h.chunk) or
-                                              states_level(query, h.chunk)][:k] + self._turns(query)
+                                              states_level(query, h.chunk) or states_count(query, h.chunk)][:k] + self._turns(query)
                        if h.chunk.id not in seen]
         seen = {h.chunk.id for h in hits}
         for part in sub_questions(query):

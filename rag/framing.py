@@ -212,7 +212,7 @@ _UNIT_HINTS = ("million", "billion", "thousand", "trillion", "$", "usd", "dollar
                "€", "gbp", "pound", "£", "jpy", "yen", "¥", "hkd", "cad", "aud", "inr", "rupee", "chf", "sgd", "krw",
                "twd", "brl", "mxn", "percent", "%", "ratio", "multiple", "day", "per share", "per-share")
 _ROUND_HINTS = ("decimal", "nearest", "dp", "d.p", "place", "whole", "integer")
-_DEF_HINTS = ("ed as ", "i.e", "that is,", "where ")  # a definition set off as a clause
+_DEF_HINTS = ("ed as ", "i.e", "that is,", "where ", "taking ", "using ")  # a definition set off as a clause
 _INLINE_HINTS = ("ed as ", "calculat", "comput", "determin", "deriv", "estimat", "define")  # one inside a clause
 _DOC_HINTS = ("statement", "sheet", "10-k", "10k", "10-q", "10q", "filing", "report", "md&a", "release", "financials",
               "p&l", "table", "footnote", "disclosure", "document", "information", "data provided")
@@ -243,6 +243,8 @@ _OPERATOR = (r"\b(?:divided\s+by|minus|plus|multiplied\s+by|less|as\s+an?\s+(?:p
 _DEF_CLAUSE = _lowered(
     r"(?P<sep>[\s,;–—-][\s,;–—-]*)(?:(?:(?:which\s+is|that\s+is)\s+)?(?:defined|calculated|computed|measured|derived|"
     rf"determined)\s+as\s+|(?P<ie>i\.e\.?,?|that\s+is,)\s+(?=[^?]*?(?:{_OPERATOR}))|"
+    # ", taking net cash from operations minus additions to property and equipment" (a formula)
+    rf"(?:by\s+)?(?:taking|using)\s+(?=[^?]*?(?:{_OPERATOR}))|"
     rf"where\s+(?=[^?]*\b(?:is|are|equals?|means)\b)(?=[^?]*?(?:{_OPERATOR}|\b(?:equals?|means)\b)))")
 # Definitions inside a clause, left in the question: "gross margin defined as X", "Compute X as
 # Y" / "using Y" (a formula), "Define X as Y", "(operating income divided by total revenues)"

@@ -130,9 +130,16 @@ def readable(question: str) -> str:
     return q
 
 
+_QUESTION_WORD = re.compile(r"\b(?:what|which|how|who|when|where|why|whether)\b", re.I)
+_MEASURE_WORD = re.compile(rf"\b(?:{METRIC_NOUN.pattern})\b", re.I)
+_RATE_WORD = re.compile(r"\b(?:margin|rate|ratio|growth|share|yield|return)\b", re.I)
+
+
 def classify(question: str) -> str:
     # "According to Toby Xu, what rate..." is classified by what follows the attribution
     q = re.sub(r"^\s*(according to|per|in)\s+[^,?]{1,60},\s*", "", question.strip(), flags=re.I)
+    # "Approximately how many employees ...": a hedge before the question word
+    q = re.sub(r"^\s*(?:approximately|roughly|about|around|exactly)\s+(?=how\b)", "", q, flags=re.I)
     if _DATE_Q.search(q):
         return "date"
     if re.match(r"^\s*where\b", q, re.I) and not re.search(r"\b(rank|ranks|stand|stands)\b", q, re.I):
@@ -146,7 +153,7 @@ def classify(question: str) -> str:
         return "asker" if _ASKED_Q.search(q) else "person"
     if _COUNT_Q.search(q):
         return "count"
-    if re.match(r"^\s*(what|which|at what|by what) (percentage|percent|share(?!\s+(price|count|capital|repurchase|buyback))|"
+    if re.match(r"^\s*(what|which|at what|by (?:(?:roughly|about|approximately)\s+)?what) (percentage|percent|share(?!\s+(price|count|capital|repurchase|buyback))|"
                 r"proportion|portion|rate|growth rate|margin)\b|"
                 r"^\s*how fast", q, re.I):
         return "percent"
@@ -182,8 +189,12 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
     items = asked_items(question)
     if intent == "describe" and items and _AMOUNT_Q.search(question):
         intent = "amount"  # "What was Coca-Cola's depreciation and amortization in FY2019?": a line item's figure
-    elif intent == "describe" and items and (framed.period or framed.unit) and not _ASKING_WORD.match(question):
-        intent = "amount"  # "Nike FY22 buybacks ($m)?": a line item and a period, asked without a verb
+    elif intent == "describe" and framed.unit == "percent" and _RATE_WORD.search(question):
+        intent = "percent"  # "HD gross margin in Q4 of fiscal 2019, in percent?"
+    elif intent == "describe" and (framed.period or framed.unit) and not _ASKING_WORD.match(question) and \
+            (items or (_MEASURE_WORD.search(question) and not _QUESTION_WORD.search(question))):
+        intent = "amount"  # "Nike FY22 buybacks ($m)?", "Microsoft FY01 Asia Region revenue?": a measure and a
+        # period, asked without a verb
     elif intent == "describe" and items and framed.unit in ("thousands", "millions", "billions", "trillions"):
         intent = "amount"  # "What inventory balance did Apple carry ...? USD millions.": the unit says a figure
     terms = _terms(question, intent, _alternatives(question, idf, glossary), idf, vocab_fuzzy)

@@ -490,3 +490,18 @@ def test_a_ranking_no_table_answers_is_answered_only_by_a_passage_that_ranks():
     assert ExtractiveAnswerer().answer(analyze(q, _Idf()), _hits(text)).abstained
     ranked = text + "Widgets was our fastest-growing segment in 2024, up 31%.\n"
     assert "Widgets" in ExtractiveAnswerer().answer(analyze(q, _Idf()), _hits(ranked)).text
+
+
+def test_a_quarter_is_not_computed_from_a_years_column():
+    # a 10-K's "Fiscal 2024" column (its span unnamed) is the year's: Q4's margin is not its margin
+    text = "ACME CORP\nCONSOLIDATED STATEMENTS OF EARNINGS\n(In millions) Fiscal 2024 Fiscal 2023\n" \
+           "Net sales 1,000 800\nGross profit 400 300\n"
+    ans = ask("Acme gross margin in Q4 of fiscal 2024, in percent?", _hits(text))
+    assert ans is None or ans.abstained
+    assert ask("What was Acme's gross margin in fiscal 2024? Round to two decimals.", _hits(text)).computation[
+        "shown"] == "40.00%"
+
+
+def test_a_definition_set_off_by_taking():
+    ans = ask("Free cash flow for Acme in fiscal 2024, taking total revenues minus cost of sales?")
+    assert ans.computation["formula"] == "total revenues - cost of sales" and ans.computation["shown"] == "$400 million"

@@ -151,6 +151,27 @@ def test_number_normalisation():
     ("Describe Walmart's capital expenditures in fiscal 2023.", "describe"),  # asked for words, not a figure
     ("Walmart's approach to capex?", "describe"),  # no period, no unit: not a figure asked
     ("What inventory balance did Apple carry as of July 1, 2023? USD millions.", "amount"),  # the unit says so
+    ("Microsoft FY01 Asia Region revenue?", "amount"),  # "revenue", a line item named in the singular
+    ("HD gross margin in Q4 of fiscal 2019, in percent?", "percent"),  # a rate, asked in percent
+    ("By roughly what percentage did G&A expense rise in fiscal 2004?", "percent"),
+    ("Approximately how many employees did WidgetCo have as of December 31, 2020?", "count"),
 ])
 def test_a_line_item_and_a_period_without_a_verb_ask_its_figure(question, intent):
     assert analyze(question, _Idf()).intent == intent
+
+
+def test_a_line_item_is_named_in_either_number():
+    from rag.facts import asked_items
+
+    assert [a.phrase for a in asked_items("What was the share repurchase in 2022?")] == ["share repurchase"]
+    assert asked_items("What was the gain on net sale of the plant?") == ()  # "net sale" is no "net sales"
+    assert asked_items("How much did cloud revenue grow?") == ()  # one word stays as written
+
+
+def test_prose_wrapped_at_a_fixed_width_is_no_table_row():
+    text = ("Asia Region revenue was $1.78 billion in 1999, $2.60 billion in 2000, and $3.06\nbillion in 2001.  "
+            "The growth was strong.\n\nNet sales 1,200 1,100\ncost of sales 700 650\n")
+    units = [(u.kind, text[u.start:u.end]) for u in split_units(text)]
+    assert units[0] == ("sentence", "Asia Region revenue was $1.78 billion in 1999, $2.60 billion in 2000, and $3.06\n"
+                                    "billion in 2001.")
+    assert units[-2:] == [("row", "Net sales 1,200 1,100"), ("row", "cost of sales 700 650")]

@@ -69,6 +69,11 @@ FILTERS = [
      "Net retention was 118% in the first quarter. Net retention was 116%, down one point from the second quarter.", {},
      "Net retention was 118% in the first quarter.",
      "Net retention was 116%, down one point from the second quarter."),  # a comparison's base is no period
+    ("other_quarter", "Corvane headcount at the end of the third quarter?",
+     "We ended the second quarter with 12,040 employees. We ended the quarter with 11,870 employees, compared with "
+     "12,040 at the end of the second quarter.", {},
+     "We ended the second quarter with 12,040 employees.",
+     "We ended the quarter with 11,870 employees, compared with 12,040 at the end of the second quarter."),
     ("other_quarter", "What were total net sales in the fourth quarter of fiscal 2022?",
      "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS\nThree Months Ended\n(In millions) July 1, 2023 June 25, 2022\n"
      "Total net sales 81,797 82,959\n\nFourth quarter net sales are expected to grow.",
@@ -121,6 +126,19 @@ FEATURES = [
      "WidgetCo customers may lease vehicles for up to 48 months. In 2021, WidgetCo delivered 936,222 vehicles.",
      {"source": "/docs/WIDGETCO_2021_10K.txt", "title": "WidgetCo annual report 2021"},
      "In 2021, WidgetCo delivered 936,222 vehicles.", "WidgetCo customers may lease vehicles for up to 48 months."),
+    ("answer_fit", "How many associates did WidgetCo employ at the end of fiscal 2019?",  # what is counted, beside
+     "At the end of fiscal 2019, we employed approximately 415,700 associates. Exhibit 10.33 is the employment agreement of one officer.",
+     {"source": "/docs/WIDGETCO_2019_10K.txt", "title": "WidgetCo annual report 2019"},
+     "At the end of fiscal 2019, we employed approximately 415,700 associates.",
+     "Exhibit 10.33 is the employment agreement of one officer."),
+    ("answer_fit", "What revenue did WidgetCo report in 2024?",  # a change named after its figure is no level
+     "Revenue was $2.4 billion in 2024. The 2024 revenue growth reflected a $933 million or 13% increase in licensing.",
+     {}, "Revenue was $2.4 billion in 2024.",
+     "The 2024 revenue growth reflected a $933 million or 13% increase in licensing."),
+    ("answer_fit", "What was WidgetCo's full-time headcount as of June 30, 2004?",  # people, not money
+     "As of June 30, 2004, we employed approximately 57,000 people. Stock-based employee compensation was $5,734 million.",
+     {}, "As of June 30, 2004, we employed approximately 57,000 people.",
+     "Stock-based employee compensation was $5,734 million."),
     ("title_phrase", "Who is the chief executive officer?",
      "Ann Lee is the chief executive officer. Bo Chan is the chief technology officer and executive director.",
      {}, "Ann Lee is the chief executive officer.",
@@ -162,6 +180,10 @@ RULES = [
      "Revenue was $4 million in 2024.", "coverage", False),  # not an annual report: year_for_quarter keeps it
     ("measure_missing", "What was GMV?", "Revenue was $4 million.", {},
      "Revenue was $4 million.", "answer_fit", True),
+    ("measure_missing", "What was WidgetCo's revenue in 2024?",  # a figure "of" another measure is that one's
+     "Operating loss fell on higher revenue and lower expenses, including $42 million of lower amortization costs.",
+     {}, "Operating loss fell on higher revenue and lower expenses, including $42 million of lower amortization costs.",
+     "answer_fit", True),
     ("qualifier_missing", "How many daily active users does WidgetCo have?",
      "Monthly active users reached 48 million, and customers logged 310 million meeting minutes.", {},
      "Monthly active users reached 48 million, and customers logged 310 million meeting minutes.", "answer_fit", True),
@@ -273,6 +295,17 @@ def test_a_deeper_passage_stating_the_level_is_looked_at():
                             _chunk("Total revenue was $2.5 billion, up 8%."))
 
 
+def test_a_deeper_passage_stating_the_count_is_looked_at():
+    """For "how many X", retrieval admits a deeper passage where a figure has X (or a name the
+    glossary gives it) beside it."""
+    from rag.extractive.tables import states_count
+
+    query = analyze("How many associates did WidgetCo employ at the end of fiscal 2019?", _Idf())
+    assert states_count(query, _chunk("Our Pro tools help associates. We employed approximately 415,700 associates."))
+    assert not states_count(query, _chunk("Our associates are key. We opened 2,291 stores."))
+    assert not states_count(analyze("What was WidgetCo's revenue?", _Idf()), _chunk("Revenue was 415,700 associates."))
+
+
 def test_other_subject_spares_a_sentence_naming_the_subject_asked():
     """"Gizmo Labs for $1.6 million and Widget Works for $1 million": the sentence gives the figure
     of the subject asked beside another's; a price is the kind of figure asked, not a measure the
@@ -283,3 +316,21 @@ def test_other_subject_spares_a_sentence_naming_the_subject_asked():
     off, _ = judge(q, text, off=frozenset({"other_subject"}), source="/docs/WIDGETCO_2024_NOTE.txt",
                    title="WidgetCo note")
     assert on[text].features["answer_fit"] == off[text].features["answer_fit"] == 1.0
+
+
+def test_a_company_a_file_name_writes_as_one_word_is_the_documents_own():
+    """"Home Depot" asked, HOMEDEPOT_FY2019_10K.htm read: the company is the document's, not a
+    subject its sentences must name."""
+    q = "How many associates did Home Depot employ at the end of fiscal 2019?"
+    text = "At the end of fiscal 2019, we employed approximately 415,700 associates."
+    own, _ = judge(q, text, source="/docs/HOMEDEPOT_FY2019_10K.htm", title="Document")
+    other, _ = judge(q, text, source="/docs/WIDGETCO_FY2019_10K.htm", title="Document")
+    assert own[text].features["answer_fit"] == 1.0 > other[text].features["answer_fit"]
+
+
+def test_the_figure_said_of_the_year_asked_leads():
+    text = "Asia Region revenue was $1.78 billion in 1999, $2.60 billion in 2000, and $3.06 billion in 2001."
+    for year, lead in (("2001", "$3.06 billion"), ("2000", "$2.60 billion")):
+        ans = ExtractiveAnswerer().answer(analyze(f"WidgetCo FY{year[2:]} Asia Region revenue?", _Idf()),
+                                          [Hit(_chunk(text), 1.0, 1, 1, 0.9)])
+        assert ans.text.startswith(f"{lead} [1]."), ans.text

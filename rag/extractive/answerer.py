@@ -43,7 +43,11 @@ _RANKS = re.compile(r"\b(?:fastest|slowest|quickest|highest|lowest|largest|small
 
 def _ranks(c: Candidate) -> bool:
     """Whether a sentence could answer a ranking: it ranks ("our fastest-growing segment") or gives
-    a figure that is not a year ("Sam's Club net sales increased 14.7%")."""
+    a figure that is not a year ("Sam's Club net sales increased 14.7%"). A table row read as facts
+    does not: it is one line's figures ("Net revenue $ 14,042 $ 20,528"), which no ranking names."""
+    at = c.hit.chunk.start + c.start
+    if any(r.start <= at < r.end for r in c.hit.rows or ()):
+        return False
     text = c.hit.chunk.text
     return bool(_RANKS.search(text, c.start, c.end)) or any(f.kind != "year" for f in figures(text, c.start, c.end))
 
@@ -108,9 +112,10 @@ class ExtractiveAnswerer:
                 # "which segment grew fastest", no table ranked: sentences that neither rank nor give a
                 # member's figure ("we modified our segment reporting in 2022") are no answer
                 ans, why = None, "abstained: a ranking is asked, no table ranks, no passage ranks or gives a figure"
-        if ans is None and frame.on("computed_metric") and (computed := compute.answer(query, hits)) is not None \
-                and computed.computation:
-            # no passage states it; a metric the question names is computed from the statements
+        if ans is None and frame.on("computed_metric") and not compare.asks_ranking(query) and \
+                (computed := compute.answer(query, hits)) is not None and computed.computation:
+            # no passage states it; a metric the question names is computed from the statements (not
+            # for "which segment grew fastest": one total's growth names no segment)
             ans, why = computed, f"computed_metric: {computed.computation['metric']} = {computed.computation['formula']}"
         ans = ans or abstain(query.text)
         if explain:

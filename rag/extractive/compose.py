@@ -9,7 +9,7 @@ import re
 from rag.cite import Answer, Citation, check_grounding
 from rag.extractive.features import Candidate
 from rag.extractive.figures import answer_figures, figures, is_change, new_names
-from rag.extractive.tables import column_pick, fact_pick, with_unit
+from rag.extractive.tables import column_pick, counted, counts_near, fact_pick, with_unit
 from rag.extractive.terms import stems_of, term_positions
 from rag.extractive.vocab import CLAUSE, DATE_RE, PERIOD_WORDS
 from rag.question import Query
@@ -58,12 +58,32 @@ def _figure_lead(query: Query, c: Candidate, s: int, e: int) -> list[str]:
         figs = [f for f in figs if f.kind == "percent"]
         if not query.asks_change:  # "gross margin increased 120 basis points to 46.0%": 46.0%
             figs = [f for f in figs if not is_change(passage, f)] or figs
+    if query.intent == "count" and (what := counted(query)):
+        # "how many warehouses": the figure with warehouses beside it, not a percentage nearby
+        figs = [f for f in figs if f.kind != "percent" and counts_near(passage, f, what, start=s, end=e)] or figs
+    figs = _of_year_asked(query, passage, figs)
     picked = fact_pick(query, c.hit, s, e)
     if picked is not None:
         return picked
     framing = frozenset(stems_of(f"{c.hit.chunk.title} {c.hit.chunk.file_name}"))
     return column_pick(query, c.hit.chunk, s, e, figs) or \
         nearest(query, passage, s, e, [(f.text, f.start, f.end) for f in figs], many=query.multi, framing=framing)
+
+
+# the year a figure is said of, right after it: "$1.78 billion in 1999", "$2.60 billion for fiscal 2000"
+_YEAR_AFTER = re.compile(r"\s*(?:in|for|during)\s+(?:fiscal\s+(?:year\s+)?)?((?:19|20)\d\d)\b", re.I)
+
+
+def _of_year_asked(query: Query, passage: str, figs: list) -> list:
+    """A year asked: not the figures a sentence gives for another year ("Asia Region revenue was
+    $1.78 billion in 1999, $2.60 billion in 2000, and $3.06 billion in 2001" for FY2001); those
+    said of the year asked first."""
+    year = query.period.year if query.period is not None and query.period.year else None
+    if year is None or not figs:
+        return figs
+    said = {id(f): (int(m.group(1)) if (m := _YEAR_AFTER.match(passage, f.end)) else None) for f in figs}
+    own = [f for f in figs if said[id(f)] == year]
+    return own or [f for f in figs if said[id(f)] is None]
 
 
 def short_answer(query: Query, parts: list[tuple[Candidate, int, int]]) -> str | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rag.extractive.context import Frame, SentenceContext
 from rag.extractive.figures import answer_figures, figures, first_figure_at, is_change, new_names, proper_nouns
+from rag.extractive.tables import counted, counts_near
 from rag.extractive.terms import coverage, stems_of
 from rag.extractive.vocab import (
     CAUSAL,
@@ -23,7 +24,7 @@ from rag.extractive.vocab import (
     NOT_NAME_WORDS,
 )
 from rag.facts import item_stems
-from rag.question import Query
+from rag.question import METRIC_NOUN, Query
 from rag.retrieve import Hit
 from rag.text import is_table_row, stem, words, years_in
 
@@ -120,6 +121,20 @@ _DURATION_OR_RATE = re.compile(r"\s*(?:-\s*)?(?:(?:months?|years?|weeks?|days?|h
 _DURATION_ASKED = re.compile(r"\b(?:months?|years?|weeks?|days?|hours?|minutes?|per|each|average)\b", re.I)
 
 
+# a measure that counts people, and the words that make a question about them ask for money
+_PEOPLE = re.compile(r"\b(?:headcount|employees|workforce|staff|associates|team members)\b", re.I)
+_MONEY_NOUN = re.compile(r"\b(?:compensation|costs?|expenses?|pay|paid|salar\w*|wages?|benefits?|spend\w*|"
+                         r"revenues?|sales|income|per|\$|dollars?|millions?|billions?)\b", re.I)
+
+
+def _heads_label(row: str, what: frozenset[str]) -> bool:
+    """Whether a table row's label is of what is counted: its first words after "Total" or
+    "Number of" name it ("Employees", "Number of stores at year end"), not a later word ("Stock
+    issued to employees")."""
+    label = re.sub(r"^\W*(?:total\s+)?(?:number\s+of\s+)?", "", row[:first_figure_at(row, 0, len(row))], flags=re.I)
+    return bool(what & set(stems_of(" ".join(label.split()[:2]))))
+
+
 def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> float:
     """How well the sentence holds the kind of answer asked for (1 = exactly)."""
     if query.intent == "describe":
@@ -134,9 +149,12 @@ def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> fl
         return 1.0 if new_names(query, passage, start, end) else 0.3
     figs = answer_figures(query, passage, start, end)
     kinds = {f.kind for f in figs}
+    if query.intent == "amount" and kinds == {"money"} and _PEOPLE.search(query.text) and \
+            not _MONEY_NOUN.search(query.text):
+        return 0.3  # "Microsoft's full-time headcount": people, not "$5,734 million" of their compensation
     if query.intent == "amount" and not query.wants_ratio and any(f.kind == "money" for f in figs) and all(
             is_change(passage, f) for f in figs if f.kind == "money"):
-        return 0.5  # "increased $555 million" is a change; "what was X's revenue" asks for a level
+        return 0.3  # "increased $555 million" is a change; "what was X's revenue" asks for a level
     if "number" in kinds and is_table_row(passage[start:end]):
         kinds.add("money")  # a table's plain figures are amounts in its caption's unit
     if query.intent == "percent":
@@ -146,6 +164,10 @@ def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> fl
         if nums and "money" not in kinds and not _DURATION_ASKED.search(query.text) and all(
                 _DURATION_OR_RATE.match(passage, f.end, min(end, f.end + 40)) for f in nums):
             return 0.3  # "for up to 48 months", "12.6 Trips per month": a span or a rate, not how many
+        what = counted(query)
+        if what and nums and not is_table_row(passage[start:end]) and \
+                not any(counts_near(passage, f, what, start=start, end=end) for f in figs if f.kind in ("number", "money")):
+            return 0.5  # "how many associates": a figure with no associates beside it ("Exhibit 10.33")
         return 1.0 if kinds & {"number", "money"} else 0.3 if "percent" in kinds else 0.0
     if query.wants_money:
         return 1.0 if "money" in kinds else 0.0
@@ -156,6 +178,12 @@ def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> fl
     return 0.5 if "number" in kinds else 0.3 if "percent" in kinds else 0.0
 
 
+# a figure followed by "of" and the measure it is ("$42 million of lower amortization costs"), up to
+# the next punctuation, figure or clause word
+_OF_MEASURE = re.compile(r"\s+of\s+((?:(?!and\b|or\b|in\b|for\b|from\b|to\b|as\b|at\b|by\b|was\b|were\b)"
+                         r"[A-Za-z&'-]+\s*){1,5})")
+
+
 def owned_metrics(query: Query, passage: str, start: int, end: int, prev: set[str]) -> frozenset[int]:
     """The measures the sentence's first figure is about: those named before it (or just
     after: "RMB 70.9 billion of operating cash flow"), or in the sentence before when this one
@@ -163,6 +191,11 @@ def owned_metrics(query: Query, passage: str, start: int, end: int, prev: set[st
     if not query.metrics:
         return frozenset()
     figs = [f for f in figures(passage, start, end) if f.kind != "year"]
+    if figs and (m := _OF_MEASURE.match(passage, figs[0].end, end)) and METRIC_NOUN.search(m.group(1).lower()):
+        # "... the increase in revenue and lower operating expenses including $42 million of lower
+        # amortization costs": a figure "of" a measure is that measure's, whatever came before
+        own = set(stems_of(m.group(1)))
+        return frozenset(i for i, q in enumerate(query.metrics) if q & own)
     # "RMB 70.9 billion of operating cash flow": a measure just after the figure, but not
     # past the next figure, which the words after it belong to
     head_end = min(end, figs[0].end + 45, figs[1].start if len(figs) > 1 else end) if figs else end
@@ -305,6 +338,9 @@ def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int,
     the sentence's figure is of."""
     query, c, u = frame.query, s.p.chunk, s.unit
     fit = answer_fit(query, s.p.hit, c.text, u.start, u.end)
+    if s.row and query.intent == "count" and (what := counted(query)) and not _heads_label(s.text, what) and \
+            not any(counts_near(s.text, f, what) for f in figures(s.text, 0, len(s.text)) if f.kind != "year"):
+        fit = min(fit, 0.3)  # a row whose label counts something else ("Stock issued to employees ... 307")
     if s.row:
         # a table row's measure and subject are in its label's parents and caption (read as
         # facts), else somewhere in its chunk; not in the other rows' labels

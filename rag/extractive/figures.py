@@ -74,8 +74,14 @@ def figures(passage: str, start: int, end: int) -> tuple[Figure, ...]:
 
 
 def is_change(passage: str, f: Figure) -> bool:
-    """Whether a figure is a change ("increased $555 million", "up 120 basis points"), not a level."""
-    return bool(DELTA.search(passage, max(0, f.start - 20), f.start))
+    """Whether a figure is a change ("increased $555 million", "up 120 basis points", "a $933
+    million or 13% increase"), not a level."""
+    return bool(DELTA.search(passage, max(0, f.start - 20), f.start) or _DELTA_AFTER.match(passage, f.end))
+
+
+# a change named after its figure: "$933 million or 13% increase", "$42 million decline in"
+_DELTA_AFTER = re.compile(r"\s*(?:(?:dollars\s+)?or\s+\d+(?:\.\d+)?\s*(?:%|percent)\s+)?(?:year-over-year\s+)?"
+                          r"(?:increase|decrease|decline|rise|drop|reduction|improvement|growth)\b", re.I)
 
 
 def first_figure_at(passage: str, start: int, end: int) -> int:

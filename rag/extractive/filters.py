@@ -110,9 +110,11 @@ def _report_quarter(chunk) -> int | None:
     return int(digit.group(1)) if digit else _ORDINAL.get(t.split()[0].split("-")[0])
 
 
-# "down one point from the second quarter", "compared with the third quarter of last year": a
-# quarter named as the base of a comparison is not the sentence's own period
-_COMPARED = re.compile(r"\b(?:from|compared (?:with|to)|versus|vs\.?|than|relative to|against)\s+(?:the\s+)?"
+# "down one point from the second quarter", "compared with the third quarter of last year",
+# "compared with 12,040 at the end of the second quarter": a quarter named as the base of a
+# comparison is not the sentence's own period
+_COMPARED = re.compile(r"\b(?:from|compared (?:with|to)|versus|vs\.?|than|relative to|against)\s+"
+                       r"(?:[\d$][\d,.]*\s+(?:[a-z]+\s+){0,4}?)?(?:the\s+)?"
                        r"(?:(?:first|second|third|fourth|1st|2nd|3rd|4th)[\s-]+quarter|Q[1-4]\b)", re.I)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from rag.extractive.figures import Figure, first_figure_at, quarters
+from rag.extractive.figures import Figure, figures, first_figure_at, quarters
 from rag.extractive.terms import stems_of
 from rag.extractive.vocab import PERIOD_WORDS, YEAR
 from rag.facts import period_fit
@@ -194,3 +194,42 @@ def states_level(query: Query, chunk) -> bool:
                 f.kind == "money" and not is_change(text, f) for f in figures(text, u.start, u.end)):
             return True
     return False
+
+
+# "How many associates ...", "how many full-time employees ...": the words naming what is counted
+_COUNTED = re.compile(r"\bhow\s+many\s+((?:[\w-]+\s*){1,4})", re.I)
+# where what is counted ends: a verb or preposition after it ("associates did", "stores at")
+_COUNT_END = re.compile(r"\b(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|in|at|for|of|on|as|"
+                        r"during|by|from|to|with)\b.*", re.I | re.S)
+
+
+def counted(query: Query) -> frozenset[str]:
+    """The stems of what a "how many X" question counts, with the names the glossary gives its
+    words ("employees": "employed"); empty for other questions."""
+    m = _COUNTED.search(query.text) if query.intent == "count" else None
+    if m is None:
+        return frozenset()
+    words = set(stems_of(_COUNT_END.sub("", m.group(1)))) - PERIOD_WORDS
+    return frozenset(words.union(*(t.stems for t in query.terms if t.stems & words)))
+
+
+def counts_near(text: str, f: Figure, what: frozenset[str], words: int = 4, start: int = 0,
+                end: int | None = None) -> bool:
+    """Whether a figure has what is counted within `words` words before or after it, inside
+    text[start:end] (its sentence): "415,700 associates", "employed approximately 47,600 people"."""
+    end = len(text) if end is None else end
+    after = " ".join(text[f.end:min(end, f.end + 80)].split()[:words])
+    before = " ".join(text[max(start, f.start - 80):f.start].split()[-words:])
+    return bool(what & (set(stems_of(after)) | set(stems_of(before))))
+
+
+def states_count(query: Query, chunk) -> bool:
+    """Whether a passage states the count a "how many X" question asks: a figure with the thing
+    counted beside it ("we employed approximately 415,700
+    associates"). Retrieval ranks such a sentence low in a long passage about other things (Home
+    Depot's associates are in a section on its Pro customers); it looks deeper for one."""
+    what = counted(query)
+    text = chunk.text
+    if not what or not what & set(stems_of(text)):
+        return False
+    return any(counts_near(text, f, what) for f in figures(text, 0, len(text)) if f.kind == "number")
