@@ -29,13 +29,26 @@ _LEAST = re.compile(r"\b(slowest|lowest|smallest|least|weakest|worst)\b", re.I)
 _GROWTH = re.compile(r"\b(?:grew|grow|growth|growing|increase[sd]?|performance|performing|expan\w+)\b", re.I)
 # what a question calls a table's members: "segments", "regions", "product lines"
 _MEMBERS = re.compile(r"\b(segments?|regions?|geograph\w*|products?|product\s+lines?|categor\w+|businesses|"
-                      r"divisions?|brands?|markets?|channels?|units?)\b", re.I)
+                      r"divisions?|departments?|brands?|markets?|channels?|units?)\b", re.I)
 _COUNT = re.compile(r"\b(two|three|four|five|six|2|3|4|5|6)\s+(?:\w+\s+)?(?:segments?|regions?|divisions?|"
                     r"businesses|products?|categor\w+|brands?|markets?|channels?|units?)\b", re.I)
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 # the measure when the question names it by an analyst's word: "topline performance"
 _MEASURE_WORDS = (("revenue", re.compile(r"\b(?:revenues?|top[\s-]?line|sales)\b", re.I)),
-                  ("operating income", re.compile(r"\boperating\s+(?:income|profit)\b", re.I)))
+                  ("operating income", re.compile(r"\boperating\s+(?:income|profit|loss(?:es)?)\b", re.I)),
+                  ("net income", re.compile(r"\bnet\s+(?:income|earnings|loss(?:es)?)\b", re.I)))
+# a loss asked ("the biggest operating loss"): the income measure, its lowest (most negative) first
+_LOSS = re.compile(r"\b(?:operating|net)\s+loss(?:es)?\b", re.I)
+_RECONCILING = re.compile(r"\b(?:reconcil\w*|eliminations?|unallocated)\b", re.I)
+# rows of a segment table that are no member: its totals and the items reconciling them
+_NOT_MEMBER = re.compile(r"^\s*(?:total|consolidated|reconcil\w*|eliminations?|intersegment|unallocated)\b", re.I)
+
+
+# where a caption's measure ends: "Net sales| by merchandising department", "Revenue| (in millions)"
+_BREAKDOWN = re.compile(r"\s+by\s+|\s*[(:]|\s+follows?\b", re.I)
+
+
+SHOWN = 5  # members listed in a ranked answer
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,7 @@ class Ranking:
     most: bool
     period: object  # rag.framing.Period
     count: int | None
+    loss: bool = False  # "the biggest operating loss": ranked lowest first, and said as a loss
 
 
 def ranking(query) -> Ranking | None:
@@ -64,8 +78,11 @@ def ranking(query) -> Ranking | None:
     n = _COUNTS.get(count.group(1).lower(), None) if count else None
     if count and n is None:
         n = int(count.group(1))
-    return Ranking(compute.Item(phrase), bool(_GROWTH.search(text)) or "performance" in text.lower(),
-                   bool(most) and not (least and least.start() < most.start()), framing.period, n)
+    top = bool(most) and not (least and least.start() < most.start())
+    growth = bool(_GROWTH.search(text)) or "performance" in text.lower()
+    loss = bool(_LOSS.search(text)) and not growth
+    # "the biggest operating loss" is the lowest operating income
+    return Ranking(compute.Item(phrase), growth, top != loss, framing.period, n, loss)
 
 
 def asks_ranking(query) -> bool:
@@ -86,8 +103,9 @@ def _tables(rows: list[Row]) -> list[list[Row]]:
     out: list[list[Row]] = []
     for r in sorted(rows, key=lambda r: (r.source, r.page or 0, r.start)):
         last = out[-1][-1] if out else None
+        # a new heading over the rows ("Revenue:" then "Operating income/(loss):") starts another
         if last is None or (last.source, last.page, last.caption) != (r.source, r.page, r.caption) or \
-                last.label.lower().startswith("total"):
+                last.label.lower().startswith("total") or (len(r.path) > 1 and r.path[:-1] != last.path[:-1]):
             out.append([])
         out[-1].append(r)
     return out
@@ -96,8 +114,10 @@ def _tables(rows: list[Row]) -> list[list[Row]]:
 def _members(table: list[Row], rk: Ranking) -> tuple[list[Row], float] | None:
     """The rows of a table that are parts of the measure, and how well the table is named by it;
     None when the table does not break the measure down."""
-    parts = [r for r in table if not r.label.lower().startswith("total")]
-    total = [r for r in table if r.label.lower().startswith("total")]
+    parts = [r for r in table if not _NOT_MEMBER.match(r.label)]
+    total = [r for r in table if re.match(r"\s*(?:total|consolidated)\b", r.label, re.I)]
+    if any(len(r.path) > 1 and _RECONCILING.search(r.path[-2]) for r in parts):
+        return None  # "Operating income reconciling amounts:": the items between segments and total
     if len(parts) < 2 or any(compute.label_score(rk.measure, r) >= compute.MIN_LABEL for r in parts):
         return None  # the rows are the measure itself (a segment's "Net sales" beside its "Operating income")
     if rk.count is not None and len(parts) != rk.count:
@@ -109,8 +129,9 @@ def _members(table: list[Row], rk: Ranking) -> tuple[list[Row], float] | None:
              >= compute.MIN_LABEL for r in parts if len(r.path) > 1):
         named = 0.8  # a heading above the rows: "Revenue:" > "Digital Media"
     elif compute.label_score(rk.measure, dataclasses.replace(parts[0], path=(parts[0].caption,))) \
-            >= compute.MIN_LABEL:
-        named = 0.6
+            >= compute.MIN_LABEL or compute.label_score(rk.measure, dataclasses.replace(
+                parts[0], path=(_BREAKDOWN.split(parts[0].caption)[0],))) >= compute.MIN_LABEL:
+        named = 0.6  # the caption: "Net sales by merchandising department (and related services) follow:"
     if not named:
         return None
     return parts, named + 0.3 * (parts[0].statement == "segment") + 0.3 * (rk.count == len(parts))
@@ -201,16 +222,21 @@ def _computation(figures, rk: Ranking) -> compute.Computation:
 
 def _text(c: compute.Computation, rk: Ranking) -> str:
     top = c.operands[0]
-    how = ("grew fastest" if rk.most else "grew slowest") if rk.growth else ("was largest" if rk.most else
-                                                                            "was smallest")
+    how = ("grew fastest" if rk.most else "grew slowest") if rk.growth else \
+        (f"had the {'smallest' if rk.most else 'largest'} loss" if rk.loss else
+         "was largest" if rk.most else "was smallest")
     per = compute._period_label(rk.period)
     lines = [f"{top.label} {how} in {per}: {c.shown}."]
     step = 2 if rk.growth else 1
-    for k, (_, shown) in enumerate(c.steps):
+    # the first few members; a table of fourteen departments would bury the answer (the
+    # computation keeps every member, each cited, for the explain trace and the checker)
+    for k, (_, shown) in enumerate(c.steps[:SHOWN]):
         now = c.operands[k * step]
         if rk.growth:
             before = c.operands[k * step + 1]
             lines.append(f"{now.label}: {shown} ({now.text} against {before.text}) [{now.citation}]")
         else:
             lines.append(f"{now.label}: {shown} [{now.citation}]")
+    if len(c.steps) > SHOWN:
+        lines.append(f"... and the others, each {'lower' if rk.most else 'higher'}.")
     return "\n".join(lines)

@@ -1262,10 +1262,14 @@ def _naming_sources(query, hits) -> set[str]:
 
     company = company_of(query)
     want = set(stems_of(company)) if company else set()
+    # "Home Depot" names HOMEDEPOT_FY2019_10K.htm: a company's words a file name writes as one
+    joined = re.sub(r"[^a-z0-9]", "", company.lower()) if company and len(company.split()) > 1 else None
     words: dict[str, set[str]] = {}
     for h in hits:
         own = words.setdefault(h.chunk.source, set(stems_of(f"{h.chunk.file_name} {h.chunk.title}")))
         own |= set(stems_of(h.chunk.text))
+        if joined and joined in re.sub(r"[^a-z0-9]", "", h.chunk.file_name.lower()):
+            own |= want
     return {s for s, own in words.items() if not want or want & own}
 
 

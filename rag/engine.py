@@ -21,6 +21,7 @@ from rag.cite import Answer
 from rag.errors import IndexEmptyError, IndexMissingError, UsageError
 from rag.extractive import row_answers
 from rag.extractive.tables import states_count, states_level
+from rag.extractive.terms import stems_of
 from rag.extractive.vocab import ASKER_ORDINAL, PERIOD_WORDS
 from rag.facts import STATEMENT_TITLES, FactIndex
 from rag.followup import complete
@@ -30,6 +31,9 @@ from rag.question import analyze, sub_questions
 from rag.retrieve import Hit, HybridRetriever
 from rag.settings import Settings, bundled_corpus_dir
 from rag.text import sentence_splitter
+
+# verbs a question reports a figure with ("did Microsoft report", "post", "record"): no row's label
+_REPORTING = frozenset(stems_of("report reported post posted record recorded book booked log logged deliver delivered"))
 
 MAX_QUESTION_CHARS = 2000
 FRESH_EVERY = 0.5  # seconds: how often an engine asks the store whether another process changed it
@@ -308,7 +312,11 @@ class Engine:
         its label, which dense retrieval reads poorly."""
         if not (query.wants_figure and len(self.facts)):
             return []
-        keys = [(t.stems, t.weight) for t in query.terms if not t.stems & PERIOD_WORDS]
+        # the period's words ("quarter ended December 31, 2003") are the columns' business, and a
+        # verb of reporting ("What revenue did Microsoft report") is in no row's label
+        said = set(stems_of(query.period.text)) if query.period is not None else set()
+        keys = [(t.stems, t.weight) for t in query.terms
+                if not t.stems & (PERIOD_WORDS | said) and not t.stems & _REPORTING]
         sources = self.retriever.route(route_by or query.text)
         names = set().union(*(self.retriever.doc_names.get(s, set()) for s in sources or []))
         keys = [(st, w) for st, w in keys if not st & names]  # "Nike's": the routing's business

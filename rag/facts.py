@@ -482,7 +482,8 @@ def _caption(lines: list[Line]) -> str:
     for line in reversed(lines):
         t = line.text
         if len(t) > 6 and not _is_row(line) and not _YEAR.search(t.split()[-1].strip(",")) and not _SPAN.search(t) and \
-                re.search(r"[A-Za-z]{3,}", t) and not re.fullmatch(r"[\d\W]+", t):
+                re.search(r"[A-Za-z]{3,}", t) and not re.fullmatch(r"[\d\W]+", t) and \
+                not all(w.strip(",:()").lower() in _HEAD_WORDS for w in t.split()):  # "Fiscal Fiscal Fiscal" over years
             return t[:200]
     return ""
 
@@ -835,8 +836,8 @@ def period_fit(p: Period, asked) -> float:
         if asked.year != p.year:
             # "Q1 FY2024" of a fiscal year ending in January ends in calendar 2023
             return 0.2 if asked.quarter and not asked.end and p.year == asked.year - 1 else 0.0
-    if asked.quarter and not p.months and not p.instant:
-        return 0.3  # a quarter asked, the column's span unknown
+    if (asked.quarter or (asked.months and asked.months < 12)) and not p.months and not p.instant:
+        return 0.3  # a quarter asked ("the quarter ended December 31, 2003"), the column's span unknown
     if asked.months == 12 and not p.months and not p.instant:
         return 0.8
     return 1.0
@@ -877,7 +878,15 @@ def asked_items(question: str) -> tuple[AskedItem, ...]:
         found = [f for n in names for f in (n, _number_variant(n)) if f and f" {f} " in q]
         if found:
             out.append(AskedItem(max(found, key=len), names))
-    return tuple(out)
+    # "total cash and short-term investments": the longer name is asked, not the one inside it
+    # ("revenues and cost of revenues" asks both: "revenues" stands alone too)
+    def alone(a: AskedItem) -> bool:
+        rest = q
+        for b in out:
+            if len(b.phrase) > len(a.phrase) and f" {a.phrase} " in f" {b.phrase} ":
+                rest = rest.replace(f" {b.phrase} ", " ")
+        return f" {a.phrase} " in rest
+    return tuple(a for a in out if alone(a))
 
 
 # plurals whose singular means something else: "a sale", "earning", "a good", "a saving"

@@ -22,6 +22,11 @@ _ASKING_WORD = re.compile(r"^\s*(?:what|how|who|whom|whose|which|when|where|why|
 _METRIC = re.compile(rf"\b({MEASURES}|{BALANCE_MEASURES}|cash( flow)?|capital expenditures?|spend(ing)?|notes|bonds?|"
                      r"consideration|amount|price|billion|million|growth|count|number|salary|salaries|compensation|pay|"
                      r"fees?|budget|worth|value|stake|losses?)\b", re.I)
+# a measure that counts people ("What was Microsoft's full-time headcount?" asks how many), and the
+# words that make a question about them ask for money ("employee compensation", "revenue per employee")
+PEOPLE = re.compile(r"\b(?:headcount|employees|workforce|staff|associates|team members)\b", re.I)
+MONEY_NOUN = re.compile(r"\b(?:compensation|costs?|expenses?|pay|paid|salar\w*|wages?|benefits?|spend\w*|"
+                        r"revenues?|sales|income|per|\$|dollars?|millions?|billions?)\b", re.I)
 _COUNT_Q = re.compile(r"^\s*(how many|what (is|was) the number of|what number of)", re.I)
 _DATE_Q = re.compile(r"^\s*(when|what year|which year|in what year|since when|what date|on what date)\b|"
                      r"\b(what|which) (year|month|date|quarter)\b", re.I)
@@ -151,7 +156,7 @@ def classify(question: str) -> str:
                 not re.search(r"^\s*[Ww]ho (is|was)\s+[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*['’]s?\s", q):
             return "describe"  # "Who is Eddie Wu?", but not "Who is Oracle's CEO?"
         return "asker" if _ASKED_Q.search(q) else "person"
-    if _COUNT_Q.search(q):
+    if _COUNT_Q.search(q) or (_AMOUNT_Q.search(q) and PEOPLE.search(q) and not MONEY_NOUN.search(q)):
         return "count"
     if re.match(r"^\s*(what|which|at what|by (?:(?:roughly|about|approximately)\s+)?what) (percentage|percent|share(?!\s+(price|count|capital|repurchase|buyback))|"
                 r"proportion|portion|rate|growth rate|margin)\b|"
@@ -172,6 +177,12 @@ def classify(question: str) -> str:
     return "describe"
 
 
+# "What did X <verb> in|on <line item>": the verb's object is an amount of it ("hold in cash", "spend on
+# research and development"); "what did X say about revenue in 2004" names no line item after "in"
+_WHAT_DID_IN = re.compile(r"^\s*what\s+(?:did|does|do|will)\s+.{1,80}?\s(?:in|on)\s+(.+?)(?:\s+(?:about|regarding|at|"
+                          r"in|on|during|for|as\s+of|from|over|versus|compared)\b.*)?\??$", re.I | re.S)
+
+
 # "How many shares did X repurchase, and for how much?": a second question joined to the first
 _SECOND_ASK = re.compile(r"\band\s+(?:for|at|by|in|to)?\s*(?P<ask>how (?:much|many)|what|which|when)\b", re.I)
 _SECOND_INTENT = {"how much": "amount", "how many": "count", "when": "date"}
@@ -189,6 +200,9 @@ def analyze(question: str, idf, vocab_fuzzy=None, glossary=None) -> Query:
     items = asked_items(question)
     if intent == "describe" and items and _AMOUNT_Q.search(question):
         intent = "amount"  # "What was Coca-Cola's depreciation and amortization in FY2019?": a line item's figure
+    elif intent == "describe" and framed.period and (m := _WHAT_DID_IN.match(question)) and asked_items(m.group(1)):
+        intent = "amount"  # "What did Microsoft hold in total cash and short-term investments at the end of
+        # fiscal 2004?": what is asked is the amount of the line item after the verb
     elif intent == "describe" and framed.unit == "percent" and _RATE_WORD.search(question):
         intent = "percent"  # "HD gross margin in Q4 of fiscal 2019, in percent?"
     elif intent == "describe" and (framed.period or framed.unit) and not _ASKING_WORD.match(question) and \

@@ -371,6 +371,76 @@ def test_a_table_of_one_segments_measures_is_not_ranked():
     assert compute.plan(q) is None  # a ranking, not one figure
 
 
+DEPARTMENTS = """Net sales by merchandising department follow:
+Fiscal Fiscal
+2019 2018
+Appliances $ 9,852 $ 9,027
+Flooring 7,443 7,494
+Lumber 7,894 8,393
+Total $ 25,189 $ 24,914
+Note: some departments were renamed.
+"""
+
+
+def test_a_breakdown_named_by_its_caption_ranks_departments():
+    """"Net sales by merchandising department": the caption names the measure before "by"; its
+    rows are the members, whatever the question calls them ("departments"), over a "Fiscal" line
+    that is no caption. A company asked by two words ("Home Depot") names its file (HOMEDEPOT_...)."""
+    from rag import compare
+
+    q = analyze("Which of Home Depot's merchandising departments grew net sales the fastest in fiscal 2019?", _Idf())
+    ans = compare.answer(q, _hits(DEPARTMENTS, source="/docs/HOMEDEPOT_FY2019_10K.htm"))
+    assert ans is not None and ans.text.startswith("Appliances grew fastest in FY2019: 9.14%."), ans
+    assert "Lumber: -5.95%" in ans.text and ans.computation["checked"]
+
+
+def test_a_ranking_of_many_members_lists_the_first_few():
+    """Fourteen departments would bury the answer: the first five are listed, the rest said to be
+    lower; the computation keeps every member, each cited."""
+    from rag import compare
+
+    rows = "".join(f"Dept {chr(65 + k)} {100 + k} 100\n" for k in range(8))
+    text = f"Net sales by department follow:\n2019 2018\n{rows}Total 828 800\nNote: none.\n"
+    ans = compare.answer(analyze("Which of Acme's departments grew net sales the fastest in fiscal 2019?", _Idf()),
+                         _hits(text))
+    assert ans.text.startswith("Dept H grew fastest in FY2019: 7.00%.")
+    assert ans.text.count("\n") == 6 and ans.text.endswith("... and the others, each lower.")
+    assert len(ans.computation["operands"]) == 16 and check_grounding(ans.text, ans.citations, ans.computation)[1] == []
+
+
+SEGMENT_RESULTS = """Segment results
+(In millions) 2004 2003
+Revenue:
+Client 11,241 10,287
+Games 2,870 2,779
+Devices 239 153
+Consolidated 14,350 13,219
+Operating income/(loss):
+Client 9,005 8,362
+Games (894) (938)
+Devices (102) (162)
+Reconciling amounts (9,432) (6,473)
+Consolidated (1,423) 789
+Operating income reconciling amounts:
+Legal settlements (2,778) (1,079)
+Stock-based compensation (4,773) (3,749)
+Total (7,551) (4,828)
+"""
+
+
+def test_the_biggest_loss_is_the_lowest_income_among_the_segments_alone():
+    """"The biggest operating loss": the lowest operating income, among the segments under that
+    heading (not the revenue rows above, not the reconciling amounts or the consolidated total)."""
+    from rag import compare
+
+    hits = _hits(SEGMENT_RESULTS)
+    ans = compare.answer(analyze("Which Acme segment posted the biggest operating loss in fiscal 2004?", _Idf()), hits)
+    assert ans is not None and ans.text.startswith("Games had the largest loss in FY2004: -$894 million."), ans
+    assert "Reconciling" not in ans.text and "Legal" not in ans.text and "11,241" not in ans.text
+    top = compare.answer(analyze("Which Acme segment had the largest operating income in fiscal 2004?", _Idf()), hits)
+    assert top.text.startswith("Client was largest in FY2004: $9,005 million.")
+
+
 def test_the_extractive_answerer_ranks_and_can_be_switched_off():
     q = analyze("Which of Acme's three reportable segments grew revenue fastest in fiscal 2024?", _Idf())
     text = SEGMENTS

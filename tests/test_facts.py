@@ -150,6 +150,14 @@ def test_period_fit(period, asked, fits):
     assert (period_fit(period, asked) > 0) is fits
 
 
+def test_a_quarter_asked_by_its_end_fits_a_bare_year_column_weakly():
+    """"The quarter ended December 31, 2003": a column headed "2003" alone may be any span; the
+    quarter's own column ends on that day."""
+    asked = Asked(year=2003, months=3, end=datetime.date(2003, 12, 31))
+    assert period_fit(Period("2003", 2003), asked) == 0.3
+    assert period_fit(Period("Quarter Ended Dec. 31, 2003", 2004, 3, "2003-12-31"), asked) == 1.0
+
+
 def _row(label, statement, cells, parents=()):
     return Row(source="s", page=1, statement=statement, caption="", path=tuple(parents) + (label,), unit="USD",
                scale=1e6, text=label, start=0, end=len(label),
@@ -257,6 +265,11 @@ def test_line_items_match_whole_names():
     revenue = asked_items("What were Widgetco's total revenues in 2022?")
     assert item_stems("Net sales", revenue) and not item_stems("Other revenues", revenue)
     assert asked_items("How much did cloud revenue grow?") == ()
+    # a name inside a longer one asked is not asked itself, unless it also stands alone
+    assert [a.phrase for a in asked_items("What were total cash and short-term investments in 2004?")] == [
+        "cash and short term investments"]
+    assert {a.phrase for a in asked_items("What were revenues and cost of revenues in 2022?")} == {
+        "revenues", "cost of revenues"}
 
     class _Idf:
         max = 9.0
@@ -449,3 +462,11 @@ def test_a_quarterly_tables_years_are_the_lines_between_its_rows():
            "Fixed-rate debt Interest expense (274)\n2019\nInterest rate contracts Interest expense $ 368\n"
            "Fixed-rate debt Interest expense (369)\nAmounts are shown before tax.\n")
     assert [c.period.label for r in read_rows(two, None, source="t.htm") for c in r.cells] == ["2020", "2020", "2019", "2019"]
+
+
+def test_a_line_of_span_words_over_the_years_is_no_caption():
+    """"Fiscal Fiscal Fiscal" over "2019 2018 2017" heads the columns; the table's caption is the
+    sentence above it, so that two tables on a page under such lines stay two."""
+    text = ("Net sales by merchandising department follow:\nFiscal Fiscal\n2019 2018\n"
+            "Appliances $ 9,852 $ 9,027\nFlooring 7,443 7,494\nTotal $ 17,295 $ 16,521\nNote: renamed.\n")
+    assert {r.caption for r in read_rows(text, None, source="t.htm")} == {"Net sales by merchandising department follow:"}

@@ -29,6 +29,8 @@ from rag.text import normalize_for_match, numbers_in, passage_blocks, passage_un
     ("What operating margin did Acme report?", "percent"),
     ("What dividend policy does Acme have?", "describe"),  # the measure qualifies another noun
     ("What markets does Acme serve?", "describe"),
+    ("What was Microsoft's full-time headcount as of June 30, 2004?", "count"),  # a measure counting people
+    ("What was the compensation of Acme's employees in 2004?", "amount"),  # ... but their pay is money
 ])
 def test_classify(q, intent):
     assert classify(q) == intent
@@ -175,3 +177,15 @@ def test_prose_wrapped_at_a_fixed_width_is_no_table_row():
     assert units[0] == ("sentence", "Asia Region revenue was $1.78 billion in 1999, $2.60 billion in 2000, and $3.06\n"
                                     "billion in 2001.")
     assert units[-2:] == [("row", "Net sales 1,200 1,100"), ("row", "cost of sales 700 650")]
+
+
+@pytest.mark.parametrize("q, intent", [
+    ("What did WidgetCo hold in total cash and short-term investments at the end of fiscal 2004?", "amount"),
+    ("What did WidgetCo spend on research and development in fiscal 2004?", "amount"),
+    ("What did WidgetCo say on the call about inventory in fiscal 2022?", "describe"),
+    ("What did management say about revenue in 2004?", "describe"),
+])
+def test_what_did_x_verb_in_a_line_item_asks_its_amount(q, intent):
+    """"What did X hold in <line item> <period>": the verb's object is an amount of the line item;
+    a line item named after another phrase ("on the call about inventory") is what was said."""
+    assert analyze(q, _Idf()).intent == intent

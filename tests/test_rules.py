@@ -334,3 +334,32 @@ def test_the_figure_said_of_the_year_asked_leads():
         ans = ExtractiveAnswerer().answer(analyze(f"WidgetCo FY{year[2:]} Asia Region revenue?", _Idf()),
                                           [Hit(_chunk(text), 1.0, 1, 1, 0.9)])
         assert ans.text.startswith(f"{lead} [1]."), ans.text
+
+
+def test_a_headcount_is_a_count_of_people_not_their_pay():
+    """"What was WidgetCo's full-time headcount?": a figure beside people in any of their words
+    ("employed approximately 57,000 people") answers it and is the measure asked; a row of money
+    beside "employee" ("Stock-based employee compensation expense") does not."""
+    from rag.extractive.tables import states_count
+
+    q = "What was WidgetCo's full-time headcount as of June 30, 2004?"
+    said = "As of June 30, 2004, we employed approximately 57,000 people on a full-time basis."
+    cands, _ = judge(q, said)
+    assert cands[said].fit == 1.0
+    row = "Stock-based employee compensation expense $ 3,784 $ 3,749 $ 5,734"
+    cands, _ = judge(q, "(In millions) 2002 2003 2004\n" + row + "\nAfter-tax expense $ 2,573 $ 2,512 $ 3,842\n")
+    assert cands[row].features["answer_fit"] <= 0.3
+    assert states_count(analyze(q, _Idf()), _chunk("Competition is fierce. " + said))
+
+
+def test_a_fact_row_with_a_long_label_is_a_table_row():
+    """"Total cash and short-term investments 49,048 60,592": two figures after six words are too
+    few for the text's own test of a row, but the statements read it as one, labelled with the line
+    item asked: its plain figures are amounts in the table's unit."""
+    row = "Total cash and short-term investments 49,048 60,592"
+    text = "(In millions) June 30 2003 2004\nCash and equivalents $ 6,438 $ 15,982\n" + row + "\nTotal assets $ 81,732 $ 92,389\n"
+    cands, _ = judge("What were WidgetCo's total cash and short-term investments at the end of fiscal 2004?", text)
+    assert cands[row].features["answer_fit"] == 1.0
+    # a row of another measure keeps the text's test: its plain figures are a weak answer
+    cands, _ = judge("What was WidgetCo's total short-term debt at the end of fiscal 2004?", text)
+    assert cands[row].features["answer_fit"] <= 0.5

@@ -24,7 +24,7 @@ from rag.extractive.vocab import (
     NOT_NAME_WORDS,
 )
 from rag.facts import item_stems
-from rag.question import METRIC_NOUN, Query
+from rag.question import METRIC_NOUN, MONEY_NOUN, PEOPLE, Query
 from rag.retrieve import Hit
 from rag.text import is_table_row, stem, words, years_in
 
@@ -121,18 +121,22 @@ _DURATION_OR_RATE = re.compile(r"\s*(?:-\s*)?(?:(?:months?|years?|weeks?|days?|h
 _DURATION_ASKED = re.compile(r"\b(?:months?|years?|weeks?|days?|hours?|minutes?|per|each|average)\b", re.I)
 
 
-# a measure that counts people, and the words that make a question about them ask for money
-_PEOPLE = re.compile(r"\b(?:headcount|employees|workforce|staff|associates|team members)\b", re.I)
-_MONEY_NOUN = re.compile(r"\b(?:compensation|costs?|expenses?|pay|paid|salar\w*|wages?|benefits?|spend\w*|"
-                         r"revenues?|sales|income|per|\$|dollars?|millions?|billions?)\b", re.I)
-
-
 def _heads_label(row: str, what: frozenset[str]) -> bool:
     """Whether a table row's label is of what is counted: its first words after "Total" or
     "Number of" name it ("Employees", "Number of stores at year end"), not a later word ("Stock
     issued to employees")."""
     label = re.sub(r"^\W*(?:total\s+)?(?:number\s+of\s+)?", "", row[:first_figure_at(row, 0, len(row))], flags=re.I)
     return bool(what & set(stems_of(" ".join(label.split()[:2]))))
+
+
+def _is_item_row(query: Query, hit: Hit, start: int, end: int) -> bool:
+    """Whether passage[start:end] of the hit's chunk is one table row read as facts, whole, its
+    label a name of a line item the question asks."""
+    if not query.items:
+        return False
+    a, b = hit.chunk.start + start, hit.chunk.start + end
+    return any(r.start <= a and b <= r.end and (r.end - r.start) - (b - a) < 3 and item_stems(r.label, query.items)
+               for r in hit.rows)
 
 
 def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> float:
@@ -149,13 +153,17 @@ def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> fl
         return 1.0 if new_names(query, passage, start, end) else 0.3
     figs = answer_figures(query, passage, start, end)
     kinds = {f.kind for f in figs}
-    if query.intent == "amount" and kinds == {"money"} and _PEOPLE.search(query.text) and \
-            not _MONEY_NOUN.search(query.text):
+    if query.intent in ("amount", "count") and kinds == {"money"} and PEOPLE.search(query.text) and \
+            not MONEY_NOUN.search(query.text):
         return 0.3  # "Microsoft's full-time headcount": people, not "$5,734 million" of their compensation
     if query.intent == "amount" and not query.wants_ratio and any(f.kind == "money" for f in figs) and all(
             is_change(passage, f) for f in figs if f.kind == "money"):
         return 0.3  # "increased $555 million" is a change; "what was X's revenue" asks for a level
-    if "number" in kinds and is_table_row(passage[start:end]):
+    # a row the statements read as facts, labelled with a name of the line item asked, is a table
+    # row however long its label ("Total cash and short-term investments 49,048 60,592" has too few
+    # figures for the text's own test)
+    row = is_table_row(passage[start:end]) or (passage is hit.chunk.text and _is_item_row(query, hit, start, end))
+    if "number" in kinds and row:
         kinds.add("money")  # a table's plain figures are amounts in its caption's unit
     if query.intent == "percent":
         return 1.0 if "percent" in kinds else 0.4 if kinds & {"money", "number"} else 0.0
@@ -165,7 +173,7 @@ def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> fl
                 _DURATION_OR_RATE.match(passage, f.end, min(end, f.end + 40)) for f in nums):
             return 0.3  # "for up to 48 months", "12.6 Trips per month": a span or a rate, not how many
         what = counted(query)
-        if what and nums and not is_table_row(passage[start:end]) and \
+        if what and nums and not row and \
                 not any(counts_near(passage, f, what, start=start, end=end) for f in figs if f.kind in ("number", "money")):
             return 0.5  # "how many associates": a figure with no associates beside it ("Exhibit 10.33")
         return 1.0 if kinds & {"number", "money"} else 0.3 if "percent" in kinds else 0.0
@@ -346,6 +354,12 @@ def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int,
         # facts), else somewhere in its chunk; not in the other rows' labels
         window = window | row_window(frame, s)
     owned = owned_metrics(query, c.text, u.start, u.end, window)
+    if query.intent == "count" and (what := counted(query)) and any(
+            counts_near(c.text, f, what, start=u.start, end=u.end) for f in figures(c.text, u.start, u.end)
+            if f.kind == "number"):
+        # "employed approximately 57,000 people" gives the headcount asked: what is counted, beside
+        # its figure in any of its words, is the measure
+        owned |= {i for i, m in enumerate(query.metrics) if m & what}
     if frame.on("measure_missing") and query.metrics and query.wants_figure:
         # revenue is not GMV: the figure must be the figure of a measure asked for
         missing = len(query.metrics) - len(owned) if not query.multi else (0 if owned else 1)

@@ -10,7 +10,7 @@ from rag.extractive.figures import Figure, figures, first_figure_at, quarters
 from rag.extractive.terms import stems_of
 from rag.extractive.vocab import PERIOD_WORDS, YEAR
 from rag.facts import period_fit
-from rag.question import Query
+from rag.question import PEOPLE, Query
 from rag.text import is_table_row, passage_blocks, passage_units, years_in
 
 
@@ -203,13 +203,20 @@ _COUNT_END = re.compile(r"\b(?:did|does|do|was|were|is|are|has|have|had|will|wou
                         r"during|by|from|to|with)\b.*", re.I | re.S)
 
 
+_PEOPLE_WORDS = "headcount employees workforce staff associates people persons"
+
+
 def counted(query: Query) -> frozenset[str]:
-    """The stems of what a "how many X" question counts, with the names the glossary gives its
+    """The stems of what a "how many X" (or "what was the headcount") question counts, with the names the glossary gives its
     words ("employees": "employed"); empty for other questions."""
-    m = _COUNTED.search(query.text) if query.intent == "count" else None
-    if m is None:
+    if query.intent != "count":
         return frozenset()
-    words = set(stems_of(_COUNT_END.sub("", m.group(1)))) - PERIOD_WORDS
+    if m := _COUNTED.search(query.text):
+        words = set(stems_of(_COUNT_END.sub("", m.group(1)))) - PERIOD_WORDS
+    elif PEOPLE.search(query.text):  # "What was Microsoft's full-time headcount?": a count of people,
+        words = set(stems_of(_PEOPLE_WORDS))  # which a filing states in any of their words
+    else:
+        return frozenset()
     return frozenset(words.union(*(t.stems for t in query.terms if t.stems & words)))
 
 
