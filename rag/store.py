@@ -35,7 +35,7 @@ SCHEMA_VERSION = 9  # 2: chunks embedded under title and section; 3: PDFium text
 # years with footnote marks) read as a header, a text table's header ends at the rule above it, and
 # without positions only the lowest line of years heads columns; a column headed "Q2 2023" or "Fourth
 # Quarter" is a quarter, an amount beside its percentage is read, and prose wrapped at a fixed width is
-# no table row where its sentence goes on below
+# no table row where its sentence goes on below; a line of span words ("Fiscal Fiscal Fiscal") is no caption
 GLOSSARY_PREFIX = "glossary::"
 PENDING_PREFIX = "pending::"  # a document being written: its chunks are swept if the ingest dies
 GENERATION_ID = "generation::"  # bumped by every change of the committed documents

@@ -83,6 +83,12 @@ FILTERS = [
      "Net sales were $33,014 million in 2020. Fourth quarter net sales were $8,611 million.",
      {"source": "/docs/WIDGETCO_2020_10K.txt", "title": "WidgetCo annual report 2020"},
      "Net sales were $33,014 million in 2020.", "Fourth quarter net sales were $8,611 million."),
+    ("full_year_for_quarter", "What was WidgetCo's net revenue in Q1 2025?",
+     "For the full year 2025, we are raising our net revenue outlook to $4.15 billion. "
+     "Net revenue was $1.02 billion in the first quarter.", {"source": "/docs/WIDGETCO_Q1_2025_call.txt",
+                                                            "title": "WidgetCo Q1 2025 earnings call"},
+     "For the full year 2025, we are raising our net revenue outlook to $4.15 billion.",
+     "Net revenue was $1.02 billion in the first quarter."),
     ("other_period_column", "What were purchases of widgets plant in fiscal 2019?",
      "The widgets plant opened in 2019.\nCASH FLOWS\nYear Ended March 31,\n(In millions) 2024 2023 2022\nPurchases of widgets plant (758) (695) (600)\n"
      "Other investing activities 12 (4) 7", {},
@@ -169,6 +175,9 @@ RULES = [
     ("cause_not_subject", "What drove the change in WidgetCo's gross margin?",
      "Operating income increased 23%, driven by gross margin expansion.", {},
      "Operating income increased 23%, driven by gross margin expansion.", "coverage", True),
+    ("parts_not_subject", "How much revenue did WidgetCo's Gizmo segment bring in?",
+     "Subscription revenue, which combines our Gizmo and Widget segments, was $1.93 billion.", {},
+     "Subscription revenue, which combines our Gizmo and Widget segments, was $1.93 billion.", "answer_fit", True),
     ("leans_on_previous", "How many daily active users does Amap have?",
      "Amap is a navigation app. It has 170 million daily active users.", {},
      "It has 170 million daily active users.", "coverage", False),

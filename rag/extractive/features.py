@@ -70,6 +70,9 @@ FEATURE_DOCS: dict[str, str] = {
 RULE_DOCS: dict[str, str] = {
     "cause_not_subject": "figure or cause questions: the words of a cause clause ('driven by gross margin expansion') "
                          "do not count as the sentence's subject",
+    "parts_not_subject": "figure questions: a clause naming the subject's parts before its figure ('Subscription "
+                         "revenue, which combines our Collaboration Cloud and Security & Identity segments, was $1.93 "
+                         "billion') does not count as the sentence's subject",
     "leans_on_previous": "coverage also counts the sentence before (0.75) or, for a pronoun, the run back to the "
                          "sentence naming the subject (0.9)",
     "entity_missing": "figure questions: each company or segment asked that is not named nearby multiplies coverage "
@@ -236,17 +239,28 @@ def row_label_fit(frame: Frame, s: SentenceContext, first_fig: int) -> float:
     return 0.0
 
 
+# a clause naming the subject's parts: "Subscription revenue, which combines our Collaboration Cloud and
+# Security & Identity segments, was $1.93 billion" gives subscription revenue, not either segment's
+_PARTS_CLAUSE = re.compile(r",\s*(?:which|that)\s+(?:combines?|includes?|comprises?|consists\s+of|is\s+made\s+up\s+of|"
+                           r"encompasses|spans|brings\s+together)\b[^,.;]*,", re.I)
+
+
 def subject_stems(frame: Frame, s: SentenceContext) -> set[str]:
     """The sentence's stems, less a cause clause that explains its figure, when a figure or a cause
     is asked: "Reported EBIT increased 23%, driven by gross margin expansion" is about EBIT; what
     it gives of gross margin is a cause, not its figure or what drove it. The cause runs to the
-    next clause."""
+    next clause. Less, too, a clause naming the subject's parts before its figure (parts_not_subject)."""
     query = frame.query
-    cause = CAUSAL.search(s.text) if (query.wants_figure or query.causal) and frame.on("cause_not_subject") else None
-    if not cause or not re.search(r"\d", s.text[:cause.start()]):
-        return s.own  # a cause given before any figure ("products, driven by X, delivered $341 million") names the subject
-    after = CLAUSE.search(s.text, cause.end())
-    return set(stems_of(s.text[:cause.start()] + " " + (s.text[after.end():] if after else "")))
+    text, own = s.text, s.own
+    if query.wants_figure and frame.on("parts_not_subject") and (m := _PARTS_CLAUSE.search(text)) and \
+            re.search(r"\d", text[m.end():]):
+        text = text[:m.start()] + " " + text[m.end():]
+        own = set(stems_of(text))
+    cause = CAUSAL.search(text) if (query.wants_figure or query.causal) and frame.on("cause_not_subject") else None
+    if not cause or not re.search(r"\d", text[:cause.start()]):
+        return own  # a cause given before any figure ("products, driven by X, delivered $341 million") names the subject
+    after = CLAUSE.search(text, cause.end())
+    return set(stems_of(text[:cause.start()] + " " + (text[after.end():] if after else "")))
 
 
 def title_phrase(frame: Frame, s: SentenceContext) -> float:

@@ -75,6 +75,24 @@ def year_for_quarter(frame: Frame, s: SentenceContext) -> str | None:
     return "a year's figure in an annual report, and a quarter is asked"
 
 
+def full_year_for_quarter(frame: Frame, s: SentenceContext) -> str | None:
+    """A quarter asked ("net revenue in Q1 2025") is not answered by a sentence that says its
+    figure is the full year's ("For the full year 2025, we are raising our net revenue outlook to
+    $4.15 billion"), in any document: the span is named before the figure, no quarter beside it."""
+    query = frame.query
+    quarter = frame.asked_quarters or (query.period is not None and query.period.months in (3, 6, 9))
+    if not (quarter and query.wants_figure) or s.row:
+        return None
+    first = re.search(r"\d", s.text)
+    head = s.text[:first.start()] if first else s.text
+    if _FULL_YEAR.search(head) and not _SPAN_MARK.search(s.text):
+        return "a full year's figure, and a quarter is asked"
+    return None
+
+
+_FULL_YEAR = re.compile(r"\bfull[\s-]+(?:fiscal[\s-]+)?year\b|\bfor\s+the\s+(?:fiscal\s+)?year\b", re.I)
+
+
 # "ACME_2022_10K.pdf", "Annual Report 2022", "Form 20-F": a year's report
 _ANNUAL_DOC = re.compile(r"(?<![a-z0-9])(?:10-?k|20-?f)(?![a-z0-9])|\bannual[\s_-]+report\b", re.I)
 _SPAN_MARK = re.compile(r"\b(?:quarters?|quarterly|(?:three|six|nine|3|6|9|13|26|39|12|16|24|36)[\s-]+(?:months?|weeks?)|"
@@ -149,6 +167,7 @@ SENTENCE_FILTERS: dict[str, Callable[[Frame, SentenceContext], str | None]] = {
     "quarter_report_for_year": quarter_report_for_year,
     "other_quarter": other_quarter,
     "year_for_quarter": year_for_quarter,
+    "full_year_for_quarter": full_year_for_quarter,
     "other_period_document": other_period_document,
     "other_period_column": other_period_column,
 }
