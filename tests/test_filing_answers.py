@@ -121,6 +121,16 @@ def test_a_number_in_a_product_name_is_no_figure():
     assert [f.text for f in figures(text, 0, len(text))] == ["3"]
 
 
+def test_a_number_in_a_form_or_reference_name_is_no_figure():
+    """"Form 10-Q", "8-K", "S-1", "Rule 10b5-1", "Exhibit 10.1", "Note 7": names, not how many or how much
+    (an exhibit index once answered "What was the headcount?" with "10")."""
+    from rag.extractive.figures import figures
+
+    text = ("Employee Stock Purchase Plan, Form 10-Q for the quarter, Exhibit 10.1; see Note 7, the Form 8-K, "
+            "the S-1 and Rule 10b5-1 plans. We employed 415,700 associates on 10-year terms.")
+    assert [f.text for f in figures(text, 0, len(text))] == ["415,700", "10"]
+
+
 def test_the_column_of_the_year_asked_is_read(engine):
     assert "191,973" in lead(engine.ask("What were ACME's Rockets net sales in fiscal 2021?"))
 

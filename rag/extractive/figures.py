@@ -69,8 +69,17 @@ def figures(passage: str, start: int, end: int) -> tuple[Figure, ...]:
             continue  # "iPhone 14 Pro", "Galaxy S23 Ultra": a number inside a product's name
         if re.fullmatch(r"\(\d{1,2}\)", raw) and re.search(r"(?:^|\n)\s*$", passage[max(0, m.start() - 3):m.start()]):
             continue  # "(4) Current Remaining Performance Obligation FX impact is...": a footnote's number
+        if re.fullmatch(r"\d{1,3}(?:\.\d{1,2})?", raw) and (
+                _NAMED_BY.match(passage, m.end()) or _NAMES_IT.search(passage, max(0, m.start() - 12), m.start())):
+            continue  # "Form 10-Q", "8-K", "S-1", "Rule 10b5-1", "Exhibit 10.1", "Note 7": a name, not a figure
         out.append(Figure(raw.strip("()"), m.start(), m.start() + len(raw), _kind(raw, digits)))
     return tuple(out)
+
+
+# a number that is part of a name or a reference: letters glued after it ("10-Q", "10b5") or before
+# it ("S-1", "COVID-19"), or a document's part before it ("Exhibit 10.1", "Item 7", "Note 12")
+_NAMED_BY = re.compile(r"-[A-Z]\b|[a-z]\d")
+_NAMES_IT = re.compile(r"(?:\b[A-Z]{1,6}-|[a-z]\d+-|\b(?:Exhibits?|Item|Note|Section|Rule|Form|Schedule|Part)\s+)$")
 
 
 def is_change(passage: str, f: Figure) -> bool:
