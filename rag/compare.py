@@ -30,7 +30,7 @@ _GROWTH = re.compile(r"\b(?:grew|grow|growth|growing|increase[sd]?|performance|p
 # what a question calls a table's members: "segments", "regions", "product lines"
 _MEMBERS = re.compile(r"\b(segments?|regions?|geograph\w*|products?|product\s+lines?|categor\w+|businesses|"
                       r"divisions?|departments?|brands?|markets?|channels?|units?)\b", re.I)
-_COUNT = re.compile(r"\b(two|three|four|five|six|2|3|4|5|6)\s+(?:\w+\s+)?(?:segments?|regions?|divisions?|"
+_COUNT = re.compile(r"\b(two|three|four|five|six|2|3|4|5|6)\s+(?:[\w-]+\s+){0,2}(?:segments?|regions?|divisions?|"
                     r"businesses|products?|categor\w+|brands?|markets?|channels?|units?)\b", re.I)
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 # the measure when the question names it by an analyst's word: "topline performance"
