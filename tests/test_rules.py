@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from rag.chunk import Chunk
+from rag.cite import check_grounding
 from rag.errors import UsageError
 from rag.extractive import ExtractiveAnswerer
 from rag.extractive.context import Frame
@@ -372,3 +373,21 @@ def test_a_fact_row_with_a_long_label_is_a_table_row():
     # a row of another measure keeps the text's test: its plain figures are a weak answer
     cands, _ = judge("What was WidgetCo's total short-term debt at the end of fiscal 2004?", text)
     assert cands[row].features["answer_fit"] <= 0.5
+
+
+def test_a_growth_asked_in_percent_is_the_percentage_after_the_periods_amount():
+    """MD&A's "2003 Percentage inc./(dec.) 2004 Percentage inc./(dec.)": in its row, the percentage
+    right after the amount of the year asked is that year's change; an amount asked keeps the amount."""
+    text = ("General and administrative expenses\n(In millions, except percentages) 2002 2003 Percentage inc./ (dec.) 2004 "
+            "Percentage inc./ (dec.)\nGeneral and administrative $ 1,843 $ 2,426 32 % $ 4,997 106 %\n"
+            "Research and development $ 4,307 $ 4,659 8 % $ 7,779 67 %\n"
+            "As a percent of revenue 6.5 % 7.5 % 1.0 pp 13.6 % 6.1 pp\n"
+            "General and administrative costs include legal and other fees.\n")
+    hits = [Hit(_chunk(text), 1.0, 1, 1, 0.9, rows=tuple(read_rows(text, None, source="/docs/WIDGETCO_2024_10K.txt")))]
+    ans = ExtractiveAnswerer().answer(analyze(
+        "By what percentage did WidgetCo's general and administrative expenses increase in fiscal 2004?", _Idf()), hits)
+    assert ans.text.startswith("106% [1]"), ans.text
+    assert check_grounding(ans.text, ans.citations)[1] == []
+    ans = ExtractiveAnswerer().answer(analyze(
+        "What were WidgetCo's general and administrative expenses in fiscal 2004?", _Idf()), hits)
+    assert ans.text.startswith("$4,997 million [1]"), ans.text

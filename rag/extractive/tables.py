@@ -140,7 +140,16 @@ def fact_pick(query: Query, hit, s: int, e: int) -> list[str] | None:
     if row is None or not row.cells:
         return None
     cells = period_cells(query, row)
+    if cells and query.intent == "percent" and query.asks_change and (
+            m := _CHANGE_AFTER.match(hit.chunk.text, cells[0].end - hit.chunk.start, e)):
+        # "General and administrative $ 1,843 $ 2,426 32 % $ 4,997 106 %" under "2003 Percentage
+        # inc./(dec.) 2004 Percentage inc./(dec.)": the percentage right after the period's amount is
+        # its change, which a growth asked in percent is
+        return [m.group(1).replace(" ", "")]
     return [with_unit(cells[0].text, row, money=query.intent != "count")] if cells else []
+
+
+_CHANGE_AFTER = re.compile(r"[ \t]*(\(?-?\d+(?:\.\d+)?[ \t]*\)?[ \t]*%)")
 
 
 def with_unit(text: str, row, money: bool = True) -> str:
