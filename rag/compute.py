@@ -101,6 +101,9 @@ _PERIOD_IN = re.compile(
     r"|\b(?:at|as\s+of)\s+(?:the\s+)?(?:end|close|beginning|start)\s+of\s+(?:the\s+)?(?:fiscal\s+)?(?:year|quarter|period)\b",
     re.I)
 _AVERAGE = re.compile(r"^(?:the\s+)?(?:simple\s+)?average\s+(?:of\s+(?:the\s+)?)?", re.I)
+# what an average is of, said again: "average of beginning and ending inventories", "opening and closing"
+_ENDS = re.compile(r"^(?:the\s+)?(?:beginning|opening|start)(?:[\s-]of[\s-](?:the[\s-])?(?:fiscal[\s-])?(?:year|period))?"
+                   r"\s+and\s+(?:ending|closing|end)(?:[\s-]of[\s-](?:the[\s-])?(?:fiscal[\s-])?(?:year|period))?\s+", re.I)
 
 
 # a parenthesis that explains rather than narrows: "(including non-controlling interests)"
@@ -225,6 +228,7 @@ def _phrase_tokens(chunk: str, tokens: list) -> None:
     if m := _AVERAGE.match(words):
         average = True
         words = _clean_phrase(words[m.end():])
+        words = _clean_phrase(_ENDS.sub("", words))
     elif m := _CHANGE_IN.match(words):
         change = True
         words = _clean_phrase(words[m.end():])
@@ -473,6 +477,13 @@ def plan(query) -> Plan | None:
         tree, metric, result = Item(phrase), f"{phrase} growth", "amount"
     if tree is None:
         return None
+    if not yes_no and not (isinstance(tree, Op) and tree.op == "/") and \
+            (m := _RATIO_OF.match(_drop_subject(text, framing))) and (b := _clean_phrase(m.group(2))):
+        # "free cash flow as a percentage of net sales? Use net cash provided by operations minus
+        # capital expenditures": the definition (or the metric named) is the share's numerator
+        tree, result = Op("/", tree, Item(b)), "percent"
+        metric = f"{metric or (named.name if named else None) or _clean_phrase(m.group(1))} as a percentage of {b}"
+        defined, named = False, None
     tree = _expand(tree)
     if named is not None and metric is None:
         metric = named.name
@@ -488,6 +499,8 @@ def plan(query) -> Plan | None:
         mode, periods = _periods(framing, full, result)
     if not periods or (isinstance(tree, Item) and mode == "level" and not verdict):
         return None  # a line item's own figure is quoted, not computed; its growth needs two periods
+    if result == "percent" and mode in ("level", "mean") and not (isinstance(tree, Op) and tree.op == "/"):
+        return None  # an amount is no percentage ("free cash flow in percent" names no base)
     return Plan(metric, tree, result, mode, periods, framing.decimals, defined, verdict)
 
 
@@ -1210,6 +1223,10 @@ def answer(query, hits):
     operands, missing = resolve(p, [r for r in rows_of(hits) if r.source in named], query.statement)
     if not operands:
         return _missing_answer(query, p, missing)
+    if (segment := segment_asked(query.text)) and not all(_names_segment(o.row, segment) for o in operands.values()):
+        # "the International segment's pre-tax margin": the consolidated rows are not the segment's
+        return dataclasses.replace(abstain(query.text), text=f"The documents don't say: no figures of the {segment} "
+                                   f"segment were found to compute its {p.metric} from.")
     c = compute(p, operands)
     if c is None:
         return dataclasses.replace(abstain(query.text), notice=f"{_title(p.metric)} cannot be computed: a divisor is zero")
@@ -1241,6 +1258,30 @@ def cite_and_check(c: Computation, hits) -> tuple[Computation, list]:
     return dataclasses.replace(c, checked=recheck(c.to_dict(), {ct.n: ct.quote for ct in citations})), citations
 
 
+# "the International segment's", "Amazon's AWS reportable segment": the segment a question is about
+_SEGMENT = re.compile(r"\b((?:[A-Z][\w&'’.-]*\s+){0,3}[A-Z][\w&'’.-]*)\s+(?:(?:reportable|operating|business)\s+)?"
+                      r"segment\b")
+
+
+def segment_asked(text: str) -> str | None:
+    """The segment the question names ("International" of "the International segment's pre-tax
+    margin"), without a company's possessive before it; None when it names none."""
+    m = _SEGMENT.search(text)
+    if not m:
+        return None
+    name = re.split(r"['’]s\s+", m.group(1))[-1].strip()
+    name = re.sub(r"^(?:The|Its|Their|Each|Which|What|Our)\s+", "", name)
+    return name if name and name[0].isupper() and name.lower() not in ("the", "each", "which", "what") else None
+
+
+def _names_segment(row: Row, segment: str) -> bool:
+    """Whether a row is the segment's: its label, its parents, its table's caption name it."""
+    from rag.extractive.terms import stems_of
+
+    want = set(stems_of(segment))
+    return want <= set(stems_of(" ".join([*row.path, row.caption or ""])))
+
+
 _POSSESSIVE = re.compile(r"\b([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3})['’]s\b")
 
 
@@ -1258,18 +1299,17 @@ def _naming_sources(query, hits) -> set[str]:
     file name, title or retrieved text: a metric of Tesla is not computed from Adobe's
     statements. (The company only: the other names a question holds are often the metric's own,
     "DPO", "COGS".)"""
-    from rag.extractive.terms import stems_of
+    from rag.extractive.terms import file_stems, stems_of
 
     company = company_of(query)
     want = set(stems_of(company)) if company else set()
-    # "Home Depot" names HOMEDEPOT_FY2019_10K.htm: a company's words a file name writes as one
-    joined = re.sub(r"[^a-z0-9]", "", company.lower()) if company and len(company.split()) > 1 else None
     words: dict[str, set[str]] = {}
     for h in hits:
-        own = words.setdefault(h.chunk.source, set(stems_of(f"{h.chunk.file_name} {h.chunk.title}")))
+        # "Home Depot" names HOMEDEPOT_FY2019_10K.htm, "Coca-Cola" COCACOLA_2022_10K.pdf: a company's
+        # words a file name writes as one, as the answerer reads them (file_stems)
+        own = words.setdefault(h.chunk.source, set(file_stems(company or "", h.chunk.file_name)) |
+                               set(stems_of(h.chunk.title)))
         own |= set(stems_of(h.chunk.text))
-        if joined and joined in re.sub(r"[^a-z0-9]", "", h.chunk.file_name.lower()):
-            own |= want
     return {s for s, own in words.items() if not want or want & own}
 
 

@@ -17,17 +17,17 @@ from pathlib import Path
 
 from rag import compare, compute
 from rag.answerers import get_answerer
-from rag.cite import Answer
+from rag.cite import MARKER_RE, Answer
 from rag.errors import IndexEmptyError, IndexMissingError, UsageError
 from rag.extractive import row_answers
-from rag.extractive.tables import states_count, states_level
+from rag.extractive.tables import states_cause, states_count, states_level
 from rag.extractive.terms import stems_of
-from rag.extractive.vocab import ASKER_ORDINAL, PERIOD_WORDS
+from rag.extractive.vocab import ASKER_ORDINAL, CAUSAL, PERIOD_WORDS
 from rag.facts import STATEMENT_TITLES, FactIndex
 from rag.followup import complete
 from rag.glossary import Glossary
 from rag.lexical import open_lexicon
-from rag.question import analyze, sub_questions
+from rag.question import analyze, figure_and_cause, sub_questions
 from rag.retrieve import Hit, HybridRetriever
 from rag.settings import Settings, bundled_corpus_dir
 from rag.text import sentence_splitter
@@ -208,9 +208,33 @@ class Engine:
         t0 = time.perf_counter()
         q, impl, query, hits = self._prepare(question, history, k, answerer)
         t1 = time.perf_counter()
-        ans = impl.answer(query, hits, explain=True) if explain and impl.name == "extractive" else \
-            impl.answer(query, hits)
+        ans = self._answer(impl, query, hits, k, explain)
         return self._finish(q, query.asked or query.text, ans, t0, t1, explain)
+
+    def _answer(self, impl, query, hits: list[Hit], k: int | None, explain: bool = False) -> Answer:
+        """The answerer's answer; for a figure and its cause asked together ("By roughly what
+        percentage did G&A expense rise in fiscal 2004, and what drove the jump?") that the
+        extractive answerer answers without a cause (or not at all), each part asked on its own and
+        the two answers joined (`figure_and_cause`): the figure from its table, the cause from the
+        sentence that gives it. When either part finds nothing, the answer to the whole stands."""
+        extractive = impl.name == "extractive"
+        ans = impl.answer(query, hits, explain=True) if explain and extractive else impl.answer(query, hits)
+        if not extractive or not (parts := figure_and_cause(query.asked or query.text)) or \
+                (not ans.abstained and any(CAUSAL.search(c.quote) for c in ans.citations)):
+            return ans  # (answered as one, the cause given)
+        answers = []
+        for part in parts:
+            sub = analyze(part, self.idf, self.retriever.fuzzy, self.glossary)
+            answers.append(impl.answer(sub, self._retrieve(sub, k or self.settings.top_k), explain=explain))
+        if any(a.abstained for a in answers):
+            return ans
+        joined = _joined(_lead_only(answers[0]), answers[1])
+        if explain:
+            joined = dataclasses.replace(joined, explain={
+                "candidates": [], "filtered": [],
+                "decision": "figure_and_cause: " + " | ".join(f"{p} -> {(a.explain or {}).get('decision')}"
+                                                             for p, a in zip(parts, answers))})
+        return joined
 
     def stream(self, question: str, history: list[str] | None = None, *, k: int | None = None,
                answerer: str | None = None) -> Iterator[str | Answer]:
@@ -228,7 +252,7 @@ class Engine:
                 else:
                     yield part
         else:
-            ans = impl.answer(query, hits)
+            ans = self._answer(impl, query, hits, k)
         yield self._finish(q, query.asked or query.text, ans, t0, t1)
 
     def _prepare(self, question: str, history: list[str] | None, k: int | None, answerer: str | None):
@@ -258,15 +282,17 @@ class Engine:
             text += " " + STATEMENT_TITLES.get(query.statement, "")
         # a count is looked for deeper still: a sentence stating it sits in a long passage on other
         # things (states_count)
-        deep = self.retriever.retrieve(text, (DEEP_ROWS + 2 * (query.intent == "count")) * k if query.wants_figure
-                                       else k)
+        # and a why-question looks as deep for the sentence explaining what it names (states_cause)
+        deep = self.retriever.retrieve(text, (DEEP_ROWS + 2 * (query.intent == "count")) * k
+                                       if query.wants_figure or query.causal else k)
         rows = self._fact_hits(query, FACT_ROWS)
         for h in self._operand_hits(query):
             if all(h.chunk.id != r.chunk.id for r in rows):
                 rows.append(h)
         seen = {h.chunk.id for h in rows}
         hits = rows + [h for h in deep[:k] + [h for h in deep[k:] if row_answers(query, h.chunk) or
-                                              states_level(query, h.chunk) or states_count(query, h.chunk)][:k] + self._turns(query)
+                                              states_level(query, h.chunk) or states_count(query, h.chunk) or
+                                              states_cause(query, h.chunk)][:k] + self._turns(query)
                        if h.chunk.id not in seen]
         seen = {h.chunk.id for h in hits}
         for part in sub_questions(query):
@@ -368,3 +394,32 @@ class Chat:
 
     def reset(self) -> None:
         self.turns.clear()
+
+
+def _joined(first: Answer, then: Answer) -> Answer:
+    """Two answers as one: the first's text and citations as they are, the second's after them,
+    its markers renumbered (a quote both cite keeps the first's number); the first's computation."""
+    key = {(c.source, c.start, c.end): c.n for c in first.citations}
+    renumber, extra = {}, []
+    for c in then.citations:
+        if (c.source, c.start, c.end) in key:
+            renumber[c.n] = key[(c.source, c.start, c.end)]
+        else:
+            renumber[c.n] = len(first.citations) + len(extra) + 1
+            extra.append(dataclasses.replace(c, n=renumber[c.n]))
+    text = MARKER_RE.sub(lambda m: f"[{renumber.get(int(m.group(1)), int(m.group(1)))}]", then.text)
+    return dataclasses.replace(first, text=f"{first.text}\n{text}", citations=first.citations + tuple(extra),
+                               unverified=first.unverified + then.unverified)
+
+
+def _lead_only(ans: Answer) -> Answer:
+    """A figure's answer without the quotes its lead does not cite: asked with a cause, the figure
+    keeps its own passage, and the cause's passage replaces the sentence added for context. Kept
+    whole when what it cites is not numbered first (the computation refers to those numbers)."""
+    lines = ans.text.split("\n")
+    lead = {int(n) for n in MARKER_RE.findall(lines[0])}
+    if not lead or lead != set(range(1, len(lead) + 1)):
+        return ans
+    kept = [ln for ln in lines[1:] if {int(n) for n in MARKER_RE.findall(ln)} <= lead]
+    return dataclasses.replace(ans, text="\n".join([lines[0], *kept]),
+                               citations=tuple(c for c in ans.citations if c.n in lead))

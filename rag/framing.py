@@ -254,6 +254,10 @@ _DEF_INLINE = _lowered(
     rf"(?!an?\s+(?:percentage|percent|ratio|share|proportion|fraction|multiple)\b)(?=[^?]*?(?:{_OPERATOR}))|"
     r"^[^\w]*(?:please\s+)?define\s+")
 _DEF_PAREN = re.compile(rf"\(([^()]*?(?:{_OPERATOR})[^()]*)\)", re.I)
+# "Return on equity FY22 for Clorox: net earnings attributable to Clorox / average total equity (June
+# 2021 and June 2022)": the arithmetic after a colon that names the measure defines it (up to a
+# parenthesis, which says its periods, or the sentence's end)
+_DEF_COLON = re.compile(rf":\s*([^:?()]*?(?:{_OPERATOR})[^:?()]*?)\s*(?:\(|[.?!]\s|[.?!]?\s*$)", re.I)
 _DEF_STOP = re.compile(r";|,\s+and\s+(?:what|how|which|why|is|was|did|does|do|explain|describe)\b|[?.!]\s*$", re.I)
 
 
@@ -274,7 +278,10 @@ def _definition_in(s: str, spans: list[tuple[int, int]]) -> str | None:
         if body:
             return body
     m = _DEF_PAREN.search(s) if "(" in s else None
-    return m.group(1).strip() if m else None
+    if m:
+        return m.group(1).strip()
+    m = _DEF_COLON.search(s) if ":" in s else None
+    return m.group(1).strip(" ,;.") if m else None
 
 
 # --- periods ------------------------------------------------------------------------------------

@@ -348,3 +348,29 @@ def sub_questions(query: Query) -> list[str]:
         text = re.sub(r"\b(" + "|".join(map(re.escape, others)) + r")\b", " ", query.text, flags=re.I)
         out.append(re.sub(r"\s+", " ", text).strip())
     return out
+
+
+# "..., and what drove the jump?": a cause asked after a figure, in a clause of its own
+_CAUSE_CLAUSE = re.compile(
+    r"^(?P<fig>.+?)[,;]?\s+and\s+(?P<cause>(?:what|which\s+\w+(?:\s+\w+)?)\s+(?:drove|drives|caused|causes|"
+    r"explains?|explained|(?:was|were)\s+behind|contributed\s+to|led\s+to|accounted\s+for)\b[^?]*|"
+    r"what\s+(?:were|was|are|is)\s+(?:the\s+)?(?:\w+\s+)?(?:drivers?|reasons?|causes?|factors?)\b[^?]*|why\b[^?]*)"
+    r"\?*\s*$", re.I | re.S)
+# the figure question's asking words up to its verb: "By roughly what percentage did", "How much was"
+_FIGURE_ASK = re.compile(r"^\W*(?:by\s+)?(?:(?:roughly|approximately|about|around)\s+)?(?:how|what|which)\b"
+                         r"(?:\s+[\w-]+){0,2}?\s+(?P<aux>did|does|do|was|were|has|have|had|is|are)\s+(?P<rest>.+)$",
+                         re.I | re.S)
+
+
+def figure_and_cause(question: str) -> tuple[str, str] | None:
+    """A figure and its cause asked in one question ("By roughly what percentage did G&A expense
+    rise in fiscal 2004, and what drove the jump?"), as two questions: the figure's ("By roughly
+    what percentage did G&A expense rise in fiscal 2004?") and a why-question about the same
+    change ("Why did G&A expense rise in fiscal 2004?"). Each finds its own passage: the figure
+    sits in a table, the cause in a sentence of the MD&A that names no figure asked. None when
+    the question is not so built."""
+    m = _CAUSE_CLAUSE.match(question.strip())
+    if not m or not (f := _FIGURE_ASK.match(m.group("fig"))):
+        return None
+    figure = m.group("fig").strip().rstrip(",;") + "?"
+    return figure, f"Why {f.group('aux').lower()} {f.group('rest').strip().rstrip(',;')}?"

@@ -230,3 +230,29 @@ def test_bundled_corpus_abstains_and_reports_unknown_executives(bundled):
 def test_bundled_remaining_buyback_is_the_corrected_figure(bundled):
     ans = bundled.ask("How much dry powder does Alibaba still have for share buybacks?")
     assert "20.7 billion" in ans.text and "2.07" not in ans.text.splitlines()[0]
+
+
+def test_a_figure_and_its_cause_asked_together_are_answered_part_by_part(tmp_path):
+    """"By roughly what percentage did G&A rise, and what drove the jump?": the figure from the
+    table's row, the cause from the MD&A sentence that gives it (a passage of its own, which names
+    neither the base year nor the percentage); the answer cites both, numbered in order."""
+    doc = tmp_path / "WIDGETCO_2024_10K.txt"
+    doc.write_text(
+        "Operating expenses\n\n"
+        "(In millions, except percentages) 2023 2024 Percentage increase\n"
+        "Research and development $ 1,200 $ 1,310 9 %\n"
+        "General and administrative $ 2,426 $ 4,997 106 %\n\n"
+        "Research and development expenses increased in fiscal 2024 due to headcount growth in engineering.\n\n"
+        "Sales and marketing expenses were flat as lower advertising offset higher commissions.\n\n"
+        "General and administrative costs include payroll and legal costs. General and administrative costs "
+        "increased in fiscal 2024 primarily due to legal expenses, including charges related to a patent "
+        "settlement.\n", encoding="utf-8")
+    s = Settings.load(index_dir=str(tmp_path / "idx"), embed_model="hash")
+    ingest([doc], s)
+    ans = Engine(s).ask("By roughly what percentage did WidgetCo's general and administrative expense rise in "
+                        "fiscal 2024 versus fiscal 2023, and what drove the jump?", explain=True)
+    assert_verified(ans)
+    assert ans.text.startswith("106%"), ans.text
+    assert "patent settlement" in ans.text
+    assert [c.n for c in ans.citations] == list(range(1, len(ans.citations) + 1))
+    assert "increased in fiscal 2024 primarily due to legal expenses" in ans.citations[-1].quote

@@ -5,6 +5,8 @@ figure out of an answer unless its cited cells give it."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from rag import compute
@@ -577,3 +579,65 @@ def test_a_quarter_is_not_computed_from_a_years_column():
 def test_a_definition_set_off_by_taking():
     ans = ask("Free cash flow for Acme in fiscal 2024, taking total revenues minus cost of sales?")
     assert ans.computation["formula"] == "total revenues - cost of sales" and ans.computation["shown"] == "$400 million"
+
+
+@pytest.mark.parametrize("company, file_name", [("Coca-Cola", "COCACOLA_2022_10K.txt"),
+                                                ("Home Depot", "HOMEDEPOT_FY2019_10K.txt")])
+def test_a_company_a_file_name_writes_as_one_word_names_its_statements(company, file_name):
+    """Operands come from the documents that name the company asked: a file name that writes its
+    words as one ("Coca-Cola", "Home Depot") names it, as it does for the answerer; another
+    company's statements do not."""
+    text = "Net revenues 100 90\nCost of revenues 60 55"
+    hits = _hits(text, f"/docs/{file_name}") + _hits(text, "/docs/WIDGETCO_2022_10K.txt")
+    hits = [dataclasses.replace(h, chunk=dataclasses.replace(h.chunk, id=h.chunk.source, title="Annual report"))
+            for h in hits]
+    query = analyze(f"What was {company}'s gross margin in 2022?", _Idf())
+    assert compute._naming_sources(query, hits) == {f"/docs/{file_name}"}
+
+
+def test_a_defined_figure_as_a_percentage_of_another_is_their_share():
+    """"free cash flow as a percentage of total revenues ... Use operating cash flow minus capital
+    expenditures": the definition is the numerator's; an amount is never shown as a percentage."""
+    ans = ask("What was Acme's free cash flow as a percentage of total revenues in FY2024? Use net cash provided by "
+              "operating activities minus capital expenditures.")
+    assert ans.computation["formula"].endswith("/ total revenues"), ans.computation["formula"]
+    assert ans.computation["shown"] == "18.00%"  # (300 - 120) / 1,000
+    assert compute.plan(analyze("What was Acme's free cash flow in FY2024, in percent?", _Idf())) is None
+
+
+def test_the_sign_of_a_computed_metric_is_computed_before_any_sentence_is_quoted():
+    """"Did Acme have positive working capital?": the answerer computes it from the statements,
+    rather than quote a passage holding the question's words (an equity statement's header)."""
+    text = STATEMENTS + "\nCommon Stock Additional Paid-in Capital Treasury Stock Total Stockholders' Equity at June 30, " \
+                        "2024 Amount Shares Working Capital Accounts\n"
+    ans = ExtractiveAnswerer().answer(analyze("Did Acme have positive working capital at December 31, 2024?", _Idf()),
+                                      _hits(text))
+    assert ans.text.startswith("Yes:"), ans.text
+    assert ans.computation["shown"] == "$150 million"
+
+
+@pytest.mark.parametrize("question, segment", [
+    ("By how many percentage points did the International segment's pre-tax margin change?", "International"),
+    ("What was the operating income of Amazon's AWS segment in Q2 FY2023?", "AWS"),
+    ("What was Adobe's Digital Media reportable segment operating margin?", "Digital Media"),
+    ("Which segment grew fastest?", None),
+    ("Which of Acme's four reportable segments grew the fastest?", None),
+])
+def test_the_segment_a_question_names(question, segment):
+    assert compute.segment_asked(question) == segment
+
+
+def test_a_segments_metric_is_not_computed_from_the_consolidated_rows():
+    """"The Gadgets segment's gross margin": the consolidated statements are not the segment's;
+    the answer says so rather than show the company's margin."""
+    ans = ask("What was the gross margin of Acme's Gadgets segment in FY2024?")
+    assert ans.abstained and "Gadgets segment" in ans.text and ans.computation is None
+    assert ask("What was Acme's gross margin in FY2024?").computation["shown"] == "40.00%"
+
+
+def test_an_average_of_beginning_and_ending_balances_is_the_items_average():
+    """"the average of beginning and ending inventories": the average of the line item's two
+    balances, not a line item named "beginning and ending inventories"."""
+    ans = ask("Inventory turnover for Acme in FY2024, defined as cost of sales divided by the average of beginning and "
+              "ending inventories (balance sheet)?")
+    assert ans.computation["shown"] == "6.00"  # 600 / ((110 + 90) / 2)

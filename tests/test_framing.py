@@ -306,6 +306,10 @@ def test_no_period(q):
      "COGS divided by average inventory"),
     ("What was Widgetco's free cash flow in FY2022 (operating cash flow less capital expenditures), in USD millions?",
      "operating cash flow less capital expenditures"),
+    # the arithmetic after a colon that names the measure, up to the parenthesis that says its periods
+    ("Return on equity FY22 for Widgetco: net earnings attributable to Widgetco / average total equity (June 2021 "
+     "and June 2022). In %, 2 dp.", "net earnings attributable to Widgetco / average total equity"),
+    ("Question: what was Widgetco's revenue in FY2022?", None),
     ("What was Widgetco's revenue in FY2022?", None),
 ])
 def test_definition(q, definition):

@@ -189,3 +189,24 @@ def test_what_did_x_verb_in_a_line_item_asks_its_amount(q, intent):
     """"What did X hold in <line item> <period>": the verb's object is an amount of the line item;
     a line item named after another phrase ("on the call about inventory") is what was said."""
     assert analyze(q, _Idf()).intent == intent
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("By roughly what percentage did Microsoft's general and administrative expense rise in fiscal 2004 versus "
+     "fiscal 2003, and what drove the jump?",
+     ("By roughly what percentage did Microsoft's general and administrative expense rise in fiscal 2004 versus "
+      "fiscal 2003?", "Why did Microsoft's general and administrative expense rise in fiscal 2004 versus fiscal 2003?")),
+    ("How much did U.S. comparable sales grow in Q1 FY2023, and what drove the increase?",
+     ("How much did U.S. comparable sales grow in Q1 FY2023?", "Why did U.S. comparable sales grow in Q1 FY2023?")),
+    ("How much did cloud EBITDA increase; and why?", ("How much did cloud EBITDA increase?", "Why did cloud EBITDA increase?")),
+    ("What was revenue growth in 2020, and what were the main drivers?",
+     ("What was revenue growth in 2020?", "Why was revenue growth in 2020?")),
+    # the cause asked first, a figure and no cause, a second figure: not a figure and its cause
+    ("What drove the change in gross margin, and by how much did it change?", None),
+    ("What were revenue and net income?", None),
+    ("How much did revenue grow, and what was operating income?", None),
+])
+def test_a_figure_and_its_cause_split_into_two_questions(question, parts):
+    from rag.question import figure_and_cause
+
+    assert figure_and_cause(question) == parts

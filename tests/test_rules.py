@@ -391,3 +391,77 @@ def test_a_growth_asked_in_percent_is_the_percentage_after_the_periods_amount():
     ans = ExtractiveAnswerer().answer(analyze(
         "What were WidgetCo's general and administrative expenses in fiscal 2004?", _Idf()), hits)
     assert ans.text.startswith("$4,997 million [1]"), ans.text
+
+
+def test_a_deeper_passage_giving_the_cause_is_looked_at():
+    """For a why-question, retrieval admits a deeper passage where one sentence names every word
+    of what changed (not the company's name, the period or the change) with a causal clause."""
+    from rag.extractive.tables import cause_subject, states_cause
+
+    query = analyze("Why did WidgetCo's general and administrative expense rise in fiscal 2024 versus fiscal 2023?",
+                    _Idf())
+    assert cause_subject(query, _chunk("x")) == {"general", "administr", "expens"}
+    said = "General and administrative costs increased in fiscal 2024 primarily due to legal expenses."
+    assert states_cause(query, _chunk("These costs include payroll. " + said))
+    # the words in two sentences, or no cause given, or another line item's cause
+    assert not states_cause(query, _chunk("General and administrative costs rose. It was due to legal expenses."))
+    assert not states_cause(query, _chunk("General and administrative expenses increased in fiscal 2024."))
+    assert not states_cause(query, _chunk("Research expenses increased primarily due to headcount growth."))
+    assert not states_cause(analyze("What was WidgetCo's general and administrative expense?", _Idf()), _chunk(said))
+
+
+def test_the_year_a_change_is_measured_from_need_not_be_in_the_passage():
+    """"rise in fiscal 2024 versus fiscal 2023": the passage explaining 2024's rise need not name
+    2023; a passage that names neither year, or a question that is no change, still must."""
+    said = "General and administrative costs increased in fiscal 2024 primarily due to legal expenses."
+    q = "Why did WidgetCo's general and administrative expense rise in fiscal 2024 versus fiscal 2023?"
+    cands, rejected = judge(q, said)
+    assert said in cands and not rejected
+    _, rejected = judge(q.replace("2024", "2022"), said)
+    assert rejected.get(said) == "year_not_in_passage"
+    _, rejected = judge("What was general and administrative expense in fiscal 2024 versus fiscal 2023?", said)
+    assert rejected.get(said) == "year_not_in_passage"
+
+
+def test_a_why_question_is_answered_by_the_sentence_giving_a_reason():
+    """"Why did the take rate go down?": the sentence saying what it reflects outranks the one only
+    restating the change, however much of the question each covers; and a sentence about another
+    quarter does not explain the one asked."""
+    reason = "Our net take rate was 0.81%, down 3 basis points, mainly reflecting the mix shift toward enterprise merchants."
+    restated = "The take rate came down 3 basis points."
+    cands, _ = judge("Why did WidgetCo's take rate go down?", f"{restated} {reason}")
+    assert cands[reason].features["answer_fit"] == 1.0 and cands[restated].features["answer_fit"] == 0.5
+    assert cands[reason].score > cands[restated].score
+    # "..., as we shift work to partners" gives a reason; "what happened, and why?" asks the change too
+    as_clause = "Services revenue was $208 million, down 3%, as we shift implementation work to partners."
+    cands, _ = judge("Why did WidgetCo's services revenue decline?", as_clause)
+    assert cands[as_clause].features["answer_fit"] == 1.0
+    for said in ("Net sales rose 5%, benefiting from higher pricing.", "Gross margin rose on lower freight costs."):
+        cands, _ = judge("Why did WidgetCo's net sales and gross margin rise?", said)
+        assert cands[said].features["answer_fit"] == 1.0, said
+    cands, _ = judge("What happened to WidgetCo's take rate, and why?", restated)
+    assert cands[restated].features["answer_fit"] == 1.0
+    other = "For the first quarter, we expect gross margin to rise, reflecting lower freight costs."
+    _, rejected = judge("Why did WidgetCo's gross margin improve in the fourth quarter?", other)
+    assert rejected.get(other) == "other_quarter"
+
+
+def test_asked_why_the_cause_clause_is_not_the_subject():
+    """"Why did gross margin decline?": "The decrease was primarily due to lower gross margin" gives
+    why something else fell; the sentence whose subject is the gross margin answers."""
+    other = "Net earnings fell in fiscal 2022. The decrease was primarily due to lower gross margin and a one-time gain."
+    own = "Gross margin decreased by 780 basis points, primarily driven by higher logistics costs."
+    cands, _ = judge("Why did WidgetCo's gross margin decline in fiscal 2022?", f"{other} {own}")
+    quote = "The decrease was primarily due to lower gross margin and a one-time gain."
+    assert cands[own].score > cands[quote].score
+    off, _ = judge("Why did WidgetCo's gross margin decline in fiscal 2022?", f"{other} {own}",
+                   off=frozenset({"cause_not_subject"}))
+    assert off[quote].features["coverage"] > cands[quote].features["coverage"]
+
+
+def test_a_row_labels_parentheses_gloss_it():
+    """"Economic profit (1) (Adjusted after tax profit less capital charge)": the label is
+    "Economic profit"; its gloss and note marker are not words the question must ask."""
+    row = "Economic profit (1) (Adjusted after tax profit less capital charge) $ 282 $ 672"
+    cands, _ = judge("What was WidgetCo's economic profit in 2022?", f"(In millions) 2022 2021\n{row}\n")
+    assert cands[row].features["row_label_fit"] == 1.0

@@ -83,11 +83,13 @@ class ExtractiveAnswerer:
             # "which segment grew fastest": the rows of the table that breaks the measure down, ranked
             why = f"ranked_members: {ranked.computation['formula']}"
             return dataclasses.replace(ranked, explain=_explain([], [], why)) if explain else ranked
-        if frame.on("computed_metric") and (p := compute.plan(query)) is not None and p.verdict in ("up", "down") \
+        if frame.on("computed_metric") and (p := compute.plan(query)) is not None and \
+                p.verdict in ("up", "down", "positive", "negative") \
                 and isinstance(p.formula, compute.Op) and (computed := compute.answer(query, hits)) is not None \
                 and computed.computation:
-            # "did the gross margin improve": a metric's change computed from the statements, before
-            # any sentence that mentions a margin improving (another one, another year)
+            # "did the gross margin improve", "positive working capital?": a metric's change or sign
+            # computed from the statements, before any sentence that mentions a margin improving
+            # (another one, another year) or words of the metric (a header holding "Capital")
             why = f"computed_metric: {computed.computation['metric']} = {computed.computation['formula']}"
             return dataclasses.replace(computed, explain=_explain([], [], why)) if explain else computed
         cands, rejected = self.candidates(frame, hits, explain)

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 from rag.extractive.figures import names, quarters
 from rag.extractive.tables import fact_row, header_columns, label_keys, table_text
-from rag.extractive.terms import coverage, question_bigrams, stems_of
+from rag.extractive.terms import coverage, file_stems, question_bigrams, stems_of
 from rag.extractive.vocab import ANAPHOR, FULL_YEAR_Q, PERIOD_WORDS, QUARTERLY_DOC, YEAR_MARK
 from rag.question import Query
 from rag.retrieve import Hit
-from rag.text import Unit, passage_units, stem, years_in
+from rag.text import Unit, passage_units, years_in
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class Frame:
 
     @classmethod
     def of(cls, query: Query, off: frozenset[str] = frozenset(), weights: dict | None = None) -> Frame:
-        asked_q = quarters(query.text) if query.wants_figure else set()
+        # (a quarter's figure, or why it changed in that quarter)
+        asked_q = quarters(query.text) if query.wants_figure or query.causal else set()
         return cls(
             query=query, off=off,
             period_terms=frozenset(x for t in query.terms if t.stems & PERIOD_WORDS for x in t.stems),
@@ -86,7 +87,7 @@ class PassageContext:
         # participants list's or a speaker label's "Priya Raghunathan - Chief Financial Officer"
         units = [u for u in with_fact_rows(passage_units(c.text), hit) if u.kind != "heading" or
                  (query.intent == "person" and names(c.text, u.start, u.end))]
-        p = cls(hit, rank, context, context_stems, file_name, _file_stems(query.text, file_name), chunk_stems,
+        p = cls(hit, rank, context, context_stems, file_name, file_stems(query.text, file_name), chunk_stems,
                 coverage(query, chunk_stems)[0], units, label_keys(query, c), set(stems_of(table_text(c, units))),
                 years_in(f"{c.title} {file_name}"))
         asked = set(query.numbers)
@@ -98,18 +99,6 @@ class PassageContext:
                 (any(q for _, q in cols) and any(q is None for _, q in cols))
         return p
 
-
-
-@functools.lru_cache(maxsize=4096)
-def _file_stems(question: str, file_name: str) -> frozenset[str]:
-    """The file name's stems, and the question's words a file name writes as one: "Home Depot" in
-    HOMEDEPOT_FY2019_10K.htm names the document's company, as "Nike" does in NIKE_2022_10K.pdf."""
-    own = set(stems_of(file_name))
-    words = re.findall(r"[A-Za-z]+", question)
-    for a, b in zip(words, words[1:]):
-        if stem((a + b).lower()) in own:
-            own |= set(stems_of(f"{a} {b}"))
-    return frozenset(own)
 
 
 @dataclass

@@ -22,6 +22,8 @@ from rag.extractive.vocab import (
     LABEL_NEUTRAL,
     NAME_RUN,
     NOT_NAME_WORDS,
+    REASON,
+    WHY_ONLY,
 )
 from rag.facts import item_stems
 from rag.question import METRIC_NOUN, MONEY_NOUN, PEOPLE, Query
@@ -144,6 +146,11 @@ def _is_item_row(query: Query, hit: Hit, start: int, end: int) -> bool:
 def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> float:
     """How well the sentence holds the kind of answer asked for (1 = exactly)."""
     if query.intent == "describe":
+        # "why did the gross margin improve": a sentence giving a reason ("driven primarily by lower
+        # freight costs"), not one restating the change ("the take rate came down 3 basis points")
+        if query.causal and WHY_ONLY.match(query.text) and not CAUSAL.search(passage, start, end) and \
+                not REASON.search(passage, start, end):
+            return 0.5
         return 1.0
     if query.intent == "place":
         return 1.0 if proper_nouns(query, passage, start, end) else 0.3
@@ -232,7 +239,11 @@ def row_label_fit(frame: Frame, s: SentenceContext, first_fig: int) -> float:
     label = s.p.chunk.text[s.unit.start:s.unit.start + first_fig]
     if frame.query.items and item_stems(label.strip(" $"), frame.query.items):
         return 1.0  # another name of the line item asked: "Repurchase of common stock" for "buybacks"
-    label_stems = [stem(w) for w in words(label) if w not in LABEL_NEUTRAL and w.isalpha()]
+    # a label's parentheses gloss it or mark a note: "Economic profit (1) (Adjusted after tax profit
+    # less capital charge)" is labelled "Economic profit"
+    head = re.sub(r"\([^()]*\)", " ", label)
+    label_stems = [stem(w) for w in words(head if re.search(r"[A-Za-z]", head) else label)
+                   if w not in LABEL_NEUTRAL and w.isalpha()]
     if label_stems and any(k & set(label_stems) for k in s.p.keys):
         return sum(1 for x in label_stems if x in frame.asked) / len(label_stems)
     return 0.0
@@ -256,8 +267,10 @@ def subject_stems(frame: Frame, s: SentenceContext) -> set[str]:
         text = text[:m.start()] + " " + text[m.end():]
         own = set(stems_of(text))
     cause = CAUSAL.search(text) if (query.wants_figure or query.causal) and frame.on("cause_not_subject") else None
-    if not cause or not re.search(r"\d", text[:cause.start()]):
+    if not cause or (query.wants_figure and not re.search(r"\d", text[:cause.start()])):
         return own  # a cause given before any figure ("products, driven by X, delivered $341 million") names the subject
+    # (asked why, the cause clause is never the subject: "The decrease was primarily due to lower gross
+    # margin" does not say why the gross margin fell)
     after = CLAUSE.search(text, cause.end())
     return set(stems_of(text[:cause.start()] + " " + (text[after.end():] if after else "")))
 

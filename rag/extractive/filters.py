@@ -24,9 +24,24 @@ def year_not_in_passage(frame: Frame, p: PassageContext) -> str | None:
     # the chunk before ("Years Ended December 3, 2021" above "Research and development 2,987 2,540")
     said = years_in(f"{c.text} {p.context} {p.file_name}") | \
         {str(cell.period.year) for row in p.hit.rows for cell in row.cells if cell.period.year}
-    if not set(query.numbers) <= said:
+    if not set(query.numbers) - base_years(query) <= said:
         return f"the passage never names {', '.join(query.numbers)}"
     return None
+
+
+# the year a change is measured from: "rise in fiscal 2004 versus fiscal 2003", "compared with 2018"
+_BASE_YEAR = re.compile(r"\b(?:versus|vs\.?|compared\s+(?:with|to)|relative\s+to|against)\s+(?:the\s+)?"
+                        r"(?:(?:fiscal|financial)\s+(?:year\s+)?|fy\s?'?|calendar\s+(?:year\s+)?|year\s+)?((?:19|20)\d\d)\b", re.I)
+
+
+def base_years(query) -> set[str]:
+    """The years a change question measures from, when it names the year changed too ("rise in
+    fiscal 2004 versus fiscal 2003"): a passage explaining the change of 2004 need not name 2003,
+    "General and administrative costs increased in fiscal 2004 primarily due to legal expenses"."""
+    if not query.asks_change:
+        return set()
+    base = {m.group(1) for m in _BASE_YEAR.finditer(query.text)}
+    return base if set(query.numbers) - base else set()
 
 
 def question_asked(frame: Frame, s: SentenceContext) -> str | None:

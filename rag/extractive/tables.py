@@ -8,9 +8,9 @@ import re
 
 from rag.extractive.figures import Figure, figures, first_figure_at, quarters
 from rag.extractive.terms import stems_of
-from rag.extractive.vocab import PERIOD_WORDS, YEAR
+from rag.extractive.vocab import CAUSAL, PERIOD_WORDS, YEAR
 from rag.facts import period_fit
-from rag.question import PEOPLE, Query
+from rag.question import CHANGE_WORDS, PEOPLE, Query
 from rag.text import is_table_row, passage_blocks, passage_units, years_in
 
 
@@ -249,3 +249,42 @@ def states_count(query: Query, chunk) -> bool:
     if not what or not what & set(stems_of(text)):
         return False
     return any(counts_near(text, f, what) for f in figures(text, 0, len(text)) if f.kind == "number")
+
+
+# the words of a why-question that ask for the cause rather than name what changed
+_ASKING_CAUSE = frozenset(stems_of("why what drove drive driven drivers driver caused cause causes reason reasons "
+                                   "explain explains behind factors contributed versus vs prior previous"))
+# the owner a possessive names: "Home Depot's net sales"
+_OWNER = re.compile(r"((?:[A-Z][\w&.-]*\s+){0,3}[A-Z][\w&.-]*)['’]s?\b")
+
+
+def cause_subject(query: Query, chunk) -> frozenset[str]:
+    """The stems naming what changed in a why-question ("general administrative expense" of "Why did
+    Microsoft's general and administrative expense rise in fiscal 2004?"): its terms but the names
+    of the company (and the document's title), the period, the change and the asking for a cause."""
+    if not query.causal:
+        return frozenset()
+    doc = set(stems_of(f"{chunk.title} {chunk.file_name}"))
+    names = set().union(*(stems_of(m.group(1)) for m in _OWNER.finditer(query.text)))
+    out = set()
+    for t in query.terms:
+        if t.stems & (PERIOD_WORDS | _ASKING_CAUSE | doc | names) or YEAR.fullmatch(t.word) or \
+                CHANGE_WORDS.fullmatch(t.word):
+            continue
+        out.add(t.word)
+    return frozenset(stems_of(" ".join(out)))
+
+
+def states_cause(query: Query, chunk) -> bool:
+    """Whether a passage gives the cause a why-question asks: a sentence naming every word of what
+    changed, with a causal clause ("General and administrative costs increased in fiscal 2004
+    primarily due to legal expenses ..." for "Why did Microsoft's general and administrative
+    expense rise in fiscal 2004?"). MD&A explains each line item in a paragraph of its own that
+    dense retrieval ranks below paragraphs on the company's other changes; retrieval looks deeper
+    for one."""
+    what = cause_subject(query, chunk)
+    text = chunk.text
+    if not what or not CAUSAL.search(text) or not what <= set(stems_of(text)):
+        return False
+    return any(u.kind == "sentence" and CAUSAL.search(text, u.start, u.end) and
+               what <= set(stems_of(text[u.start:u.end])) for u in passage_units(text))

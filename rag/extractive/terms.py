@@ -56,3 +56,15 @@ def question_bigrams(query: Query) -> list[tuple[frozenset[str], frozenset[str]]
     seq = stems_of(query.text)
     by_stem = {x: t.stems for t in query.terms for x in t.stems}
     return [(by_stem[a], by_stem[b]) for a, b in zip(seq, seq[1:]) if a in by_stem and b in by_stem and a != b]
+
+
+@functools.lru_cache(maxsize=4096)
+def file_stems(question: str, file_name: str) -> frozenset[str]:
+    """The file name's stems, and the question's words a file name writes as one: "Home Depot" in
+    HOMEDEPOT_FY2019_10K.htm names the document's company, as "Nike" does in NIKE_2022_10K.pdf."""
+    own = set(stems_of(file_name))
+    found = re.findall(r"[A-Za-z]+", question)
+    for a, b in zip(found, found[1:]):
+        if stem((a + b).lower()) in own:
+            own |= set(stems_of(f"{a} {b}"))
+    return frozenset(own)

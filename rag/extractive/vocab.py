@@ -51,6 +51,19 @@ PERIOD_WORDS = frozenset(stem(w) for w in "first second third fourth quarter qua
 # "driven primarily by", "due to", "reflecting": a clause that gives a cause, not the subject
 CAUSAL = re.compile(r"\b(due (?:\w+ly )?to|because|driven (?:\w+ly )?by|attributed to|attributable to|as a result|"
                     r"reflect(s|ed|ing)?|owing to|primarily from|mainly from|caused by|led by|thanks to)\b", re.I)
+# other ways a sentence gives a reason: a clause after a comma opening with "as" and its subject
+# ("down 3%, as we shift implementation work to partners"), a change's agent ("benefited from",
+# "helped by", "offset by", "resulting from"), a change in something else it came with ("on lower
+# freight costs", "from higher pricing", "with favorable mix")
+REASON = re.compile(r"\b(?:(?:benefit(?:s|ed|ted|ing)?|help(?:s|ed)?|hurt|impacted|affected|pressured|boosted|"
+                    r"fu?ell?ed|offset|driven|led|supported)\s+(?:\w+ly\s+)?(?:by|from)|"
+                    r"result(?:s|ed|ing)?\s+(?:of|from)|(?:from|on|by|with)\s+(?:\w+\s+)?(?:higher|lower|increased|"
+                    r"decreased|reduced|favorable|unfavorable|stronger|weaker|improved))\b|"
+                    r",\s+as\s+(?:we|they|our|their|the|its|it|customers?)\b", re.I)
+# a question that asks the cause alone ("Why did...", "What drove...", "What were the main reasons..."),
+# not a figure and then why ("What happened to free cash flow, and why?")
+WHY_ONLY = re.compile(r"^\W*(?:why\b|what\s+(?:drove|drives|caused|causes|explains?|led\s+to|(?:is|was|were)\s+behind)\b|"
+                      r"what\s+(?:are|were|is|was)\s+the\s+(?:\w+\s+)?(?:reasons?|drivers?|causes?|factors?)\b)", re.I)
 CLAUSE = re.compile(r"[,;]\s")  # "share count, combined with USD 10 billion": another clause
 # "It has 170 million DAUs", "These transactions will...": a sentence whose subject is in the one before
 ANAPHOR = re.compile(r"^\W*(?:\[\w+\]\s*)?(?:(?:later|then|also|previously|since|currently|today|now|there|here|"
