@@ -881,13 +881,24 @@ def label_score(item: Item, row: Row) -> float:
     taxes"), less for each word more and more again for each word only its parents give
     ("Current liabilities" > "Term debt" for "current term debt"); 0 when a word is missing, or
     when the label is another line item's name."""
+    if (m := _TO_PARENT.search(row.label)) and not _TO_PARENT.search(item.phrase) and m.start() > 0:
+        # "Net earnings attributable to Clorox" is the company's net earnings: the figure its
+        # payout, return on equity and per-share figures rest on, before the consolidated row that
+        # holds the noncontrolling interests' share too
+        own = _label_score(item, row, row.label[:m.start()])
+        if own >= 0.95:
+            return own + 0.02
+    return _label_score(item, row, row.label)
+
+
+def _label_score(item: Item, row: Row, row_label: str) -> float:
     names = _names(item.phrase)
-    label = _label(_headless(row.label))
+    label = _label(_headless(row_label))
     if label == _label(item.phrase) or (item.label and label == _label(item.label)):
         return 1.0
     if label in names or label in _row_names(names):
         return 0.95
-    own = _stems(_headless(row.label))
+    own = _stems(_headless(row_label))
     if own == _stems(_headless(item.phrase)) or own in _name_stems(names):
         return 0.95  # "Total revenue" for "total revenues", or for "net revenues" (a name in the plural)
     if _other_item(label, names):
@@ -906,6 +917,9 @@ def label_score(item: Item, row: Row) -> float:
     return max(best, 0.0)
 
 
+# "... attributable to Clorox", "... attributable to common stockholders": the parent's share
+_TO_PARENT = re.compile(r"\s+attributable\s+to\s+(?!non[\s-]?controlling|minority|redeemable|participating)"
+                        r"[\w\s.,&'’-]{2,60}$", re.I)
 _MAIN = ("income", "balance", "cash_flow")
 # a row's label names the item: every word of a name, at most two words more ("Operating income
 # (loss)"); three more is another line ("Net income attributable to noncontrolling interests")

@@ -641,3 +641,13 @@ def test_an_average_of_beginning_and_ending_balances_is_the_items_average():
     ans = ask("Inventory turnover for Acme in FY2024, defined as cost of sales divided by the average of beginning and "
               "ending inventories (balance sheet)?")
     assert ans.computation["shown"] == "6.00"  # 600 / ((110 + 90) / 2)
+
+
+def test_the_companys_own_net_income_is_its_share_not_the_consolidated_one():
+    """A statement with "Net income", "... attributable to noncontrolling interests" and "...
+    attributable to Acme": a return on equity rests on Acme's share, not on the consolidated
+    figure that holds the noncontrolling interests' too."""
+    text = STATEMENTS.replace("Net income 180 115 92\n", "Net income 180 115 92\nLess: Net income attributable to "
+                              "noncontrolling interests 10 5 2\nNet income attributable to Acme 170 110 90\n", 1)
+    ans = ask("What was Acme's return on equity in FY2024? Round to two decimal places.", _hits(text))
+    assert ans.computation["shown"] == "47.22%", ans.text  # 170 / ((400 + 320) / 2)
