@@ -881,7 +881,7 @@ def label_score(item: Item, row: Row) -> float:
     taxes"), less for each word more and more again for each word only its parents give
     ("Current liabilities" > "Term debt" for "current term debt"); 0 when a word is missing, or
     when the label is another line item's name."""
-    if (m := _TO_PARENT.search(row.label)) and not _TO_PARENT.search(item.phrase) and m.start() > 0:
+    if (m := _TO_PARENT.search(row.label)) and not _TO_PARENT.search(item.phrase):
         # "Net earnings attributable to Clorox" is the company's net earnings: the figure its
         # payout, return on equity and per-share figures rest on, before the consolidated row that
         # holds the noncontrolling interests' share too
