@@ -32,6 +32,8 @@ class Page:
     # (start, end, x0, x1) of each word on a PDF page that holds a table (rag.facts reads columns
     # from it); None elsewhere
     layout: tuple[tuple[int, int, float, float], ...] | None = None
+    # whether a row label's x is its depth (a PDF's indent); an HTML table's indent is its style
+    indents: bool = True
 
 
 @dataclass(frozen=True)

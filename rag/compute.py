@@ -67,7 +67,10 @@ _OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.t
 _TOKEN = re.compile(
     r"(?P<lp>\()|(?P<rp>\))"
     r"|(?P<div>\bdivided\s+by\b|,?\s*(?:and\s+(?:then\s+)?)?divide\s+(?:it|that|this|them|the\s+(?:sum|result|total))\s+by\b"
-    r"|\bas\s+an?\s+(?:percentage|percent|share|proportion|fraction)\s+of\b|\brelative\s+to\b|/|÷)"
+    r"|\bas\s+an?\s+(?:percentage|percent|share|proportion|fraction)\s+of\b|\brelative\s+to\b|/|÷"
+    # "dividends paid over net earnings"; not "over the prior year", "year-over-year", "over 2021"
+    r"|(?<![\w-])over(?![\w-])(?!\s+(?:the\s+)?(?:prior|previous|last|same|past|next|first|second|third|fourth|"
+    r"following|preceding|period|years?|quarters?|months?|fiscal|fy|calendar|time|an?|\d)))"
     r"|(?P<mul>\bmultiplied\s+by\b|,?\s*(?:and\s+(?:then\s+)?)?multiply\s+(?:it|that|this|the\s+result)\s+by\b|\btimes\b|\*|×)"
     r"|(?P<sub>\bminus\b|\bless\b|\s[-−–]\s)"
     r"|(?P<add>\bplus\b|\+)"
@@ -1208,7 +1211,7 @@ def rows_of(hits) -> list[Row]:
     seen, out = set(), []
     for h in hits:
         for r in h.rows:
-            key = (r.source, r.page, r.start)
+            key = (r.source, r.page, r.start, r.path)  # a member table's rows share their span
             if key not in seen:
                 seen.add(key)
                 out.append(r)

@@ -272,6 +272,7 @@ def _header_columns(header: list[Line], kind: str | None, positioned: bool) -> l
         return quarters
     phrases = [[(t, x0, x1) for t, x0, x1 in (_phrases(ln) if positioned else _words(ln))] for ln in header]
     cols: list[_Column] = []
+    lines_at: list[int] = []  # the header line of each column's period
     for li, line in enumerate(phrases):
         for text, x0, x1 in line:
             m = _HEAD.match(text.strip(",()")) or _dated(text)
@@ -294,7 +295,33 @@ def _header_columns(header: list[Line], kind: str | None, positioned: bool) -> l
             own_q = re.match(r"(?i)(Q[1-4])\s?'?(?:19|20)\d\d$", text.strip(",()"))
             cols.append(_Column(x0, x1, _period(year, md, " ".join(
                 filter(None, [span[0] if span else "", own_q.group(1) if own_q else ""])), kind)))
-    return cols
+            lines_at.append(li)
+    return _amount_columns(cols, lines_at, phrases) if positioned else cols
+
+
+def _amount_columns(cols: list[_Column], lines_at: list[int], phrases) -> list[_Column]:
+    """A period's column narrowed to its amount where a header line below the periods splits it in
+    an amount and its share ("Net Sales" | "% of Net Sales" under "2019"): the share is no figure of
+    the period's, though it stands nearer the period's head (centered over both)."""
+    out = []
+    edges = sorted((c.x0 + c.x1) / 2 for c in cols)
+    for c, li in zip(cols, lines_at):
+        mid = (c.x0 + c.x1) / 2
+        k = edges.index(mid)
+        lo = (edges[k - 1] + mid) / 2 if k else None
+        hi = (edges[k + 1] + mid) / 2 if k + 1 < len(edges) else None
+        if lo is None and hi is None:
+            lo, hi = -1e9, 1e9
+        lo, hi = (2 * mid - hi if lo is None else lo), (2 * mid - lo if hi is None else hi)  # the outer columns as wide
+        for line in phrases[li + 1:]:
+            under = [p for p in line if lo <= (p[1] + p[2]) / 2 < hi]
+            shares = [p for p in under if p[0].startswith("%") or re.search(r"\bpercent", p[0], re.I)]
+            if len(under) == 2 and len(shares) == 1:
+                amount = next(p for p in under if p is not shares[0])
+                c = dataclasses.replace(c, x0=amount[1], x1=amount[2])
+                break
+        out.append(c)
+    return out
 
 
 # A quarterly table ("Quarterly financial data"): its columns the quarters ("First Fiscal Quarter",
@@ -470,11 +497,20 @@ def _period(year: int, month_day, span: str, kind: str | None) -> Period:
     return Period(label=label, year=year, months=months, end=end, instant=instant)
 
 
-def _scale(lines: list[Line]) -> float | None:
-    for line in reversed(lines):
-        if m := _SCALE.search(line.text):
+def _scale(lines: list[Line], near: int = 10) -> float | None:
+    """The scale the lines above a table state, nearest first: any mention in the `near` lines
+    right above it (its header's "Number of Shares (In thousands)"); farther up only a line that
+    opens with it ("(Dollars in millions, except per share data)" over a statement or the notes) or
+    a sentence introducing tables ending with it ("... (in millions):"), not another table's column
+    or row ("Weighted average shares outstanding (in thousands)")."""
+    for k, line in enumerate(reversed(lines)):
+        if (m := _SCALE.search(line.text)) and (k < near or m.start() <= 2 or _INTRO_END.match(line.text, m.end())):
             return _SCALES[m.group(1).lower()]
     return None
+
+
+# the end of a sentence introducing tables: "... as of July 1, 2023 and September 24, 2022 (in millions):"
+_INTRO_END = re.compile(r"[^.;:]{0,40}\)\s*:\s*$")
 
 
 def _caption(lines: list[Line]) -> str:
@@ -488,8 +524,10 @@ def _caption(lines: list[Line]) -> str:
     return ""
 
 
-def read_rows(text: str, layout=None, *, source: str = "", page: int | None = None) -> list[Row]:
-    """Every table row of a page with at least one figure under a period column."""
+def read_rows(text: str, layout=None, *, source: str = "", page: int | None = None, indents: bool = True) -> list[Row]:
+    """Every table row of a page with at least one figure under a period column (or, in a table
+    whose columns are members and whose rows are years, under a member's column). `indents`:
+    whether a label's x in `layout` is its depth under the label lines above it."""
     if not _two_cell_ends(text):  # a page of prose: no Line objects made for it
         return []
     lines = lines_of(text, layout)
@@ -508,7 +546,7 @@ def read_rows(text: str, layout=None, *, source: str = "", page: int | None = No
         j = i
         while j < len(lines) and (_is_row(lines[j]) or _continues_table(lines, j)):
             j += 1
-        got, last = _read_block(text, lines, i, j, kind, source, page, last, bool(layout))
+        got, last = _read_block(text, lines, i, j, kind, source, page, last, bool(layout), indents)
         rows += got
         i = j
     return rows
@@ -574,9 +612,11 @@ def _lead(header: list[Line]) -> list[Line]:
 
 
 def _read_block(text: str, lines: list[Line], i: int, j: int, kind: str | None, source: str, page: int | None,
-                last: tuple | None, layout: bool) -> tuple[list[Row], tuple | None]:
+                last: tuple | None, layout: bool, indents: bool = True) -> tuple[list[Row], tuple | None]:
     """The rows of lines[i:j] under the header above them; a block without a header of its own
     (a table broken by a long wrapped label) continues the one before it on the page."""
+    if layout and (members := _transposed(text, lines, i, j, kind, source, page)):
+        return members, None
     header, h0 = _header_above(lines, i)
     above = lines[max(0, h0 - 4):h0]
     # a table's own title ("CONSOLIDATED BALANCE SHEETS" above its header) over the page's: a text
@@ -585,11 +625,18 @@ def _read_block(text: str, lines: list[Line], i: int, j: int, kind: str | None, 
     if last is not None and _quarterly(last[0]) and header and all(_GROUP_YEAR.match(ln.text) for ln in header):
         # "Fiscal 2018:" over a quarterly table's next rows: the same columns, another year
         return _block_rows(text, header[-1:] + lines[i:j], last[0], last[1], last[2], last[3], source, page, layout,
-                           last[4]), last
+                           last[4], indents), last
     cols = _header_columns(header, kind, layout)
+    if layout and len(cols) == 1 and cols[0].period is not None and \
+            any(len(ln.text) <= 40 and str(cols[0].period.year) in ln.text for ln in header) and \
+            (members := _one_period_members(text, lines, i, j, cols[0].period, kind, source, page)):
+        # the period a line of its own ("2025", "May 31, 2022"), not a sentence's ("for fiscal 2023 and 2022:")
+        return members, None
+    if layout and not cols and (members := _dated_members(text, lines, i, j, kind, source, page)):
+        return members, None
     if cols:
         caption = _caption(lines[max(0, h0 - 6):h0] + [ln for ln in header if not _header_like(ln)][:1])
-        page_scale = _scale(lines[:h0] + header)
+        page_scale = _scale(lines[:h0] + header, len(header) + 10)
         statement = kind or ("segment" if any(_SEGMENT.search(ln.text) for ln in above + header) else "other")
         last = (cols, caption, page_scale, statement, None if layout else _sub_columns(header, len(cols)))
     elif last is not None:
@@ -600,7 +647,197 @@ def _read_block(text: str, lines: list[Line], i: int, j: int, kind: str | None, 
     if _quarterly(cols):
         lead = [ln for ln in header if _GROUP_YEAR.match(ln.text)][-1:]  # "Fiscal 2019:" over the first rows
     return _block_rows(text, lead + lines[i:j], cols, caption, page_scale, statement, source, page, layout,
-                       last[4]), last
+                       last[4], indents), last
+
+
+_NOTE_MARK = re.compile(r"(?:\s*\(\d\)|\s*\*+)+$")  # "International (2)", "Corporate*": a footnote's mark
+
+
+def _transposed(text: str, lines: list[Line], i: int, j: int, kind: str | None, source: str,
+                page: int | None) -> list[Row]:
+    """A table whose columns are members (segments, regions) and whose rows are years, a measure's
+    label on its first year's row, as segment notes print them:
+
+        Fiscal Year   Health and Wellness   Household   ...   Total Company
+        Net sales     2022   $ 2,690   $ 1,984   ...   $ 7,107
+                      2021     2,980     1,981   ...     7,341
+
+    read as one row per measure and member ("Net sales" > "Household"), a cell per year. Only where
+    the page gives positions: the line above names the members, each over its figures; text alone
+    cannot tell where "Health and Wellness Household" splits. [] for any other block."""
+    if i == 0 or _is_row(lines[i - 1]):
+        return []
+    rows = [ln for ln in lines[i:j] if _is_row(ln)]
+    split = [(ln, *ln.split()) for ln in rows]
+    if len(rows) < 2 or not split[0][1] or any(not c or not _YEAR.match(c[0].text) or c[0].text.startswith(("FY", "fy"))
+                                               for _, _, c in split):
+        return []  # every row's first figure a year, the first row's label a measure
+    year_x1 = max(c[0].x1 for _, _, c in split)
+    members, _ = _member_heads(lines, i, year_x1, 2)
+    if not members:
+        return []
+    span = " ".join(t for t, x0, _ in _phrases(lines[i - 1]) if x0 <= year_x1)
+    groups: list[list[tuple[Line, list[Word], list[Word], Period]]] = []
+    for ln, label, cells in split:
+        if label:
+            groups.append([])
+        groups[-1].append((ln, label, cells[1:], _period(int(_YEAR.match(cells[0].text).group(1)), None, span, kind)))
+    return _member_rows(text, lines, i, groups, members, kind, source, page)
+
+
+# a header's words over an amount and its share, not over members: "Amount  % of Total"
+_NOT_MEMBER_HEAD = re.compile(r"^(?:amounts?|percent\w*|%.*|\$.*|.*\bchange\b.*|shares?|price|rate|values?|number|"
+                              r"balance|per\b.*|dollars?|units?)$", re.I)
+
+
+def _region(regions: list[tuple[float, float]], x: float) -> int | None:
+    return next((n for n, (lo, hi) in enumerate(regions) if lo <= x < hi), None)
+
+
+def _member_heads(lines: list[Line], i: int, x_min: float, least: int) -> tuple[list[tuple[str, float, float]], int]:
+    """The members the header line above row `i` names over a table's figures, right of `x_min`,
+    each with its x extent ("Health and Wellness (1)" -> "Health and Wellness"), a name wrapped
+    over the lines above it joined ("CASH FLOW" / "HEDGES"); and the index of the header's first
+    line. ([], i) when the line names fewer than `least`, or holds a period, a figure or a column
+    word ("Amount", "% Change")."""
+    def heads(line: Line) -> list[list]:
+        return [[_NOTE_MARK.sub("", t), x0, x1] for t, x0, x1 in _phrases(line) if x0 > x_min]
+
+    def member(t: str) -> bool:
+        return bool(re.search(r"[A-Za-z]{2,}", t)) and not (_YEAR.search(t) or _SPAN.search(t) or _NOT_MEMBER_HEAD.match(t))
+
+    members = heads(lines[i - 1])
+    if len(members) < least or not all(member(t) for t, _, _ in members):
+        return [], i
+    top = i - 1
+    while top > 0 and i - top < 4 and not _is_row(lines[top - 1]) and len(lines[top - 1].text) <= 100:
+        above = heads(lines[top - 1])
+        over = [[m for m in members if max(p[1] - m[2], m[1] - p[2]) <= 0] for p in above]
+        if not above or not all(len(o) == 1 and member(p[0]) for p, o in zip(above, over)) or \
+                len({id(o[0]) for o in over}) < len(over):
+            break  # a line not of the members' names: a title, a period, the label column's head
+        for p, (m,) in zip(above, over):
+            m[0], m[1], m[2] = f"{p[0]} {m[0]}", min(m[1], p[1]), max(m[2], p[2])
+        top -= 1
+    return [tuple(m) for m in members], top
+
+
+def _member_rows(text: str, lines: list[Line], i: int, groups, members, kind: str | None, source: str,
+                 page: int | None, parents: tuple[str, ...] = ()) -> list[Row]:
+    """One row per measure and member from `groups` (each a measure's lines: (line, label words,
+    cell words, the line's period)), a figure under the member whose head stands over it."""
+    before = lines[max(0, i - 7):i - 1]
+    statement = kind or ("segment" if any(_SEGMENT.search(ln.text) for ln in before + lines[i - 1:i]) else "other")
+    caption, scale = _caption(before), _scale(lines[:i]) or 1.0
+    money = any("$" in ln.text for group in groups for ln, *_ in group)
+    # a member's figures stand nearer its name than any other's: centered under it, or
+    # right-aligned and so off its center
+    mids = [(x0 + x1) / 2 for _, x0, x1 in members]
+    edges = [(a + b) / 2 for a, b in zip(mids, mids[1:])]
+    half = (mids[-1] - mids[0]) / (2 * (len(mids) - 1))
+    regions = list(zip([mids[0] - half, *edges], [*edges, mids[-1] + half]))
+    out = []
+    for group in groups:
+        measure = " ".join(w.text for w in group[0][1])
+        got: list[list[Cell]] = [[] for _ in members]
+        for _, _, cells, period in group:
+            for c in _cells(cells):
+                n = _region(regions, (c.x0 + c.x1) / 2)
+                if n is None and parse_value(c.text) is not None:
+                    return []  # a figure under no member's name: the names are not all on the line read
+                if n is not None and not any(x.period == period for x in got[n]):
+                    got[n].append(Cell(period, parse_value(c.text), c.text, c.start, c.end, c.text.endswith("%")))
+        start, end = group[0][0].start, group[-1][0].end
+        per_share = bool(_PER_SHARE.search(measure))
+        for (name, _, _), cells in zip(members, got):
+            if any(c.value is not None for c in cells):  # a member with a dash in every period has no figure
+                out.append(Row(source=source, page=page, statement=statement, caption=caption,
+                               path=(*parents, measure, name),
+                               unit="USD/share" if per_share else ("USD" if money else ""),
+                               scale=1.0 if per_share else scale, text=text[start:end], start=start, end=end,
+                               cells=tuple(cells)))
+    return out
+
+
+def _one_period_members(text: str, lines: list[Line], i: int, j: int, period: Period, kind: str | None,
+                        source: str, page: int | None) -> list[Row]:
+    """A table of one period whose columns are members, their names on the line above the rows
+    and the period above them ("2025" / "Americas  Europe  Greater China ... Total" / "Net sales
+    $ 178,353 $ 111,032 ..."): one row per measure and member. [] for any other block."""
+    if i == 0 or _is_row(lines[i - 1]):
+        return []
+    rows = [ln for ln in lines[i:j] if _is_row(ln)]
+    split = [(ln, *ln.split()) for ln in rows]
+    if not split or any(not label for _, label, _ in split):
+        return []
+    members, _ = _member_heads(lines, i, max(w.x1 for _, label, _ in split for w in label), 3)
+    if not members:
+        return []
+    return _member_rows(text, lines, i, [[(ln, label, cells, period)] for ln, label, cells in split], members, kind,
+                        source, page)
+
+
+_LABEL_DATE = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+((?:19|20)\d\d)\b")
+
+
+def _label_date(label: str) -> datetime.date | None:
+    """The date a row's label names ("Balance as of June 30, 2022" -> 2022-06-30)."""
+    m = _LABEL_DATE.search(label)
+    if not m or not _MONTH.match(m.group(1)):
+        return None
+    try:
+        return datetime.date(int(m.group(3)), _MONTHS[m.group(1)[:3].lower()], int(m.group(2)))
+    except ValueError:
+        return None
+
+
+def _dated_members(text: str, lines: list[Line], i: int, j: int, kind: str | None, source: str,
+                   page: int | None) -> list[Row]:
+    """A roll-forward whose columns are members and whose header names no period, the dates in its
+    balance rows' labels:
+
+        Goodwill
+                                      Health and Wellness   Household   International   Total
+        Balance as of June 30, 2021   $ 629                 $ 85        $ 617           $ 1,575
+        Effect of foreign currency translation     —          —           (17)            (17)
+        Balance as of June 30, 2022   $ 629                 $ 85        $ 600           $ 1,558
+
+    A balance row is its member's figure at its date; a row between two balances is its member's
+    change over the period ending at the later one (a year when they are a year apart). The label
+    line above the members ("Goodwill") is their parent. [] for any other block."""
+    if i == 0 or _is_row(lines[i - 1]):
+        return []
+    split = []
+    for ln in lines[i:j]:
+        if _is_row(ln):
+            label, cells = ln.split()
+            if len(label) >= 2 and cells and _YEAR.match(cells[0].text) and _MONTH.match(label[-2].text) and \
+                    re.fullmatch(r"\d{1,2},?", label[-1].text):
+                label, cells = label + cells[:1], cells[1:]  # "Balance as of June 30, | 2020 $ 857": the date's year
+            split.append((ln, label, cells))
+    if len(split) < 2 or any(not label for _, label, _ in split):
+        return []
+    members, top = _member_heads(lines, i, max(w.x1 for _, label, _ in split for w in label), 3)
+    dates = [_label_date(" ".join(w.text for w in label)) for _, label, _ in split]
+    if not members or not any(dates):
+        return []
+    groups, before = [], None
+    for n, (ln, label, cells) in enumerate(split):
+        if dates[n]:
+            period, before = Period(label=dates[n].strftime("%B %-d, %Y"), year=dates[n].year, months=None,
+                                    end=dates[n].isoformat(), instant=True), dates[n]
+        else:
+            after = next((d for d in dates[n + 1:] if d), None)
+            if after is None:
+                continue  # a change after the last balance: no period to give it
+            year = before is not None and 350 <= (after - before).days <= 380
+            period = Period(label=f"{'Year' if year else 'Period'} Ended {after.strftime('%B %-d, %Y')}", year=after.year,
+                            months=12 if year else None, end=after.isoformat(), instant=False)
+        groups.append([(ln, label, cells, period)])
+    above = lines[top - 1].text.rstrip(":") if top >= 1 else ""
+    parents = (above,) if above[:1].isupper() and len(above) <= 60 and not _is_row(lines[top - 1]) and \
+        not re.search(r"(?:19|20)\d\d", above) and not above.endswith(".") else ()
+    return _member_rows(text, lines, i, groups, members, kind, source, page, parents)
 
 
 def _sub_columns(header: list[Line], n: int) -> tuple[int, int] | None:
@@ -623,12 +860,13 @@ def _sub_columns(header: list[Line], n: int) -> tuple[int, int] | None:
 
 def _block_rows(text: str, block: list[Line], cols: list[_Column], caption: str, page_scale: float | None,
                 statement: str, source: str, page: int | None, positioned: bool,
-                sub: tuple[int, int] | None = None) -> list[Row]:
+                sub: tuple[int, int] | None = None, indents: bool = True) -> list[Row]:
     """Rows with their parents: a label line ("Current assets:") is the parent of the rows below
     it that are indented deeper, until a row at its depth ("Total current assets")."""
     money = any("$" in ln.text for ln in block)
     if positioned:
         cols = _widened(block, cols)
+    indented = positioned and indents  # whether a label's x is its depth
     parents: list[tuple[float, str]] = []
     pending: Line | None = None
     out = []
@@ -642,7 +880,7 @@ def _block_rows(text: str, block: list[Line], cols: list[_Column], caption: str,
             continue
         if not _is_row(ln):
             if pending is not None:
-                while parents and (parents[-1][0] >= pending.words[0].x0 - 2 or not positioned):
+                while parents and (parents[-1][0] >= pending.words[0].x0 - 2 or not indented):
                     parents.pop()
                 parents.append((pending.words[0].x0, pending.text.rstrip(":")))
             pending = ln
@@ -653,13 +891,13 @@ def _block_rows(text: str, block: list[Line], cols: list[_Column], caption: str,
             if (label[:1].islower() and not pending.text.endswith(":")) or not label:  # a label wrapped onto the row's line
                 label, start = f"{pending.text} {label}".strip(), pending.start
             else:
-                if not positioned:
+                if not indented:
                     parents.clear()
                 parents.append((pending.words[0].x0, pending.text.rstrip(":")))
         pending = None
         # a parent holds the rows indented under it; text without positions shows no indent: a
         # label line ("Cash provided by investing activities:") holds the rows up to the next one
-        while positioned and parents and parents[-1][0] >= x - 2:
+        while indented and parents and parents[-1][0] >= x - 2:
             parents.pop()
         cells = _assign(_cells(cell_words), cols, positioned, sub)
         if quarterly:

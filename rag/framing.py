@@ -237,7 +237,10 @@ def _unit_spans(low: str, take) -> None:
 # --- definitions --------------------------------------------------------------------------------
 
 _OPERATOR = (r"\b(?:divided\s+by|minus|plus|multiplied\s+by|less|as\s+an?\s+(?:percentage|share|proportion|fraction)\s+of|"
-             r"ratio\s+of|sum\s+of|average\s+of|difference\s+between)\b|[÷×+/]")
+             r"ratio\s+of|sum\s+of|average\s+of|difference\s+between)\b|[÷×+/]|"
+             # "A over B" (rag.compute reads it as a division); not "over the prior year", "year-over-year"
+             r"(?<![\w-])over(?![\w-])(?!\s+(?:the\s+)?(?:prior|previous|last|same|past|next|first|second|third|"
+             r"fourth|following|preceding|period|years?|quarters?|months?|fiscal|fy|calendar|time|an?|\d))")
 # A definition set off as its own clause: ", defined as X", ", i.e. X" (a formula), ", where X is Y"
 # (a formula: ", where the yen is weak" defines nothing)
 _DEF_CLAUSE = _lowered(

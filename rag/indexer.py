@@ -285,18 +285,116 @@ def _read_html(data: bytes, path: Path, warnings: list[str]) -> tuple[str, list[
         tag.decompose()
     title = soup.title.get_text(strip=True) if soup.title else ""
     body = soup.body or soup
+    grids: dict[int, dict[int, list[tuple[int, int, str]]]] = {}
+    placed: list[tuple[str, list[tuple[float, float]]]] = []  # each table row's line and its words' x
     for tr in body.find_all("tr"):
-        cells = (" ".join(td.get_text(" ").split()) for td in tr.find_all(["td", "th"]))
-        row = re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", " ".join(c for c in cells if c)))  # "( 52,729 )"
-        tr.replace_with(f"\n{row}\n")
+        table = tr.find_parent("table")
+        if table is not None and id(table) not in grids:
+            grids[id(table)] = _table_grid(table)
+        cells = grids[id(table)].get(id(tr), []) if table is not None else []
+        row = re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", " ".join(c for _, _, c in cells if c)))  # "( 52,729 )"
+        if row:  # marked, to find its line in the text when it is written
+            tr.replace_with(f"\n\x00{len(placed)}\x00{row}\n")
+            placed.append((row, _cell_word_boxes(row, cells)))
+        else:
+            tr.replace_with("\n")
     for br in body.find_all("br"):
         br.replace_with("\n")
     for tag in body.find_all(_HTML_BLOCKS):
         tag.insert_before("\n")
         tag.insert_after("\n")
     lines = (" ".join(ln.split()) for ln in body.get_text("").splitlines())
-    text = "\n".join(ln for ln in lines if ln)
-    return title or _title_from_text(text, path), [Page(text)]
+    text, at, boxes = [], 0, []
+    for ln in lines:
+        if m := _ROW_MARK.match(ln):
+            ln = ln[m.end():]
+            row, xs = placed[int(m.group(1))]
+            if ln == row:
+                boxes += [(at + w.start(), at + w.end(), x0, x1) for w, (x0, x1) in zip(re.finditer(r"\S+", ln), xs)]
+        ln = _ROW_MARK.sub("", ln)  # a row's mark inside another's line (a table in a table's cell)
+        if ln:
+            text.append(ln)
+            at += len(ln) + 1
+    return title or _title_from_text("\n".join(text), path), [Page("\n".join(text), layout=tuple(boxes) or None,
+                                                                      indents=False)]
+
+
+_ROW_MARK = re.compile(r"\x00(\d+)\x00\s?")
+
+
+_CELL_GAP = 3  # characters between two columns of a table drawn in monospace
+
+
+def _table_grid(table) -> dict[int, list[tuple[int, int, str]]]:
+    """Each row of an HTML table (by id) as its cells (x0, x1, text), x in characters of the table
+    drawn in monospace: a column as wide as its widest cell, a cell spanning columns (colspan) as
+    wide as they are together; the first column's text left-aligned, a header spanning figures
+    centered over them, a figure right-aligned. rag.facts reads which period or member a figure
+    stands under from these, as it does from a PDF's character boxes."""
+    rows = []
+    below: dict[int, int] = {}  # column -> rows still taken by a cell above (rowspan)
+    for tr in table.find_all("tr"):
+        if tr.find_parent("table") is not table:
+            continue  # a table nested in a cell is read as its own
+        col, cells, taken = 0, [], {c for c, n in below.items() if n > 0}
+        below = {c: n - 1 for c, n in below.items() if n > 1}
+        for td in tr.find_all(["td", "th"]):
+            if td.find_parent("tr") is not tr:
+                continue
+            while col in taken:
+                col += 1
+            span, down = (_span(td.get(a)) for a in ("colspan", "rowspan"))
+            cells.append((col, span, " ".join(td.get_text(" ").split())))
+            for c in range(col, col + span) if down > 1 else ():
+                below[c] = max(below.get(c, 0), down - 1)
+            col += span
+        rows.append((tr, cells))
+    ncols = max((c + s for _, cells in rows for c, s, _ in cells), default=0)
+    width = [0] * ncols
+    for _, cells in rows:
+        for c, s, t in cells:
+            if s == 1:
+                width[c] = max(width[c], len(t))
+    for _, cells in rows:  # a spanning cell wider than its columns widens the last of them
+        for c, s, t in cells:
+            if s > 1 and (room := sum(width[c:c + s]) + _CELL_GAP * (s - 1)) < len(t):
+                width[c + s - 1] += len(t) - room
+    left = [0] * (ncols + 1)
+    for c in range(ncols):
+        left[c + 1] = left[c] + width[c] + _CELL_GAP
+    out = {}
+    for tr, cells in rows:
+        placed = []
+        for c, s, t in cells:
+            x0, x1 = left[c], left[c + s] - _CELL_GAP
+            if c > 0:
+                x0 = (x0 + x1 - len(t)) // 2 if s > 1 else x1 - len(t)
+            placed.append((x0, x0 + len(t), t))
+        out[id(tr)] = placed
+    return out
+
+
+def _span(value) -> int:
+    """A colspan or rowspan attribute as a count: 1 when absent or unreadable."""
+    try:
+        return max(1, min(int(str(value if value is not None else 1).strip() or 1), 1000))
+    except ValueError:
+        return 1
+
+
+def _cell_word_boxes(row: str, cells: list[tuple[int, int, str]]) -> list[tuple[float, float]]:
+    """The x extent of each word of a table row's line (its cells joined, "( 52,729 )" closed up to
+    "(52,729)"), in rag.facts's units (5 a character)."""
+    words = [(m.group(0), x0 + m.start(), x0 + m.end()) for x0, _, t in cells for m in re.finditer(r"\S+", t)]
+    out, k = [], 0
+    for w in row.split():
+        got, lo, hi = "", None, None
+        while k < len(words) and len(got) < len(w):
+            t, a, b = words[k]
+            got, lo, hi = got + t, a if lo is None else lo, b
+            k += 1
+        out.append((5.0 * (lo or 0), 5.0 * (hi or 0)))
+    return out
 
 
 def _read_docx(path: Path) -> tuple[str, list[Page]]:
@@ -517,7 +615,7 @@ def _ingest_file(path: Path, store, embedder, settings: Settings, docs: dict, re
     vectors = _embed_and_store(chunks, store, embedder)
     report.embedded += len(chunks)
     write_segment(lexical_dir(settings, store) / "segments", chunks, vectors)
-    store.add_rows([r for p in pages for r in read_rows(p.text, p.layout, source=source, page=p.page)], h)
+    store.add_rows([r for p in pages for r in read_rows(p.text, p.layout, source=source, page=p.page, indents=p.indents)], h)
     # Commit, then drop the previous version's chunks: the document is never invisible.
     store.commit_document(source, {"doc_hash": h, "title": title, "chunks": len(chunks),
                                    "pages": len(pages) if pages[0].page else 0, "name": path.name,

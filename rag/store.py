@@ -26,7 +26,7 @@ from rag.chunk import Chunk
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError, RagError, StoreError
 from rag.settings import Settings, cache_dir
 
-SCHEMA_VERSION = 9  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript
+SCHEMA_VERSION = 10  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript
 # speakers, analysts and firms in common layouts; 5: table rows read as facts (the -facts collection);
 # 6: a PDF's lost ligatures restored ("Gross pro-t" -> "Gross profit"), a table's own title; 7: a row's
 # label wrapped onto the line above it, a column as wide as its figures, an HTML table row one line;
@@ -35,7 +35,9 @@ SCHEMA_VERSION = 9  # 2: chunks embedded under title and section; 3: PDFium text
 # years with footnote marks) read as a header, a text table's header ends at the rule above it, and
 # without positions only the lowest line of years heads columns; a column headed "Q2 2023" or "Fourth
 # Quarter" is a quarter, an amount beside its percentage is read, and prose wrapped at a fixed width is
-# no table row where its sentence goes on below; a line of span words ("Fiscal Fiscal Fiscal") is no caption
+# no table row where its sentence goes on below; a line of span words ("Fiscal Fiscal Fiscal") is no caption;
+# 10: an HTML table's cells placed in columns (colspan kept) and read by position, as a PDF's; tables whose
+# columns are members (segments, regions) read as one row per measure and member
 GLOSSARY_PREFIX = "glossary::"
 PENDING_PREFIX = "pending::"  # a document being written: its chunks are swept if the ingest dies
 GENERATION_ID = "generation::"  # bumped by every change of the committed documents
@@ -404,10 +406,17 @@ class Store:
 
     def add_rows(self, rows: list, doc_hash: str) -> None:
         """Store a document's table rows (rag.facts.Row), keyed by document version."""
+        # rows read from one span (a table whose columns are members: a row per measure and member)
+        # are told apart by their place among them
+        seen: dict[tuple, int] = {}
+        ids = []
+        for r in rows:
+            n = seen[(r.page, r.start)] = seen.get((r.page, r.start), -1) + 1
+            ids.append(f"{doc_hash[:16]}:{r.page or 0}:{r.start}" + (f":{n}" if n else ""))
         for sl in self._batches(len(rows)):
             part = rows[sl]
             records = [r.to_record() for r in part]
-            self.facts.upsert(ids=[f"{doc_hash[:16]}:{r.page or 0}:{r.start}" for r in part],
+            self.facts.upsert(ids=ids[sl],
                               documents=[text for text, _ in records],
                               metadatas=[{**meta, "doc_hash": doc_hash} for _, meta in records],
                               embeddings=[[0.0]] * len(part))
@@ -438,7 +447,7 @@ class Store:
                 got = self.facts.get(include=["documents", "metadatas"],
                                      where={"$and": [{"source": s}, {"doc_hash": committed[s]}]})
                 out += [Row.from_record(t, m) for t, m in zip(got["documents"], got["metadatas"])]
-        out.sort(key=lambda r: (r.source, r.page or 0, r.start))
+        out.sort(key=lambda r: (r.source, r.page or 0, r.start, r.path))
         return out
 
     def query(self, vector: np.ndarray, n: int, sources: list[str] | None = None) -> tuple[list[str], list[float]]:

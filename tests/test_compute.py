@@ -6,6 +6,7 @@ figure out of an answer unless its cited cells give it."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -146,6 +147,8 @@ def test_library_metric_on_a_synthetic_statement(metric):
      "cost of sales / average inventories", [None, None], [False, True]),
     ("total debt as notes payable (current) plus notes payable (non-current) minus cash",
      "(notes payable, current + notes payable, non-current) - cash", [None] * 3, [False] * 3),
+    ("cash dividends paid to Acme stockholders over net earnings attributable to Acme",
+     "cash dividends paid to Acme stockholders / net earnings attributable to Acme", [None, None], [False, False]),
 ])
 def test_definitions_parse(definition, rendered, statements, averaged):
     """Read left to right as the questions write them; notes in parentheses give an item's
@@ -156,7 +159,8 @@ def test_definitions_parse(definition, rendered, statements, averaged):
     assert [i.average for i in compute.items_of(tree)] == averaged
 
 
-@pytest.mark.parametrize("text", ["revenue in the December quarter", "the reasons for growth", ""])
+@pytest.mark.parametrize("text", ["revenue in the December quarter", "the reasons for growth", "",
+                                  "revenue growth over the prior year", "year-over-year revenue growth"])
 def test_words_without_arithmetic_are_no_formula(text):
     assert compute.parse(text) is None
 
@@ -363,6 +367,25 @@ def test_which_segment_grew_fastest_ranks_the_table_that_breaks_revenue_down():
                                    "fiscal 2024?", _Idf())).count == 3
     assert compare.answer(analyze("Which of Acme's two segments grew revenue fastest in fiscal 2024?", _Idf()),
                           hits) is None
+
+
+def test_segments_printed_as_columns_are_ranked(tmp_path):
+    """A segment note with its segments as columns and its years as rows (an HTML filing's) ranks
+    like one with a row per segment: the segment with a dash in every year is none, the total none."""
+    from rag import compare
+    from rag.indexer import read_document
+
+    path = tmp_path / "ACME_2022_10K.htm"
+    path.write_text((Path(__file__).parent / "fixtures" / "html" / "segment-note.htm").read_text())
+    page = read_document(path)[1][0]
+    chunk = Chunk(id="c1", text=page.text, source=str(path), title="Acme 10-K", page=None, section=None, segment=None,
+                  speaker=None, analyst=None, start=0, end=len(page.text), doc_hash="h", index=0)
+    hits = [Hit(chunk, 1.0, 1, 1, 0.9, rows=tuple(read_rows(page.text, page.layout, source=str(path),
+                                                            indents=page.indents)))]
+    ans = compare.answer(analyze("Which of Acme's segments grew net sales fastest in fiscal 2022?", _Idf()), hits)
+    assert ans.text.startswith("Household grew fastest in FY2022: 0.15%.")  # (1,984 - 1,981) / 1,981
+    assert "Health and Wellness: -9.73% (2,690 against 2,980)" in ans.text and "Corporate" not in ans.text
+    assert check_grounding(ans.text, ans.citations, ans.computation)[1] == []
 
 
 def test_a_table_of_one_segments_measures_is_not_ranked():

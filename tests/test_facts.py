@@ -470,3 +470,31 @@ def test_a_line_of_span_words_over_the_years_is_no_caption():
     text = ("Net sales by merchandising department follow:\nFiscal Fiscal\n2019 2018\n"
             "Appliances $ 9,852 $ 9,027\nFlooring 7,443 7,494\nTotal $ 17,295 $ 16,521\nNote: renamed.\n")
     assert {r.caption for r in read_rows(text, None, source="t.htm")} == {"Net sales by merchandising department follow:"}
+
+
+def test_a_member_tables_rows_sharing_their_lines_are_all_stored(settings, tmp_path):
+    """The rows of a table whose columns are segments are read from the same lines: each is stored
+    (none overwrites another), in the order the store gives back every time."""
+    from rag.indexer import ingest
+    from rag.store import Store
+
+    doc = tmp_path / "acme-segments.htm"
+    doc.write_text((Path(__file__).parent / "fixtures" / "html" / "segment-note.htm").read_text())
+    ingest([doc], settings)
+    rows = Store(settings).committed_rows()
+    assert [r.path for r in rows if r.path[0] == "Net sales"] == [
+        ("Net sales", "Health and Wellness"), ("Net sales", "Household"), ("Net sales", "Total Company")]
+    assert len(rows) == 7 and len(Store(settings).row_keys()) == 7
+
+
+def test_a_scale_said_of_another_table_is_not_this_ones():
+    """A document read as one page (an HTML filing): the notes' "(Dollars in millions ...)" holds
+    for a table far below it; a column's or a row's "(in thousands)" in between holds only near it."""
+    prose = "\n".join(f"Paragraph {n} of the note says what the plan holds and how it is valued." for n in range(12))
+    text = ("NOTES TO CONSOLIDATED FINANCIAL STATEMENTS\n(Dollars in millions, except per share data)\n"
+            "Weighted average shares outstanding (in thousands) 2022 2021\nBasic 123,113 125,828\n"
+            "Diluted 123,860 127,723\n" + prose + "\nStock-based compensation 2022 2021\n"
+            "Cost of products sold 11 12\nSelling and administrative expenses 59 61\n")
+    rows = {r.label: r for r in read_rows(text, None)}
+    assert rows["Basic"].scale == 1e3
+    assert rows["Cost of products sold"].scale == 1e6

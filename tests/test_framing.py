@@ -311,6 +311,11 @@ def test_no_period(q):
      "and June 2022). In %, 2 dp.", "net earnings attributable to Widgetco / average total equity"),
     ("Question: what was Widgetco's revenue in FY2022?", None),
     ("What was Widgetco's revenue in FY2022?", None),
+    # "A over B" is a division; "over the prior year", "year-over-year" are not
+    ("What was Widgetco's payout ratio in FY2022, using cash dividends paid over net earnings? In %.",
+     "cash dividends paid over net earnings"),
+    ("How much did Widgetco's revenue grow in FY2022, using the growth over the prior year?", None),
+    ("What was Widgetco's year-over-year revenue growth in FY2022, using the income statement?", None),
 ])
 def test_definition(q, definition):
     assert frame(q).definition == definition

@@ -498,3 +498,105 @@ def test_an_edgar_text_document_is_read_page_by_page_without_its_markup(tmp_path
     assert [p.page for p in pages] == [1, 2]
     assert not any(re.search(r"<(?:/?[A-Z]+|S|C)>", p.text) for p in pages)
     assert "Revenue               $19,747   $22,956" in pages[1].text
+
+
+def _html_rows(tmp_path, body: str):
+    from rag.facts import read_rows
+    from rag.indexer import read_document
+
+    path = tmp_path / "ACME_2025_10K.htm"
+    path.write_text(f"<html><body>{body}</body></html>")
+    _, pages, _ = read_document(path)
+    return read_rows(pages[0].text, pages[0].layout, indents=pages[0].indents)
+
+
+def test_an_html_tables_figure_is_read_under_the_column_it_stands_in(tmp_path):
+    """Cells keep their columns (colspan counted): a row with an empty cell gives its one figure to
+    the period it stands under, not to the first; a change column's percentage is no period's."""
+    rows = {r.label: r for r in _html_rows(tmp_path, """<p>Consolidated Statements of Operations (in millions)</p><table>
+<tr><td></td><td colspan="3">2025</td><td></td><td colspan="3">2024</td><td></td><td>Change</td></tr>
+<tr><td>Net sales</td><td>$</td><td>7,107</td><td></td><td></td><td>$</td><td>7,341</td><td></td><td></td><td>(3)%</td></tr>
+<tr><td>Restructuring charges</td><td></td><td></td><td></td><td></td><td></td><td>42</td><td></td><td></td><td></td></tr>
+<tr><td>Operating income</td><td>$</td><td>982</td><td></td><td></td><td>$</td><td>1,101</td><td></td><td></td><td>(11)%</td></tr>
+</table>""")}
+    assert [(c.period.year, c.value) for c in rows["Net sales"].cells] == [(2025, 7107.0), (2024, 7341.0)]
+    assert [(c.period.year, c.value) for c in rows["Restructuring charges"].cells] == [(2024, 42.0)]
+
+
+# Clorox's segment note as its 10-K prints it: the segments as columns, the years as rows
+SEGMENT_NOTE = Path(__file__).resolve().parent / "fixtures" / "html" / "segment-note.htm"
+
+
+def test_a_table_whose_columns_are_segments_and_rows_years_is_read_as_each_segments_row(tmp_path):
+    """A segment note printing its segments as columns and its years as rows ("Net sales 2022 $
+    2,690 $ 1,984 ... / 2021 2,980 1,981 ...") is read as one row per measure and segment, a cell
+    per year; a segment with a dash in every year (Corporate's sales) has no row of that measure. A
+    label spanning two rows (rowspan) keeps the next row's cells in their columns."""
+    from rag.facts import read_rows
+    from rag.indexer import read_document
+
+    page = read_document(SEGMENT_NOTE)[1][0]
+    rows = {r.path: r for r in read_rows(page.text, page.layout, indents=page.indents)}
+    household = rows[("Net sales", "Household")]
+    assert [(c.period.year, c.value) for c in household.cells] == [(2022, 1984.0), (2021, 1981.0)]
+    assert household.statement == "segment" and household.scale == 1e6 and household.unit == "USD"
+    assert [c.value for c in rows[("Net sales", "Health and Wellness")].cells] == [2690.0, 2980.0]  # no "(1)"
+    assert ("Net sales", "Corporate") not in rows
+    assert [c.value for c in rows[("Earnings before income taxes", "Corporate")].cells] == [-304.0, -301.0]
+    assert "Net sales 2022 $ 2,690" in household.text and household.text.endswith("4,961")
+
+
+def test_a_one_period_table_whose_columns_are_segments_is_read_as_each_segments_row(tmp_path):
+    """A year on a line of its own, the segments' names under it, a row per measure: each figure is
+    its segment's for that year, not the year's figure of the whole line."""
+    rows = _html_rows(tmp_path, """<p>Information by reportable segment (in millions):</p><table>
+<tr><td></td><td colspan="9">2025</td></tr>
+<tr><td></td><td colspan="2">Americas</td><td></td><td colspan="2">Europe</td><td></td><td colspan="2">Japan</td><td></td>
+<td colspan="2">Total</td></tr>
+<tr><td>Net sales</td><td>$</td><td>178,353</td><td></td><td>$</td><td>111,032</td><td></td><td>$</td><td>28,703</td><td></td>
+<td>$</td><td>318,088</td></tr>
+<tr><td>Operating income</td><td>$</td><td>72,480</td><td></td><td>$</td><td>47,739</td><td></td><td>$</td><td>13,955</td><td></td>
+<td>$</td><td>134,174</td></tr>
+</table>""")
+    got = {r.path: [(c.period.year, c.value) for c in r.cells] for r in rows}
+    assert got[("Net sales", "Europe")] == [(2025, 111032.0)]
+    assert got[("Operating income", "Japan")] == [(2025, 13955.0)]
+    assert not any(r.path == ("Net sales",) for r in rows)
+
+
+def test_a_roll_forward_by_segment_reads_balances_at_their_dates(tmp_path):
+    """Segments as columns, no period over them, the dates in the balance rows' labels: a balance
+    is the segment's figure at its date, a change between two balances the year's that ends at the
+    later one; the line over the segments ("Goodwill") names what they hold."""
+    rows = _html_rows(tmp_path, """<p>The changes in the carrying amount of goodwill by reportable segment were as follows:</p>
+<p>Goodwill</p><table>
+<tr><td></td><td colspan="2">Household</td><td></td><td colspan="2">International</td><td></td><td colspan="2">Total</td></tr>
+<tr><td>Balance as of June 30, 2021</td><td>$</td><td>85</td><td></td><td>$</td><td>617</td><td></td><td>$</td><td>702</td></tr>
+<tr><td>Effect of foreign currency translation</td><td></td><td>&#8212;</td><td></td><td></td><td>(17)</td><td></td><td></td>
+<td>(17)</td></tr>
+<tr><td>Balance as of June 30, 2022</td><td>$</td><td>85</td><td></td><td>$</td><td>600</td><td></td><td>$</td><td>685</td></tr>
+</table>""")
+    got = {r.path: [(c.period.label, c.period.instant, c.value) for c in r.cells] for r in rows}
+    assert got[("Goodwill", "Balance as of June 30, 2022", "International")] == [("June 30, 2022", True, 600.0)]
+    assert got[("Goodwill", "Effect of foreign currency translation", "International")] == [
+        ("Year Ended June 30, 2022", False, -17.0)]
+    assert ("Goodwill", "Effect of foreign currency translation", "Household") not in got  # a dash: none
+    assert got[("Goodwill", "Balance as of June 30, 2021", "Total")] == [("June 30, 2021", True, 702.0)]
+
+
+def test_an_amount_beside_its_share_under_one_year_is_the_years_figure(tmp_path):
+    """Each year over two columns, "Net Sales" and "% of Net Sales": the year's figure is the amount,
+    though the share stands nearer the year's head (centered over both)."""
+    rows = {r.label: r for r in _html_rows(tmp_path, """<p>Net sales by merchandising department (dollars in millions)</p>
+<table><tr><td></td><td colspan="5">2019</td><td></td><td colspan="5">2018</td></tr>
+<tr><td>dollars in millions</td><td colspan="2">Net Sales</td><td></td><td colspan="2">% of Total Net Sales</td><td></td>
+<td colspan="2">Net Sales</td><td></td><td colspan="2">% of Total Net Sales</td></tr>
+<tr><td>Appliances</td><td>$</td><td>9,852</td><td></td><td>8.9</td><td>%</td><td></td><td>$</td><td>9,027</td><td></td>
+<td>8.3</td><td>%</td></tr>
+<tr><td>Indoor Garden</td><td></td><td>10,989</td><td></td><td>10.0</td><td></td><td></td><td></td><td>10,450</td><td></td>
+<td>9.7</td><td></td></tr>
+<tr><td>Total</td><td>$</td><td>110,225</td><td></td><td>100.0</td><td>%</td><td></td><td>$</td><td>108,203</td><td></td>
+<td>100.0</td><td>%</td></tr>
+</table>""")}
+    assert [(c.period.year, c.value) for c in rows["Indoor Garden"].cells] == [(2019, 10989.0), (2018, 10450.0)]
+    assert [(c.period.year, c.value) for c in rows["Appliances"].cells] == [(2019, 9852.0), (2018, 9027.0)]

@@ -5,6 +5,8 @@ and switching it off (`--ablate`) undoes that."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rag.chunk import Chunk
@@ -465,3 +467,24 @@ def test_a_row_labels_parentheses_gloss_it():
     row = "Economic profit (1) (Adjusted after tax profit less capital charge) $ 282 $ 672"
     cands, _ = judge("What was WidgetCo's economic profit in 2022?", f"(In millions) 2022 2021\n{row}\n")
     assert cands[row].features["row_label_fit"] == 1.0
+
+
+def test_a_member_tables_line_is_the_row_of_the_member_asked(tmp_path):
+    """A table whose columns are segments reads a row per segment from one line: the line quoted
+    gives the figure of the segment the question names, else the total's."""
+    from rag.extractive.tables import fact_pick, fact_row
+    from rag.indexer import read_document
+
+    path = tmp_path / "ACME_2022_10K.htm"
+    path.write_text((Path(__file__).parent / "fixtures" / "html" / "segment-note.htm").read_text())
+    page = read_document(path)[1][0]
+    c = _chunk(page.text, source=str(path))
+    hit = Hit(c, 1.0, 1, 1, 0.9, rows=tuple(read_rows(page.text, page.layout, source=c.source, indents=page.indents)))
+    s = page.text.index("Earnings before income taxes 2022")
+    e = page.text.index("\n", s)
+    q = analyze("What were earnings before income taxes of Acme's Household segment in fiscal 2022?", _Idf())
+    assert fact_row(hit, s, e, frozenset({"household"})).label == "Household"
+    assert fact_pick(q, hit, s, e) == ["$234 million"]
+    assert fact_row(hit, s, e).label == "Total Company"  # no segment named: the total
+    total = analyze("What were Acme's earnings before income taxes in fiscal 2022?", _Idf())
+    assert fact_pick(total, hit, s, e) == ["$230 million"]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rag.extractive.figures import names, quarters
-from rag.extractive.tables import fact_row, header_columns, label_keys, table_text
+from rag.extractive.tables import asked_stems, fact_row, header_columns, label_keys, table_text
 from rag.extractive.terms import coverage, file_stems, question_bigrams, stems_of
 from rag.extractive.vocab import ANAPHOR, FULL_YEAR_Q, PERIOD_WORDS, QUARTERLY_DOC, YEAR_MARK
 from rag.question import Query
@@ -69,6 +69,7 @@ class PassageContext:
     own_year: bool = False  # the document of the year asked (the 2022 10-K for "fiscal 2022")
     other_period: bool = False  # a document of another period (INTEL_2022Q4 asked about 2023)
     year_table: bool | None = None  # a quarter's report asked for a year: whether this table speaks of one
+    asked: frozenset[str] = frozenset()  # the question's stems: which member's row a member table's line is
 
     @property
     def chunk(self):
@@ -90,6 +91,7 @@ class PassageContext:
         p = cls(hit, rank, context, context_stems, file_name, file_stems(query.text, file_name), chunk_stems,
                 coverage(query, chunk_stems)[0], units, label_keys(query, c), set(stems_of(table_text(c, units))),
                 years_in(f"{c.title} {file_name}"))
+        p.asked = asked_stems(query)
         asked = set(query.numbers)
         p.own_year = bool(asked) and asked <= p.doc_years
         p.other_period = bool(asked and query.wants_figure and p.doc_years and not p.doc_years & asked)
@@ -122,7 +124,7 @@ class SentenceContext:
     def fact(self):
         """The table row read as facts (rag.facts.Row) this row unit quotes, if any: looked up
         once, though the features, rules and filters all ask."""
-        return fact_row(self.p.hit, self.unit.start, self.unit.end) if self.row else None
+        return fact_row(self.p.hit, self.unit.start, self.unit.end, self.p.asked) if self.row else None
 
 
 def with_fact_rows(units, hit) -> list:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rag.extractive.context import Frame, SentenceContext
 from rag.extractive.figures import answer_figures, figures, first_figure_at, is_change, new_names, proper_nouns
-from rag.extractive.tables import counted, counts_near, fact_row
+from rag.extractive.tables import asked_stems, counted, counts_near, fact_row
 from rag.extractive.terms import coverage, stems_of
 from rag.extractive.vocab import (
     CAUSAL,
@@ -137,7 +137,7 @@ def _heads_label(row: str, what: frozenset[str]) -> bool:
 def _is_item_row(query: Query, hit: Hit, start: int, end: int) -> bool:
     """Whether passage[start:end] of the hit's chunk is one table row read as facts, whole, its
     label a name of a line item the question asks."""
-    if not query.items or (r := fact_row(hit, start, end)) is None:
+    if not query.items or (r := fact_row(hit, start, end, asked_stems(query))) is None:
         return False
     a, b = hit.chunk.start + start, hit.chunk.start + end
     return r.start <= a and b <= r.end and (r.end - r.start) - (b - a) < 3 and bool(item_stems(r.label, query.items))

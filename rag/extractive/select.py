@@ -163,11 +163,11 @@ def ambiguity(query: Query, best: Candidate) -> list[tuple[Candidate, object, ob
     cell)] of each reading when there are two or more; [] when one is meant. (Two rows scored
     alike are not taken for two readings: on the eval sets another row of the same table scores
     within 3% of the right one too often; see the note on issue 11.)"""
-    from rag.extractive.tables import fact_row, period_cells
+    from rag.extractive.tables import asked_stems, fact_row, period_cells
 
     if not query.wants_figure or query.multi:
         return []
-    row = fact_row(best.hit, best.start, best.end)
+    row = fact_row(best.hit, best.start, best.end, asked_stems(query))
     if row is None:
         return []
     cells = period_cells(query, row)

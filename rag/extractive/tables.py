@@ -4,6 +4,7 @@ for such a row, since dense retrieval reads tables poorly."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from rag.extractive.figures import Figure, figures, first_figure_at, quarters
@@ -115,10 +116,30 @@ def column_pick(query: Query, chunk, s: int, e: int, figs: list[Figure]) -> list
 _SCALE_WORDS = {1e3: "thousand", 1e6: "million", 1e9: "billion"}
 
 
-def fact_row(hit, s: int, e: int):
-    """The fact row (rag.facts.Row) that passage[s:e] of a hit's chunk quotes, if any."""
+@functools.lru_cache(maxsize=1024)
+def _stems_of_text(text: str) -> frozenset[str]:
+    return frozenset(stems_of(text))
+
+
+def asked_stems(query: Query) -> frozenset[str]:
+    """The question's words, stemmed: what tells a member table's rows apart (`fact_row`)."""
+    return _stems_of_text(query.text)
+
+
+def fact_row(hit, s: int, e: int, asked: frozenset[str] = frozenset()):
+    """The fact row (rag.facts.Row) that passage[s:e] of a hit's chunk quotes, if any. A table whose
+    columns are members (segments) reads a row per member from the same line: the member whose
+    name the question's words (`asked`, stems) name most of, else the total, else the first."""
     start, end = hit.chunk.start + s, hit.chunk.start + e
-    return next((r for r in hit.rows if r.start <= start < r.end or start <= r.start < end), None)
+    rows = [r for r in hit.rows if r.start <= start < r.end or start <= r.start < end]
+    same = [r for r in rows if (r.start, r.end) == (rows[0].start, rows[0].end)] if rows else []
+    if len(same) < 2:
+        return rows[0] if rows else None
+
+    def named(r) -> tuple[float, bool]:
+        own = set(stems_of(r.label))
+        return (len(own & asked) / len(own) if own else 0.0), r.label.lower().startswith("total")
+    return max(same, key=named)
 
 
 def period_cells(query: Query, row) -> list:
@@ -136,7 +157,7 @@ def fact_pick(query: Query, hit, s: int, e: int) -> list[str] | None:
     was not read as facts or no period is asked; [] when none of its columns is that period."""
     if query.period is None:
         return None
-    row = fact_row(hit, s, e)
+    row = fact_row(hit, s, e, asked_stems(query))
     if row is None or not row.cells:
         return None
     cells = period_cells(query, row)
@@ -173,7 +194,7 @@ def other_period_columns(query: Query, hit, s: int, e: int) -> str | None:
     can, or cannot tell."""
     if query.period is None:
         return None
-    row = fact_row(hit, s, e)
+    row = fact_row(hit, s, e, asked_stems(query))
     if row is None or not row.cells or period_cells(query, row):
         return None
     return "no figure in its columns for the period asked: " + ", ".join(
