@@ -390,6 +390,8 @@ class Plan:
     decimals: int | None
     defined: bool  # the question spelled the formula out
     verdict: str | None = None  # a yes/no question's claim: positive | negative (a sign), up | down (a change)
+    share: bool = False  # a member's share of the whole ("what share of net sales came from the U.S."): the
+    # whole is the consolidated figure, not the member's
 
 
 _CHANGE = re.compile(r"\bpercentage\s+points?\b|\bbasis\s+points?\b|\bhow\s+(?:much|many)\b.*\b(?:change|expand|contract)",
@@ -400,6 +402,11 @@ _MEAN = re.compile(r"\b(?:(?:two|three|four|five|\d)[\s-]years?\s+average|averag
                    r"simple\s+average)\b", re.I)
 _RATIO_OF = re.compile(r"^(?:what\s+(?:was|is|were|are)\s+)?(.+?)\s+as\s+an?\s+(?:percentage|percent|share|proportion)\s+of\s+"
                        r"(.+?)(?:\s+(?:in|for|during|as\s+of|at)\s+.*)?\??$", re.I)
+# "What share of net sales came from the United States?": the member's part of the measure, over it
+_SHARE_FROM = re.compile(r"^(?:what|which)\s+(?:share|percentage|percent|portion|proportion|fraction)\s+of\s+"
+                         r"(?:(?:the|its|their|total)\s+)?(.+?)\s+(?:came|come|comes|was|were|is|are|did\s+\w+\s+get)\s+"
+                         r"(?:from|generated\s+(?:in|by)|earned\s+in|from\s+within)\s+(?:the\s+)?(.+?)"
+                         r"(?:\s+(?:in|for|during|as\s+of|at)\s+.*)?\??$", re.I)
 _PERCENT_WORDS = re.compile(r"\b(?:margin|rate|percent|percentage|return\s+on|yield|payout|share\s+of|growth)\b", re.I)
 
 
@@ -437,7 +444,7 @@ def plan(query) -> Plan | None:
         return None  # "which segment grew fastest": a ranking (rag/compare.py), not one figure
     if _THAN_ANOTHER.search(text):
         return None  # "did operating expenses grow faster than revenues": two figures compared, not one
-    metric, result, verdict = None, None, None
+    metric, result, verdict, share = None, None, None, False
     yes_no = bool(_YES_NO.match(text))
     tree = _defined(query)
     defined = tree is not None
@@ -474,6 +481,15 @@ def plan(query) -> Plan | None:
         if a and b:
             tree, result = Op("/", Item(a), Item(b)), "percent"
             metric = f"{a} as a percentage of {b}"
+    if tree is None and not yes_no and (m := _SHARE_FROM.match(_drop_subject(text.split("?")[0], framing))):
+        whole = re.sub(r"\s+(?:in|for|during|of|at)$", "", _clean_phrase(m.group(1)), flags=re.I)
+        part = re.sub(r"\s+(?:in|for|during|of|at)$", "", _clean_phrase(re.sub(r"\([^)]*\)", " ", m.group(2))),
+                      flags=re.I)
+        part = re.sub(r"\s+(?:(?:reportable|operating|geographic)\s+)?(?:segment|region|division|unit|business)$", "",
+                      part, flags=re.I)  # "the Services segment", "the widgets business"
+        if whole and part:
+            tree, result = Op("/", Item(f"{part} {whole}"), Item(whole)), "percent"
+            metric, share = f"share of {whole} from {part}", True
     if tree is None and not yes_no and (framing.decimals is not None or framing.statement) and _GROWTH.search(full) \
             and (phrase := _grown_item(text, framing, query.entities)):
         # "year-over-year total revenue growth", rounded: the growth of a line item
@@ -504,7 +520,7 @@ def plan(query) -> Plan | None:
         return None  # a line item's own figure is quoted, not computed; its growth needs two periods
     if result == "percent" and mode in ("level", "mean") and not (isinstance(tree, Op) and tree.op == "/"):
         return None  # an amount is no percentage ("free cash flow in percent" names no base)
-    return Plan(metric, tree, result, mode, periods, framing.decimals, defined, verdict)
+    return Plan(metric, tree, result, mode, periods, framing.decimals, defined, verdict, share)
 
 
 # "DPO is defined as: 365 * (average accounts payable ...) / (COGS + change in inventory)": a
@@ -929,10 +945,13 @@ _MAIN = ("income", "balance", "cash_flow")
 MIN_LABEL = 0.7
 
 
-def candidates(item: Item, rows, period: Period, statement: str | None = None, n: int = 2) -> list[tuple[float, Row, Cell]]:
+def candidates(item: Item, rows, period: Period, statement: str | None = None, n: int = 2,
+               segment: str | None = None) -> list[tuple[float, Row, Cell]]:
     """The rows that could hold `item` for `period`, best first, each with its cell for the period:
     the label's fit, then the statement the item is read from (the definition's, else the line
-    item's, else the question's), then a statement over another table, then the period's fit."""
+    item's, else the question's), then a statement over another table, then the period's fit. A
+    segment asked: its row of a table whose columns are segments ("Net sales" > "International")
+    names the item by its measure."""
     # an average is of balances ("average trade receivables"): the balance sheet's row, not the cash
     # flow statement's change in it
     want = _statement_of(item) or ("balance" if item.average else None) or statement
@@ -944,6 +963,8 @@ def candidates(item: Item, rows, period: Period, statement: str | None = None, n
             continue  # the definition names the statement: "trade receivables (balance sheet)", not the cash flows'
         # change in them (a table whose title was not read, "other", may still be that statement)
         s = label_score(item, r)
+        if segment and len(r.path) > 1 and _stems(segment) == _stems(r.label):
+            s = max(s, label_score(item, dataclasses.replace(r, path=r.path[:-1])))
         if s < MIN_LABEL:
             continue
         cell, fit = _cell(r, period)
@@ -977,10 +998,12 @@ def _same_day(column, asked: Period) -> bool:
     return bool(column.end and asked.end and column.end == asked.end.isoformat())
 
 
-def resolve(p: Plan, rows, statement: str | None = None) -> tuple[dict, list[Missing]]:
+def resolve(p: Plan, rows, statement: str | None = None, segment: str | None = None) -> tuple[dict, list[Missing]]:
     """Each (item, period) of the plan's formula -> its Operand, from one document: the one whose
-    rows name every item best. ({}, what is missing) when no document holds them all."""
+    rows name every item best. ({}, what is missing) when no document holds them all. A segment
+    asked: only rows naming it, where there are any."""
     wanted = needs(p)
+    rows = segment_rows(rows, segment)
     by_source: dict[str, list[Row]] = {}
     for r in rows:
         by_source.setdefault(r.source, []).append(r)
@@ -989,7 +1012,7 @@ def resolve(p: Plan, rows, statement: str | None = None) -> tuple[dict, list[Mis
     for own in by_source.values():
         got, total, lacking = {}, 0.0, []
         for item, period in wanted:
-            found = candidates(item, own, period, statement)
+            found = candidates(item, own, period, statement, segment=segment)
             if not found:
                 lacking.append(Missing(item.phrase, period.text or "", "no table row with a figure for the period"))
                 continue
@@ -1237,10 +1260,11 @@ def answer(query, hits):
         return dataclasses.replace(abstain(query.text), text=f"The documents don't say: none of them names "
                                    f"{', '.join(unknown)}, so {p.metric} is not computed.")
     named = _naming_sources(query, hits)
-    operands, missing = resolve(p, [r for r in rows_of(hits) if r.source in named], query.statement)
+    segment = None if p.share else segment_asked(query.text)  # a share: the segment's part is its numerator
+    operands, missing = resolve(p, [r for r in rows_of(hits) if r.source in named], query.statement, segment)
     if not operands:
         return _missing_answer(query, p, missing)
-    if (segment := segment_asked(query.text)) and not all(_names_segment(o.row, segment) for o in operands.values()):
+    if segment and not all(_names_segment(o.row, segment) for o in operands.values()):
         # "the International segment's pre-tax margin": the consolidated rows are not the segment's
         return dataclasses.replace(abstain(query.text), text=f"The documents don't say: no figures of the {segment} "
                                    f"segment were found to compute its {p.metric} from.")
@@ -1289,6 +1313,13 @@ def segment_asked(text: str) -> str | None:
     name = re.split(r"['’]s\s+", m.group(1))[-1].strip()
     name = re.sub(r"^(?:The|Its|Their|Each|Which|What|Our)\s+", "", name)
     return name if name and name[0].isupper() and name.lower() not in ("the", "each", "which", "what") else None
+
+
+def segment_rows(rows: list[Row], segment: str | None) -> list[Row]:
+    """The rows that name the segment asked, where there are any (else all: the answer then says
+    no figures of the segment were found)."""
+    own = [r for r in rows if _names_segment(r, segment)] if segment else []
+    return own or rows
 
 
 def _names_segment(row: Row, segment: str) -> bool:

@@ -320,8 +320,12 @@ class Engine:
         rows = self.facts.of_sources(self.retriever.route(query.asked or query.text))
         found: list = []
         if p is not None:
+            # "the International segment's margin": its rows (its share of a whole: the whole's too)
+            segment = None if p.share else compute.segment_asked(query.text)
+            rows = compute.segment_rows(rows, segment)
             for item, period in compute.needs(p)[:3 * MAX_OPERANDS]:
-                found += [row for _, row, _ in compute.candidates(item, rows, period, query.statement, n=OPERAND_ROWS)]
+                found += [row for _, row, _ in compute.candidates(item, rows, period, query.statement, n=OPERAND_ROWS,
+                                                                  segment=segment)]
         else:  # the tables that break the measure ranked down: every member's row
             found = [f[0] for _, figures in compare.tables_for(rk, rows)[:OPERAND_ROWS] for f in figures]
         return self._row_hits(found)

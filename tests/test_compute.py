@@ -388,6 +388,41 @@ def test_segments_printed_as_columns_are_ranked(tmp_path):
     assert check_grounding(ans.text, ans.citations, ans.computation)[1] == []
 
 
+def test_a_segments_metric_is_computed_from_its_column_of_a_segment_table(tmp_path):
+    """A segment note printing its segments as columns: "the Household segment's pre-tax margin" is
+    computed from Household's rows of the measures ("Net sales" > "Household"), not the total's."""
+    from rag.indexer import read_document
+
+    path = tmp_path / "ACME_2022_10K.htm"
+    path.write_text((Path(__file__).parent / "fixtures" / "html" / "segment-note.htm").read_text())
+    page = read_document(path)[1][0]
+    hits = _hits(page.text, str(path))
+    hits = [dataclasses.replace(hits[0], rows=tuple(read_rows(page.text, page.layout, source=str(path),
+                                                              indents=page.indents)))]
+    ans = ask("What was the Household segment's pre-tax margin (earnings before income taxes / net sales) in "
+              "fiscal 2022?", hits)
+    assert ans.text.split(": ", 1)[1].startswith("11.79%"), ans.text  # 234 / 1,984
+    assert [o["text"] for o in ans.computation["operands"]] == ["234", "1,984"]
+    assert check_grounding(ans.text, ans.citations, ans.computation)[1] == []
+
+
+@pytest.mark.parametrize("question, shown", [
+    ("What share of Acme's fiscal 2024 revenue came from Widgets?", "52.00%"),
+    ("What percentage of Acme's revenue in fiscal 2024 came from the Services segment?", "15.00%"),
+    ("What share of Acme's revenue came from the gadgets business in fiscal 2024?", "33.00%"),
+])
+def test_a_members_share_of_the_whole_is_its_row_over_the_total(question, shown):
+    """"What share of revenue came from X": X's row of the table breaking revenue down, over the
+    total; a segment named is the numerator's, the whole stays the consolidated figure."""
+    text = ("ACME CORP ANNUAL REPORT\nThe following table presents revenue by reportable segment:\n"
+            "(In millions) 2024 2023\nWidgets 520 410\nGadgets 330 300\nServices 150 90\nTotal revenue 1,000 800\n")
+    ans = ask(question, _hits(text))
+    assert ans.text.split(": ", 1)[1].startswith(shown), ans.text
+    assert ans.computation["operands"][1]["text"] == "1,000"
+    assert check_grounding(ans.text, ans.citations, ans.computation)[1] == []
+    assert ask("What share of Acme's revenue came from Europe in fiscal 2024?", _hits(text)).abstained
+
+
 def test_a_table_of_one_segments_measures_is_not_ranked():
     """Rows that are themselves measures (a segment's "Net sales", "Operating income") are no members."""
     from rag import compare
