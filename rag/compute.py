@@ -407,6 +407,8 @@ _SHARE_FROM = re.compile(r"^(?:what|which)\s+(?:share|percentage|percent|portion
                          r"(?:(?:the|its|their|total)\s+)?(.+?)\s+(?:came|come|comes|was|were|is|are|did\s+\w+\s+get)\s+"
                          r"(?:from|generated\s+(?:in|by)|earned\s+in|from\s+within)\s+(?:the\s+)?(.+?)"
                          r"(?:\s+(?:in|for|during|as\s+of|at)\s+.*)?\??$", re.I)
+# a preposition left at a phrase's end once its period was taken out: "revenue in (fiscal 2024)"
+_TRAILING_PREP = re.compile(r"\s+(?:in|for|during|of|at)$", re.I)
 _PERCENT_WORDS = re.compile(r"\b(?:margin|rate|percent|percentage|return\s+on|yield|payout|share\s+of|growth)\b", re.I)
 
 
@@ -482,9 +484,8 @@ def plan(query) -> Plan | None:
             tree, result = Op("/", Item(a), Item(b)), "percent"
             metric = f"{a} as a percentage of {b}"
     if tree is None and not yes_no and (m := _SHARE_FROM.match(_drop_subject(text.split("?")[0], framing))):
-        whole = re.sub(r"\s+(?:in|for|during|of|at)$", "", _clean_phrase(m.group(1)), flags=re.I)
-        part = re.sub(r"\s+(?:in|for|during|of|at)$", "", _clean_phrase(re.sub(r"\([^)]*\)", " ", m.group(2))),
-                      flags=re.I)
+        whole = _TRAILING_PREP.sub("", _clean_phrase(m.group(1)))
+        part = _TRAILING_PREP.sub("", _clean_phrase(re.sub(r"\([^)]*\)", " ", m.group(2))))
         part = re.sub(r"\s+(?:(?:reportable|operating|geographic)\s+)?(?:segment|region|division|unit|business)$", "",
                       part, flags=re.I)  # "the Services segment", "the widgets business"
         if whole and part:

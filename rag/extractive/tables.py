@@ -4,7 +4,6 @@ for such a row, since dense retrieval reads tables poorly."""
 
 from __future__ import annotations
 
-import functools
 import re
 
 from rag.extractive.figures import Figure, figures, first_figure_at, quarters
@@ -116,14 +115,9 @@ def column_pick(query: Query, chunk, s: int, e: int, figs: list[Figure]) -> list
 _SCALE_WORDS = {1e3: "thousand", 1e6: "million", 1e9: "billion"}
 
 
-@functools.lru_cache(maxsize=1024)
-def _stems_of_text(text: str) -> frozenset[str]:
-    return frozenset(stems_of(text))
-
-
 def asked_stems(query: Query) -> frozenset[str]:
     """The question's words, stemmed: what tells a member table's rows apart (`fact_row`)."""
-    return _stems_of_text(query.text)
+    return frozenset(stems_of(query.text))  # stems_of caches the stemming
 
 
 def fact_row(hit, s: int, e: int, asked: frozenset[str] = frozenset()):
