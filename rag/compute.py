@@ -71,7 +71,9 @@ _TOKEN = re.compile(
     # "dividends paid over net earnings"; not "over the prior year", "year-over-year", "over 2021"
     r"|(?<![\w-])over(?![\w-])(?!\s+(?:the\s+)?(?:prior|previous|last|same|past|next|first|second|third|fourth|"
     r"following|preceding|period|years?|quarters?|months?|fiscal|fy|calendar|time|an?|\d)))"
-    r"|(?P<mul>\bmultiplied\s+by\b|,?\s*(?:and\s+(?:then\s+)?)?multiply\s+(?:it|that|this|the\s+result)\s+by\b|\btimes\b|\*|×)"
+    # "365 x (average accounts payable)": an x written as the sign, beside a number or parenthesis
+    r"|(?P<mul>\bmultiplied\s+by\b|,?\s*(?:and\s+(?:then\s+)?)?multiply\s+(?:it|that|this|the\s+result)\s+by\b|\btimes\b|\*|×"
+    r"|(?<=[\d)])\s*\bx\b(?=\s)|(?<=\s)x\b(?=\s*[\d(]))"
     r"|(?P<sub>\bminus\b|\bless\b|\s[-−–]\s)"
     r"|(?P<add>\bplus\b|\+)"
     r"|(?P<num>(?<![\w.,])\d+(?:\.\d+)?(?![\w,.]\d)(?:\s+days?\b)?)",
@@ -392,6 +394,7 @@ class Plan:
     verdict: str | None = None  # a yes/no question's claim: positive | negative (a sign), up | down (a change)
     share: bool = False  # a member's share of the whole ("what share of net sales came from the U.S."): the
     # whole is the consolidated figure, not the member's
+    scale: float | None = None  # an amount asked in a unit ("answer in USD billions"): 1e9; else the operands'
 
 
 _CHANGE = re.compile(r"\bpercentage\s+points?\b|\bbasis\s+points?\b|\bhow\s+(?:much|many)\b.*\b(?:change|expand|contract)",
@@ -407,6 +410,45 @@ _SHARE_FROM = re.compile(r"^(?:what|which)\s+(?:share|percentage|percent|portion
                          r"(?:(?:the|its|their|total)\s+)?(.+?)\s+(?:came|come|comes|was|were|is|are|did\s+\w+\s+get)\s+"
                          r"(?:from|generated\s+(?:in|by)|earned\s+in|from\s+within)\s+(?:the\s+)?(.+?)"
                          r"(?:\s+(?:in|for|during|as\s+of|at)\s+.*)?\??$", re.I)
+# "... through dividends paid and purchases of Company stock combined?", "the sum of A and B": two
+# line items added; the span holds both, split below at its "and"
+_SUM_OF = re.compile(r"\b(?:(?:the\s+)?(?:sum|total)\s+of|combined)\s+(?:the\s+)?(?P<a>[^?;()]{7,120}?)"
+                     r"(?=\s*(?:\?|\.|$|\s(?:in|for|during|as\s+of|at)\b))"
+                     r"|\b(?:(?:through|via|from|in|as|were|was|are|is)\s+)+(?:the\s+)?(?P<b>[^?;()]{7,120}?)\s+(?:combined|together|taken\s+together)\b",
+                     re.I)
+
+
+@functools.cache
+def _bound_ands() -> frozenset[tuple[str, str]]:
+    """The word pairs an "and" joins inside a line item's name ("research and development",
+    "property, plant and equipment"): an "and" there is part of a name, not between two."""
+    out = set()
+    for key, names in _line_items_toml()["line_items"].items():
+        for n in (key, *names):
+            words = re.findall(r"[a-z&]+", n.lower())
+            out |= {(words[i - 1], words[i + 1]) for i in range(1, len(words) - 1) if words[i] == "and"}
+    return frozenset(out)
+
+
+def summed_items(text: str, framing) -> tuple[str, str] | None:
+    """The two line items a question asks added ("through dividends paid and purchases of Company
+    stock combined", "the sum of research and development and selling, general and administrative
+    expenses"), split at the one "and" that is not inside a line item's name; None when there is
+    no such request, or not exactly one such "and"."""
+    if framing is None or _YES_NO.match(text) or not (m := _SUM_OF.search(_drop_subject(text.split("?")[0], framing))):
+        return None
+    span = m.group("a") or m.group("b")
+    splits = []
+    for a in re.finditer(r",?\s+and\s+(?:the\s+)?", span):
+        left, right = span[:a.start()], span[a.end():]
+        lw, rw = re.findall(r"[a-z&]+", left.lower()), re.findall(r"[a-z&]+", right.lower())
+        if lw and rw and (lw[-1], rw[0]) not in _bound_ands():
+            splits.append((_TRAILING_PREP.sub("", _clean_phrase(left)), _TRAILING_PREP.sub("", _clean_phrase(right))))
+    if len(splits) != 1 or not all(splits[0]) or max(len(x.split()) for x in splits[0]) > 7:
+        return None
+    return splits[0]
+
+
 # a preposition left at a phrase's end once its period was taken out: "revenue in (fiscal 2024)"
 _TRAILING_PREP = re.compile(r"\s+(?:in|for|during|of|at)$", re.I)
 _PERCENT_WORDS = re.compile(r"\b(?:margin|rate|percent|percentage|return\s+on|yield|payout|share\s+of|growth)\b", re.I)
@@ -491,6 +533,9 @@ def plan(query) -> Plan | None:
         if whole and part:
             tree, result = Op("/", Item(f"{part} {whole}"), Item(whole)), "percent"
             metric, share = f"share of {whole} from {part}", True
+    if tree is None and not yes_no and (parts := summed_items(text, framing)):
+        a, b = parts
+        tree, result, metric = Op("+", Item(a), Item(b)), "amount", f"{a} and {b} combined"
     if tree is None and not yes_no and (framing.decimals is not None or framing.statement) and _GROWTH.search(full) \
             and (phrase := _grown_item(text, framing, query.entities)):
         # "year-over-year total revenue growth", rounded: the growth of a line item
@@ -521,7 +566,11 @@ def plan(query) -> Plan | None:
         return None  # a line item's own figure is quoted, not computed; its growth needs two periods
     if result == "percent" and mode in ("level", "mean") and not (isinstance(tree, Op) and tree.op == "/"):
         return None  # an amount is no percentage ("free cash flow in percent" names no base)
-    return Plan(metric, tree, result, mode, periods, framing.decimals, defined, verdict, share)
+    scale = _ASKED_SCALE.get(framing.unit) if result == "amount" else None
+    return Plan(metric, tree, result, mode, periods, framing.decimals, defined, verdict, share, scale)
+
+
+_ASKED_SCALE = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
 
 
 # "DPO is defined as: 365 * (average accounts payable ...) / (COGS + change in inventory)": a
@@ -626,7 +675,13 @@ def _with_member(text: str, phrase: str, entities) -> str:
     return phrase
 
 
+# ", where FY2023 is the fiscal year ended January 31, 2023": a clause that says what a term of the
+# formula means, not a term of it
+_WHERE = re.compile(r",?\s+where\b.*$", re.I | re.S)
+
+
 def _strip_mean(definition: str) -> str:
+    definition = _WHERE.sub("", definition)
     return re.sub(r"^(?:the\s+)?(?:simple\s+)?average\s+of\s+(?:each|the)\s+(?:year|quarter|period)'?s?\s+", "",
                   definition, flags=re.I)
 
@@ -1144,10 +1199,10 @@ def compute(p: Plan, operands: dict) -> Computation | None:
         steps = tuple(per)
     try:
         result = evaluate(expression, values)
-        shown_steps = tuple((e, _show(evaluate(e, values), p.result, decimals, ops)) for e in steps)
+        shown_steps = tuple((e, _show(evaluate(e, values), p.result, decimals, ops, scale=p.scale)) for e in steps)
     except ZeroDivisionError:
         return None
-    shown = _show(result, kind, decimals, ops, pp=unit == "pp")
+    shown = _show(result, kind, decimals, ops, pp=unit == "pp", scale=p.scale)
     return Computation(p.metric, render(p.formula), expression, result, shown,
                        decimals if decimals is not None else _amount_decimals(ops), unit, tuple(ops), shown_steps,
                        mode=p.mode, periods=tuple(_period_label(x) for x in p.periods))
@@ -1160,15 +1215,18 @@ def _amount_decimals(ops) -> int:
 _SCALE_WORD = {1e3: "thousand", 1e6: "million", 1e9: "billion"}
 
 
-def _show(value: float, kind: str, decimals: int | None, ops, pp: bool = False) -> str:
+def _show(value: float, kind: str, decimals: int | None, ops, pp: bool = False, scale: float | None = None) -> str:
     if kind == "percent":
         return f"{value:,.{2 if decimals is None else decimals}f}" + (" percentage points" if pp else "%")
     if kind == "ratio":
         return f"{value:,.{2 if decimals is None else decimals}f}"
     if kind == "days":
         return f"{value:,.{2 if decimals is None else decimals}f} days"
-    scale = min((o.row.scale for o in ops if o.row.scale), default=1.0)
+    printed = min((o.row.scale for o in ops if o.row.scale), default=1.0)
     d = _amount_decimals(ops) if decimals is None else decimals
+    if scale and scale > printed and decimals is None:
+        d = 2  # millions asked in billions: the digits kept
+    scale = scale or printed
     amount = f"{abs(value) / scale:,.{d}f}"
     word = _SCALE_WORD.get(scale)
     return f"{'-' if value < 0 else ''}${amount}" + (f" {word}" if word else "")

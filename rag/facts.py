@@ -650,6 +650,7 @@ def _read_block(text: str, lines: list[Line], i: int, j: int, kind: str | None, 
                        last[4], indents), last
 
 
+_MARK_CELL = re.compile(r"\(\d\)")  # a footnote's mark read as a figure: "(3)"
 _NOTE_MARK = re.compile(r"(?:\s*\(\d\)|\s*\*+)+$")  # "International (2)", "Corporate*": a footnote's mark
 
 
@@ -899,7 +900,13 @@ def _block_rows(text: str, block: list[Line], cols: list[_Column], caption: str,
         # label line ("Cash provided by investing activities:") holds the rows up to the next one
         while indented and parents and parents[-1][0] >= x - 2:
             parents.pop()
-        cells = _assign(_cells(cell_words), cols, positioned, sub)
+        words = _cells(cell_words)
+        if label and len(words) == len(cols) + 1 and _MARK_CELL.fullmatch(words[0].text) and \
+                not cell_words[0].text.startswith("$"):
+            # "Restructuring (3) 711 0" under two periods: the "(3)" is the label's footnote mark,
+            # not a figure (one figure too many, and a one-digit one)
+            words = words[1:]
+        cells = _assign(words, cols, positioned, sub)
         if quarterly:
             if year is None:
                 continue

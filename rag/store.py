@@ -26,7 +26,7 @@ from rag.chunk import Chunk
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError, RagError, StoreError
 from rag.settings import Settings, cache_dir
 
-SCHEMA_VERSION = 10  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript
+SCHEMA_VERSION = 11  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript
 # speakers, analysts and firms in common layouts; 5: table rows read as facts (the -facts collection);
 # 6: a PDF's lost ligatures restored ("Gross pro-t" -> "Gross profit"), a table's own title; 7: a row's
 # label wrapped onto the line above it, a column as wide as its figures, an HTML table row one line;
@@ -37,7 +37,8 @@ SCHEMA_VERSION = 10  # 2: chunks embedded under title and section; 3: PDFium tex
 # Quarter" is a quarter, an amount beside its percentage is read, and prose wrapped at a fixed width is
 # no table row where its sentence goes on below; a line of span words ("Fiscal Fiscal Fiscal") is no caption;
 # 10: an HTML table's cells placed in columns (colspan kept) and read by position, as a PDF's; tables whose
-# columns are members (segments, regions) read as one row per measure and member
+# columns are members (segments, regions) read as one row per measure and member; 11: a footnote mark
+# after a row's label ("Restructuring (3) 711 0") is no figure
 GLOSSARY_PREFIX = "glossary::"
 PENDING_PREFIX = "pending::"  # a document being written: its chunks are swept if the ingest dies
 GENERATION_ID = "generation::"  # bumped by every change of the committed documents

@@ -171,6 +171,34 @@ def test_the_questions_definition_wins_over_the_library():
     assert ans.computation["shown"] == "25.00%" and ans.computation["formula"] == "operating income / total revenues"
 
 
+def test_a_definition_with_x_for_times_and_a_where_clause():
+    """"365 x (average ...)": the x is the sign; ", where FY2024 is ..." explains a term, it is no
+    term of the formula. Before, neither was read, and the library's DPO (year-end payables) answered."""
+    ans = ask("What is Acme's FY2024 days payable outstanding (DPO)? DPO is defined as: 365 x (average accounts "
+              "payable between FY2023 and FY2024) / (FY2024 cost of sales), where FY2024 is the fiscal year ended "
+              "December 31, 2024. Round your answer to two decimal places.")
+    c = ans.computation
+    assert c["shown"] == "33.46 days", ans.text  # 365 * (60 + 50) / 2 / 600
+    assert sorted(o["text"] for o in c["operands"]) == ["50", "60", "600"]
+
+
+def test_two_line_items_asked_combined_are_added_split_at_the_and_between_names():
+    """"A and B combined", "the sum of A and B": the "and" inside a line item's name ("research and
+    development") is not the one between the two. Outflows add as amounts paid; an amount asked in
+    billions is shown in billions."""
+    ans = ask("What was the sum of Acme's research and development and selling, general and administrative "
+              "expenses in fiscal 2024?")
+    assert ans.computation["shown"] == "$150 million", ans.text
+    assert ans.computation["formula"] == "research and development + selling, general and administrative expenses"
+    ans = ask("How much cash did Acme return to shareholders in fiscal 2024 through dividends paid and purchases of "
+              "property, plant and equipment combined? Answer in USD billions, rounded to two decimal places.")
+    assert ans.computation["shown"] == "$0.18 billion", ans.text  # (60) + (120), in millions
+    assert check_grounding(ans.text, ans.citations, ans.computation)[1] == []
+    from rag.extractive import select
+    q = "What were Acme's total revenues and net income combined in fiscal 2024?"
+    assert "sum of total revenues and net income" in select.computed_figure(analyze(q, _Idf()))  # not two quotes
+
+
 def test_change_in_percentage_points_between_two_years():
     ans = ask("By how many percentage points did Acme's operating margin change from FY2023 to FY2024? "
               "Round to two decimal places.")

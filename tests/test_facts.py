@@ -498,3 +498,15 @@ def test_a_scale_said_of_another_table_is_not_this_ones():
     rows = {r.label: r for r in read_rows(text, None)}
     assert rows["Basic"].scale == 1e3
     assert rows["Cost of products sold"].scale == 1e6
+
+
+def test_a_footnote_mark_after_a_label_is_not_a_figure():
+    """"Restructuring (3) 711 0" under two periods: one figure too many, the first a one-digit
+    mark in parentheses. Before, the row was dropped (three figures fit no two columns), and the
+    same label in a footnote's table answered instead. A row with as many figures as periods keeps
+    a "(3)" as a negative three."""
+    text = ("Condensed Consolidated Statements of Operations\n(in millions)\nThree Months Ended April 30,\n"
+            "2023 2022\nGeneral and administrative 638 656\nRestructuring (3) 711 0\nOther expense (3) 5\n")
+    by = {r.label: r for r in read_rows(text, None, source="w.txt")}
+    assert [c.value for c in by["Restructuring"].cells] == [711.0, 0.0]
+    assert [c.value for c in by["Other expense"].cells] == [-3.0, 5.0]

@@ -149,6 +149,8 @@ def computed_figure(query: Query) -> str | None:
     if framing.decimals is not None and (p := compute.plan(query)) is not None and p.mode in ("growth", "change"):
         # "Give the year-over-year change as a percentage, two decimals": a "(7)%" in a table is rounder
         return f"the {p.mode} of {p.metric} to {framing.decimals} decimal places is computed, not stated"
+    if framing.period is not None and (parts := compute.summed_items(framing.question, framing)):
+        return f"the sum of {parts[0]} and {parts[1]} is computed, not stated"
     if framing.unit and _VERDICT.match(query.text) and _COMPUTE_ASK.search(" ".join(framing.instructions)):
         # "Does Apple have positive working capital? Give the working capital figure in USD
         # millions.": a verdict resting on a figure the answer must compute and show
