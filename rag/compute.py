@@ -449,6 +449,11 @@ def summed_items(text: str, framing) -> tuple[str, str] | None:
     return splits[0]
 
 
+# "the total debt to EBITDA ratio", "net debt-to-capital ratio": one line item over another
+_TO_RATIO = re.compile(r"((?:[\w'&]+[\s-]+){0,3}?[\w'&]+)[\s-]+to[\s-]+((?:[\w'&]+[\s-]+){0,3}?[\w'&]+)[\s-]+ratio\b", re.I)
+_OPENER = re.compile(r"^(?:what\s+(?:was|is|were|are)|calculate|compute|find|determine)\s+(?:the\s+|its\s+)?", re.I)
+
+
 # a preposition left at a phrase's end once its period was taken out: "revenue in (fiscal 2024)"
 _TRAILING_PREP = re.compile(r"\s+(?:in|for|during|of|at)$", re.I)
 _PERCENT_WORDS = re.compile(r"\b(?:margin|rate|percent|percentage|return\s+on|yield|payout|share\s+of|growth)\b", re.I)
@@ -518,6 +523,13 @@ def plan(query) -> Plan | None:
                 if (m := _SUPPORT.search(instruction)) and (tree := parse(m.group(1))) is not None:
                     metric = _clean_phrase(re.sub(r"\([^)]*\)", " ", m.group(1)))
                     break
+    if tree is None and not yes_no and (m := _TO_RATIO.match(_OPENER.sub("", _drop_subject(text.split("?")[0], framing)))) and \
+            not (named is not None and _norm_item(m.group(0)) in {_norm_item(n) for n in (named.name, *named.names)}):
+        # "total debt to EBITDA ratio": the first over the second, though the library names only the
+        # second (EBITDA), which would otherwise answer alone
+        a, b = _clean_phrase(m.group(1)), _clean_phrase(m.group(2))
+        if a and b:
+            tree, result, metric, named = Op("/", Item(a), Item(b)), "ratio", f"{a} to {b} ratio", None
     if tree is None and named is not None:
         tree, metric, result = named.formula, named.name, named.result
     if tree is None and not yes_no and (m := _RATIO_OF.match(_drop_subject(text, framing))):
@@ -858,7 +870,7 @@ def _statement_of(item: Item) -> str | None:
 
 # a cash flow statement's payments, printed in parentheses: "Payments for acquisition of property,
 # plant and equipment (8,796)", "Purchases of ...", "Repurchases of common stock", "Dividends paid"
-_PAYMENT = re.compile(r"^(?:payments?|purchases?|additions?|acquisitions?|repurchases?|capital\s+expenditures?|"
+_PAYMENT = re.compile(r"^(?:less:?\s+)?(?:payments?|purchases?|additions?|acquisitions?|repurchases?|capital\s+expenditures?|"
                       r"(?:cash\s+)?dividends\s+paid)\b", re.I)
 
 
@@ -876,9 +888,10 @@ def _is_deducted_expense(item: Item, row: Row) -> bool:
 
 def _is_outflow(item: Item, row: Row) -> bool:
     """A payment that a formula takes as an amount: free cash flow is operating cash flow minus
-    capital expenditures, 7,392 - 3,891, though the statement prints "(3,891)"."""
+    capital expenditures, 7,392 - 3,891, though the statement prints "(3,891)"; so does a
+    reconciliation's "Less: Purchases of property and equipment (111)" (a table of no statement)."""
     _, outflows = _line_item_data()
-    return row.statement == "cash_flow" and bool(_names(item.phrase) & outflows or _norm_item(row.label) in outflows
+    return row.statement in ("cash_flow", "other") and bool(_names(item.phrase) & outflows or _norm_item(row.label) in outflows
                                                  or _PAYMENT.match(row.label))
 
 

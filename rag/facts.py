@@ -296,7 +296,44 @@ def _header_columns(header: list[Line], kind: str | None, positioned: bool) -> l
             cols.append(_Column(x0, x1, _period(year, md, " ".join(
                 filter(None, [span[0] if span else "", own_q.group(1) if own_q else ""])), kind)))
             lines_at.append(li)
-    return _amount_columns(cols, lines_at, phrases) if positioned else cols
+    return _amount_columns(cols, lines_at, phrases) if positioned else _stacked_spans(cols, lines_at, phrases, kind)
+
+
+def _stacked_spans(cols: list[_Column], lines_at: list[int], phrases, kind: str | None) -> list[_Column]:
+    """Text without positions whose span labels stand on lines of their own, one above the other,
+    as a PDF's text gives a header laid out side by side:
+
+        Three Months Ended
+        June 30,
+        Six Months Ended
+        June 30,
+        2023 2022 2023 2022
+
+    read in order: the first span over the first columns, the next over as many after them, each
+    with the month and day below it. Only where the columns of one line of years split evenly among
+    two spans or more; else the columns stay as read."""
+    if not cols or len(set(lines_at)) != 1:
+        return cols
+    above = phrases[:lines_at[0]]
+    spans = [i for i, line in enumerate(above) if len(line) == 1 and _span_phrase(line[0][0])]
+    if len(spans) < 2 or len(cols) % len(spans):
+        return cols
+    for i in range(spans[0], len(above)):  # from the first span down: spans and their month and day only
+        if i not in spans and not (i - 1 in spans and len(above[i]) == 1 and _MONTH_DAY.match(above[i][0][0])):
+            return cols
+    per = len(cols) // len(spans)
+    out = []
+    for j, c in enumerate(cols):
+        k = spans[j // per]
+        md = None
+        if k + 1 < len(above) and k + 1 not in spans and len(above[k + 1]) == 1 and \
+                (got := _MONTH_DAY.match(above[k + 1][0][0])) and _MONTH.match(got.group(1)):
+            md = (_MONTHS[got.group(1)[:3].lower()], int(got.group(2)))
+        year = c.period.year if c.period else None
+        if year is None:
+            return cols
+        out.append(dataclasses.replace(c, period=_period(year, md, above[k][0][0], kind)))
+    return out
 
 
 def _amount_columns(cols: list[_Column], lines_at: list[int], phrases) -> list[_Column]:

@@ -140,6 +140,11 @@ _MEASURE_WORD = re.compile(rf"\b(?:{METRIC_NOUN.pattern})\b", re.I)
 _RATE_WORD = re.compile(r"\b(?:margin|rate|ratio|growth|share|yield|return)\b", re.I)
 
 
+# a measure that is a percentage: a rate, a margin, a share of a market (not a share of stock: "per
+# share", "share count", "share of revenue" is an amount's part, read below)
+_RATE_NOUN = re.compile(r"\b(?:rate|margin|ratio|percentage|yield)\b|\bmarket\s+share\b", re.I)
+
+
 def classify(question: str) -> str:
     # "According to Toby Xu, what rate..." is classified by what follows the attribution
     q = re.sub(r"^\s*(according to|per|in)\s+[^,?]{1,60},\s*", "", question.strip(), flags=re.I)
@@ -165,9 +170,8 @@ def classify(question: str) -> str:
     if re.match(r"^\s*(how much|by how much)\b", q, re.I) and re.search(
             r"\b(grow|grew|growth|increase|decrease|decline|rise|rose|fall|fell|drop|change|improve|expand)", q, re.I):
         return "percent"
-    if _AMOUNT_Q.search(q) and re.search(r"\b(rate|margin|ratio|percentage|yield)\b", q, re.I) and \
-            not re.search(r"\b(how much|amount|dollars?)\b", q, re.I):
-        return "percent"  # "what was the effective tax rate?"
+    if _AMOUNT_Q.search(q) and _RATE_NOUN.search(q) and not re.search(r"\b(how much|amount|dollars?)\b", q, re.I):
+        return "percent"  # "what was the effective tax rate?", "what was X's market share in India?"
     if _AMOUNT_Q.search(q) and _METRIC.search(q):
         return "amount"
     if m := _WHAT_MEASURE.match(q):  # "What quarterly dividend per share does X pay?"

@@ -199,6 +199,15 @@ def test_two_line_items_asked_combined_are_added_split_at_the_and_between_names(
     assert "sum of total revenues and net income" in select.computed_figure(analyze(q, _Idf()))  # not two quotes
 
 
+def test_a_ratio_of_one_item_to_another_not_in_the_library():
+    """"total debt to EBITDA ratio": the first over the second (EBITDA from its formula). Before, the
+    library's EBITDA, the one metric it names, answered alone; a library ratio keeps its own name."""
+    ans = ask("What was Acme's total debt to EBITDA ratio in fiscal 2024? Round to two decimal places.")
+    c = ans.computation
+    assert c["shown"] == "1.03" and c["metric"] == "total debt to EBITDA ratio", ans.text  # 300 / (250 + 40)
+    assert ask("What was Acme's debt-to-equity ratio in fiscal 2024?").computation["metric"] == "debt to equity"
+
+
 def test_change_in_percentage_points_between_two_years():
     ans = ask("By how many percentage points did Acme's operating margin change from FY2023 to FY2024? "
               "Round to two decimal places.")

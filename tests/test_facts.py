@@ -510,3 +510,17 @@ def test_a_footnote_mark_after_a_label_is_not_a_figure():
     by = {r.label: r for r in read_rows(text, None, source="w.txt")}
     assert [c.value for c in by["Restructuring"].cells] == [711.0, 0.0]
     assert [c.value for c in by["Other expense"].cells] == [-3.0, 5.0]
+
+
+def test_span_labels_stacked_on_lines_of_their_own_head_their_columns_in_order():
+    """A PDF's text gives "Three Months Ended" and "Six Months Ended" (laid out side by side) one
+    above the other, each with its "June 30,": the first heads the first two years, the second the
+    next two. Before, the nearer span headed all four, and a quarter's free cash flow was never found."""
+    text = ("Reconciliation of Operating Cash Flow to Free Cash Flow\nThree Months Ended\nJune 30,\n"
+            "Six Months Ended\nJune 30,\n2023 2022 2023 2022\n(In millions)\n"
+            "Net cash provided by operating activities $ 605 $ 577 $ 1,446 $ 1,206\n"
+            "Less: Purchases of property and equipment (113) (111) (245) (194)\n"
+            "Free cash flow $ 492 $ 466 $ 1,201 $ 1,012\n")
+    fcf = next(r for r in read_rows(text, None, source="w.pdf") if r.label == "Free cash flow")
+    assert [(c.period.months, c.period.end, c.value) for c in fcf.cells] == [
+        (3, "2023-06-30", 492.0), (3, "2022-06-30", 466.0), (6, "2023-06-30", 1201.0), (6, "2022-06-30", 1012.0)]

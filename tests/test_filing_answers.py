@@ -131,6 +131,39 @@ def test_a_number_in_a_form_or_reference_name_is_no_figure():
     assert [f.text for f in figures(text, 0, len(text))] == ["415,700", "10"]
 
 
+def test_a_number_in_a_web_address_is_no_figure():
+    """A press release's footer link ("...-results-301886665.html") once answered eBay's free
+    cash flow with 301886665; digits inside an address are part of it."""
+    from rag.extractive.figures import figures
+
+    text = ("View original content: https://www.prnewswire.com/news-releases/acme-results-301886665.html "
+            "SOURCE Acme Inc. Free cash flow was $492 million; write to ir2024@acme.com.")
+    assert [f.text for f in figures(text, 0, len(text))] == ["$492 million"]
+
+
+def test_a_percentage_in_parentheses_is_negative():
+    """"Comparable sales change (2.6) % 0.1 %": the first is -2.6%, once shown as "2.6) %"; the
+    quote's number and the answer's agree for grounding."""
+    from rag.cite import Citation, check_grounding
+    from rag.extractive.figures import figures
+
+    text = "Comparable sales change (2.6) % 0.1 % (3.7) %"
+    assert [f.text for f in figures(text, 0, len(text))] == ["-2.6%", "0.1 %", "-3.7%"]
+    cite = Citation(1, "/docs/t.htm", "T", None, None, None, None, text, 0, len(text), text, 1.0)
+    assert check_grounding("-2.6% [1].\n" + text + " [1]", [cite])[1] == []
+
+
+def test_a_page_number_alone_on_the_pages_last_line_is_no_figure():
+    """A release's page ends "...the amount of cash\n13": the 13 is the page's number, which once
+    answered a quarter's free cash flow. A figure on the last line with words is kept."""
+    from rag.extractive.figures import figures
+
+    text = "Free cash flow is a liquidity measure that shows the amount of cash\n13"
+    assert figures(text, 0, len(text)) == ()
+    text = "Free cash flow was\n$492 million"
+    assert [f.text for f in figures(text, 0, len(text))] == ["$492 million"]
+
+
 def test_the_column_of_the_year_asked_is_read(engine):
     assert "191,973" in lead(engine.ask("What were ACME's Rockets net sales in fiscal 2021?"))
 

@@ -31,6 +31,9 @@ from rag.text import normalize_for_match, numbers_in, passage_blocks, passage_un
     ("What markets does Acme serve?", "describe"),
     ("What was Microsoft's full-time headcount as of June 30, 2004?", "count"),  # a measure counting people
     ("What was the compensation of Acme's employees in 2004?", "amount"),  # ... but their pay is money
+    ("What was Acme's market share in India in 2020?", "percent"),  # a share of a market is a percentage ...
+    ("What was Acme's share count in 2020?", "amount"),  # ... a share of stock is not
+    ("What was Acme's net loss in 2021?", "amount"),  # a loss is a measure, as income is
 ])
 def test_classify(q, intent):
     assert classify(q) == intent

@@ -122,6 +122,12 @@ FEATURES = [
     ("answer_fit", "What percentage of sales came from exports?",
      "Exports were 31% of sales. Exports reached $4 million of sales.", {},
      "Exports were 31% of sales.", "Exports reached $4 million of sales."),
+    ("answer_fit", "What was WidgetCo's gross margin in fiscal 2024?",  # what moved a margin is no margin
+     "The net effect on our gross margin was an unfavorable impact of 2.3% and 2.7% in fiscal years 2025 and 2024, "
+     "respectively. Gross margin was 72.7% in fiscal 2024.", {},
+     "Gross margin was 72.7% in fiscal 2024.",
+     "The net effect on our gross margin was an unfavorable impact of 2.3% and 2.7% in fiscal years 2025 and 2024, "
+     "respectively."),
     ("answer_fit", "What was WidgetCo's total revenue?",
      "Total revenue was $2.4 billion. Total revenue rose 9%.", {},
      "Total revenue was $2.4 billion.", "Total revenue rose 9%."),
@@ -488,3 +494,46 @@ def test_a_member_tables_line_is_the_row_of_the_member_asked(tmp_path):
     assert fact_row(hit, s, e).label == "Total Company"  # no segment named: the total
     total = analyze("What were Acme's earnings before income taxes in fiscal 2022?", _Idf())
     assert fact_pick(total, hit, s, e) == ["$230 million"]
+
+
+def test_figures_listed_before_their_years_are_each_that_years():
+    """"... was $4.33 billion, $5.02 billion,\\nand $4.86 billion in 1999, 2000, and 2001.": each figure
+    is the year in its place, and the line that carries the sentence on is prose, not a table row.
+    Before, fiscal 2001 was answered with the first figure, 1999's."""
+    text = ("Revenue growth was solid in the United States.\n\n"
+            "Europe Region revenue was $4.33 billion, $5.02 billion,\n"
+            "and $4.86 billion in 1999, 2000, and 2001.  In fiscal 2001, weakening local\n"
+            "currencies negatively impacted translated revenue.\n\n"
+            "Asia Region revenue was $7.25 billion, $8.33 billion, and\n"
+            "$9.52 billion in 1999, 2000, and 2001.  In fiscal 2001, revenue growth,\n"
+            "principally in Japan, was led by licensing.\n")
+    hits = [Hit(_chunk(text), 1.0, 1, 1, 0.9)]
+    for year, want in ((2001, "$4.86 billion"), (2000, "$5.02 billion"), (1999, "$4.33 billion")):
+        ans = ExtractiveAnswerer().answer(analyze(f"What was WidgetCo's Europe Region revenue in fiscal {year}?", _Idf()),
+                                          hits)
+        assert ans.text.startswith(f"{want} [1]"), ans.text
+    ans = ExtractiveAnswerer().answer(analyze("What was WidgetCo's Asia Region revenue in fiscal 2000?", _Idf()), hits)
+    assert ans.text.startswith("$8.33 billion [1]"), ans.text  # the line opens with a figure, the one above ends on "and"
+
+
+def test_a_figure_asked_is_not_answered_by_a_quote_without_one():
+    """"What was WidgetCo's net loss in 2021?" asks a figure (a loss is a measure, as income is), so
+    "The following table provides a reconciliation of net loss ... (in millions):", which names the
+    measure and the year but holds no figure, does not answer. Before, the question was read as asking
+    a description, and the sentence answered it."""
+    text = "Adjusted EBITDA\nThe following table provides a reconciliation of net loss for 2021 to Adjusted EBITDA (in millions):\n"
+    ans = ExtractiveAnswerer().answer(analyze("What was WidgetCo's net loss in 2021?", _Idf()), [Hit(_chunk(text), 1.0, 1, 1, 0.9)])
+    assert ans.abstained, ans.text
+
+
+def test_a_later_figure_of_two_measures_asked_is_discounted_once():
+    """"What loss did WidgetCo record on the early extinguishment of that debt?" asks a loss and names
+    debt; the sentence's first figure ("$500 of senior notes") is neither's, its later "$13" both's.
+    Before, the discount for an answer that is not the first figure was taken once per measure (0.49,
+    under the least fit that answers) and the question went unanswered."""
+    text = ("In connection with the redemption prior to maturity of the $500 of senior notes due in December 2024, "
+            "the Company recorded a loss on the early extinguishment of debt of $13, which is included in interest expense.")
+    ans = ExtractiveAnswerer().answer(analyze(
+        "WidgetCo redeemed some senior notes early in fiscal 2022. What loss did it record on the early "
+        "extinguishment of that debt?", _Idf()), [Hit(_chunk(text, source="/docs/WIDGETCO_2022_10K.txt"), 1.0, 1, 1, 0.9)])
+    assert ans.text.startswith("$13 [1]"), ans.text

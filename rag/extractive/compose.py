@@ -74,6 +74,11 @@ def _figure_lead(query: Query, c: Candidate, s: int, e: int) -> list[str]:
 _YEAR_AFTER = re.compile(r"\s*(?:in|for|during)\s+(?:fiscal\s+(?:year\s+)?)?((?:19|20)\d\d)\b", re.I)
 
 
+_YEAR_LIST = re.compile(r"\s*(?:in|for|during)\s+(?:fiscal\s+(?:years?\s+)?)?((?:19|20)\d\d(?:\s*,\s*(?:19|20)\d\d)*"
+                        r",?\s+and\s+(?:19|20)\d\d)\b", re.I)
+_LIST_GAP = re.compile(r"\s*,?\s*(?:and\s+)?", re.I)  # between two figures of one list
+
+
 def _of_year_asked(query: Query, passage: str, figs: list) -> list:
     """A year asked: not the figures a sentence gives for another year ("Asia Region revenue was
     $1.78 billion in 1999, $2.60 billion in 2000, and $3.06 billion in 2001" for FY2001); those
@@ -82,6 +87,13 @@ def _of_year_asked(query: Query, passage: str, figs: list) -> list:
     if year is None or not figs:
         return figs
     said = {id(f): (int(m.group(1)) if (m := _YEAR_AFTER.match(passage, f.end)) else None) for f in figs}
+    for j, f in enumerate(figs):
+        # "$4.33 billion, $5.02 billion, and $4.86 billion in 1999, 2000, and 2001": the figures
+        # before the years, one for each, in order
+        if (m := _YEAR_LIST.match(passage, f.end)) and 2 <= len(years := re.findall(r"(?:19|20)\d\d", m.group(1))) <= j + 1:
+            run = figs[j + 1 - len(years):j + 1]
+            if all(_LIST_GAP.fullmatch(passage[a.end:b.start]) for a, b in zip(run, run[1:])):
+                said.update({id(x): int(y) for x, y in zip(run, years)})
     own = [f for f in figs if said[id(f)] == year]
     return own or [f for f in figs if said[id(f)] is None]
 

@@ -82,7 +82,7 @@ RULE_DOCS: dict[str, str] = {
     "period_in_header": "a table row, or a sentence naming the year asked, counts the question's time-frame words "
                         "as found",
     "measure_missing": "figure questions: fit x0.3 for each measure asked (revenue, GMV) the sentence's first figure is "
-                       "not of (x0.7 where a later figure is)",
+                       "not of (x0.7 once where a later figure is of them)",
     "other_subject": "figure questions: fit x0.5 when the words before the figure name someone or something the "
                      "question does not (a segment's revenue for the company's)",
     "qualifier_missing": "figure questions: fit x0.4 for each word narrowing the measure asked ('daily' active users, "
@@ -175,6 +175,8 @@ def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> fl
     if "number" in kinds and row:
         kinds.add("money")  # a table's plain figures are amounts in its caption's unit
     if query.intent == "percent":
+        if not query.asks_change and "percent" in kinds and all(is_change(passage, f) for f in figs if f.kind == "percent"):
+            return 0.3  # "an unfavorable impact of 2.7% on gross margin" moved it; "what was the gross margin" asks its level
         return 1.0 if "percent" in kinds else 0.4 if kinds & {"money", "number"} else 0.0
     if query.intent == "count":
         nums = [f for f in figs if f.kind == "number"]
@@ -391,8 +393,9 @@ def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int,
         missing = len(query.metrics) - len(owned) if not query.multi else (0 if owned else 1)
         later = len(later_metrics(query, c.text, u.start, u.end) - owned) if missing and not query.multi else 0
         # a measure named at a later figure of the sentence ("318 stores ..., and members grew to
-        # 14.2 million") counts, less than at its first
-        fit *= 0.3 ** (missing - later) * 0.7 ** later
+        # 14.2 million") counts, less than at its first: once, however many measures that figure is of
+        # ("$500 of senior notes ..., recorded a loss on the early extinguishment of debt of $13")
+        fit *= 0.3 ** (missing - later) * (0.7 if later else 1.0)
     if frame.on("entity_missing") and query.entities and query.wants_figure:
         fit *= 0.3 ** missing_names
     if frame.on("qualifier_missing") and query.qualifiers and query.wants_figure and not query.multi:
