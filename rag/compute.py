@@ -435,8 +435,9 @@ def summed_items(text: str, framing) -> tuple[str, str] | None:
     stock combined", "the sum of research and development and selling, general and administrative
     expenses"), split at the one "and" that is not inside a line item's name; None when there is
     no such request, or not exactly one such "and"."""
-    if framing is None or _YES_NO.match(text) or not (m := _SUM_OF.search(_drop_subject(text.split("?")[0], framing))):
-        return None
+    if framing is None or _YES_NO.match(text) or not (m := _SUM_OF.search(_drop_subject(text.split("?")[0], framing))) \
+            or re.match(r"combined\s+(?:company|entity|business|group|firm)", m.group(0), re.I):
+        return None  # "the combined company's revenue and net income": two figures of a merged company
     span = m.group("a") or m.group("b")
     splits = []
     for a in re.finditer(r",?\s+and\s+(?:the\s+)?", span):
@@ -451,6 +452,7 @@ def summed_items(text: str, framing) -> tuple[str, str] | None:
 
 # "the total debt to EBITDA ratio", "net debt-to-capital ratio": one line item over another
 _TO_RATIO = re.compile(r"((?:[\w'&]+[\s-]+){0,3}?[\w'&]+)[\s-]+to[\s-]+((?:[\w'&]+[\s-]+){0,3}?[\w'&]+)[\s-]+ratio\b", re.I)
+_NOT_RATIO = re.compile(r"\b(?:compared|relative|versus|vs|close|equal|similar|due|owed|paid)$", re.I)  # "X compared to the industry ratio"
 _OPENER = re.compile(r"^(?:what\s+(?:was|is|were|are)|calculate|compute|find|determine)\s+(?:the\s+|its\s+)?", re.I)
 
 
@@ -523,7 +525,8 @@ def plan(query) -> Plan | None:
                 if (m := _SUPPORT.search(instruction)) and (tree := parse(m.group(1))) is not None:
                     metric = _clean_phrase(re.sub(r"\([^)]*\)", " ", m.group(1)))
                     break
-    if tree is None and not yes_no and (m := _TO_RATIO.match(_OPENER.sub("", _drop_subject(text.split("?")[0], framing)))) and \
+    if tree is None and not yes_no and (m := _TO_RATIO.match(_CHANGE_IN.sub("", _OPENER.sub(
+            "", _drop_subject(text.split("?")[0], framing))))) and not _NOT_RATIO.search(m.group(1)) and \
             not (named is not None and _norm_item(m.group(0)) in {_norm_item(n) for n in (named.name, *named.names)}):
         # "total debt to EBITDA ratio": the first over the second, though the library names only the
         # second (EBITDA), which would otherwise answer alone
@@ -578,11 +581,12 @@ def plan(query) -> Plan | None:
         return None  # a line item's own figure is quoted, not computed; its growth needs two periods
     if result == "percent" and mode in ("level", "mean") and not (isinstance(tree, Op) and tree.op == "/"):
         return None  # an amount is no percentage ("free cash flow in percent" names no base)
-    scale = _ASKED_SCALE.get(framing.unit) if result == "amount" else None
+    from rag.facts import _SCALES
+
+    scale = _SCALES.get(framing.unit) if result == "amount" else None
     return Plan(metric, tree, result, mode, periods, framing.decimals, defined, verdict, share, scale)
 
 
-_ASKED_SCALE = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
 
 
 # "DPO is defined as: 365 * (average accounts payable ...) / (COGS + change in inventory)": a
@@ -689,10 +693,12 @@ def _with_member(text: str, phrase: str, entities) -> str:
 
 # ", where FY2023 is the fiscal year ended January 31, 2023": a clause that says what a term of the
 # formula means, not a term of it
-_WHERE = re.compile(r",?\s+where\b.*$", re.I | re.S)
+_WHERE = re.compile(r",\s+where\b.*$", re.I | re.S)
 
 
 def _strip_mean(definition: str) -> str:
+    """A definition's formula without what only explains it: ", where FY2023 is ..." and a leading
+    "the average of each year's"."""
     definition = _WHERE.sub("", definition)
     return re.sub(r"^(?:the\s+)?(?:simple\s+)?average\s+of\s+(?:each|the)\s+(?:year|quarter|period)'?s?\s+", "",
                   definition, flags=re.I)
@@ -891,7 +897,9 @@ def _is_outflow(item: Item, row: Row) -> bool:
     capital expenditures, 7,392 - 3,891, though the statement prints "(3,891)"; so does a
     reconciliation's "Less: Purchases of property and equipment (111)" (a table of no statement)."""
     _, outflows = _line_item_data()
-    return row.statement in ("cash_flow", "other") and bool(_names(item.phrase) & outflows or _norm_item(row.label) in outflows
+    if row.statement == "other" and re.match(r"(?i)less\b", row.label):
+        return bool(_names(item.phrase) & outflows or _PAYMENT.match(row.label))
+    return row.statement == "cash_flow" and bool(_names(item.phrase) & outflows or _norm_item(row.label) in outflows
                                                  or _PAYMENT.match(row.label))
 
 

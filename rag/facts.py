@@ -904,6 +904,10 @@ def _block_rows(text: str, block: list[Line], cols: list[_Column], caption: str,
     money = any("$" in ln.text for ln in block)
     if positioned:
         cols = _widened(block, cols)
+    # rows with one figure more than the periods: a footnote's mark on a few ("Restructuring (3) 711 0"),
+    # a column the header does not name (a change) on many
+    rows = [ln for ln in block if _is_row(ln)]
+    marked = 3 * sum(len(_cells(ln.split()[1])) == len(cols) + 1 for ln in rows) <= len(rows)
     indented = positioned and indents  # whether a label's x is its depth
     parents: list[tuple[float, str]] = []
     pending: Line | None = None
@@ -938,10 +942,10 @@ def _block_rows(text: str, block: list[Line], cols: list[_Column], caption: str,
         while indented and parents and parents[-1][0] >= x - 2:
             parents.pop()
         words = _cells(cell_words)
-        if label and len(words) == len(cols) + 1 and _MARK_CELL.fullmatch(words[0].text) and \
+        if marked and label and len(words) == len(cols) + 1 and _MARK_CELL.fullmatch(words[0].text) and \
                 not cell_words[0].text.startswith("$"):
             # "Restructuring (3) 711 0" under two periods: the "(3)" is the label's footnote mark,
-            # not a figure (one figure too many, and a one-digit one)
+            # not a figure (one figure too many, a one-digit one, on a row of few such)
             words = words[1:]
         cells = _assign(words, cols, positioned, sub)
         if quarterly:

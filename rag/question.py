@@ -141,8 +141,9 @@ _RATE_WORD = re.compile(r"\b(?:margin|rate|ratio|growth|share|yield|return)\b", 
 
 
 # a measure that is a percentage: a rate, a margin, a share of a market (not a share of stock: "per
-# share", "share count", "share of revenue" is an amount's part, read below)
-_RATE_NOUN = re.compile(r"\b(?:rate|margin|ratio|percentage|yield)\b|\bmarket\s+share\b", re.I)
+# share", "share count", "open-market share repurchases")
+_RATE_NOUN = re.compile(r"\b(?:rate|margin|ratio|percentage|yield)\b|(?<![\w-])market\s+share\b(?!\s+(?:repurchases?|buybacks?|"
+                        r"price|count))", re.I)
 
 
 def classify(question: str) -> str:

@@ -39,7 +39,8 @@ SCHEMA_VERSION = 11  # 2: chunks embedded under title and section; 3: PDFium tex
 # 10: an HTML table's cells placed in columns (colspan kept) and read by position, as a PDF's; tables whose
 # columns are members (segments, regions) read as one row per measure and member; 11: a footnote mark
 # after a row's label ("Restructuring (3) 711 0") is no figure; span labels stacked on lines of their own
-# ("Three Months Ended" above "Six Months Ended") head their columns in order
+# ("Three Months Ended" above "Six Months Ended") head their columns in order; a line carrying on an
+# unfinished sentence is prose, not a table row (chunk boundaries move)
 GLOSSARY_PREFIX = "glossary::"
 PENDING_PREFIX = "pending::"  # a document being written: its chunks are swept if the ingest dies
 GENERATION_ID = "generation::"  # bumped by every change of the committed documents

@@ -110,6 +110,7 @@ def reads_as_sentence(line: str) -> bool:
 _CONTINUES = re.compile(r"[ \t]*(?:billion|million|thousand|percent|[a-z][a-z]+\b(?![ \t]*[\d$(]))")
 # a line that ends mid-sentence: on a comma, a conjunction, a preposition or an article
 _OPEN_END = re.compile(r"(?:,|\b(?:and|or|of|to|was|were|is|are|by|from|in|for|with|than|the|a|an))$", re.I)
+_VERB = re.compile(r"\b(?:is|was|were|are|had|has|have|totaled|totalled|amounted|increased|decreased|grew|rose|fell)\b")
 _PROSE_WORD = re.compile(r"\b(?:is|was|were|are|and|the|of|in|to|from|by|for|with)\b")
 
 
@@ -158,9 +159,12 @@ def split_units(text: str, start: int = 0, end: int | None = None, sentences: bo
         # (both lines prose by their words: a wrapped row label, "Other comprehensive income (loss)," /
         # "net of income taxes — — 1,039", is no sentence)
         above = text[run_start:run_end].rsplit("\n", 1)[-1] if run_start is not None else ""
+        # (and a sentence by its grammar: a verb above, or the line ends one; a caption "Revenue by region
+        # for the years ended December 31," over "Revenue from the Americas 1,234 1,111" is not)
         carried = bool(above) and not re.search(r"[.:;!?]$", above) and \
             (stripped[:1].islower() or bool(_OPEN_END.search(above))) and \
-            len(_PROSE_WORD.findall(stripped)) >= 2 and len(_PROSE_WORD.findall(above)) >= 1
+            len(_PROSE_WORD.findall(stripped)) >= 2 and \
+            (bool(_VERB.search(above)) or bool(re.search(r"\.(?:\s+[A-Z]|$)", stripped)))
         if is_table_row(stripped) and not carried and not (
                 n + 1 < len(lines) and _CONTINUES.match(lines[n + 1]) and len(_PROSE_WORD.findall(stripped)) >= 4):
             flush()
@@ -216,8 +220,8 @@ def numbers_in(text: str) -> list[tuple[str, int, int]]:
         tail = text[end:end + 9].lower()
         if tail.startswith("%"):
             raw, end = raw + "%", end + 1
-        elif re.match(r"\)\s?%", tail) and text[max(0, m.start() - 1):m.start()] == "(":
-            raw = raw + "%"  # "(2.6) %": a negative percentage
+        elif (p := re.match(r"\)\s?%", tail)) and text[max(0, m.start() - 1):m.start()] == "(":
+            raw, end = raw + "%", end + p.end()  # "(2.6) %": a negative percentage
         elif tail.lstrip().startswith(("percent", "per cent")):
             raw += "%"
         out.append((normalize_number(raw), m.start(), end))
@@ -263,7 +267,7 @@ def normalize_for_match(text: str) -> str:
 # words that make "what was ..." ask for a figure) and its measure check (which also takes
 # accounting nouns: "inventory", "tax"), and rag.followup (which also takes the modifiers and
 # verbs a follow-up swaps: "adjusted", "grew"). General vocabulary, no company's names.
-MEASURES = ("revenues?|sales|income|profits?|loss(?:es)?|earnings|ebitda|ebita|ebit|eps|margins?|capex|expenses?|costs?|"
+MEASURES = (r"revenues?|sales|income|profits?|(?:net|operating|pre-?tax|gross)\s+loss(?:es)?|earnings|ebitda|ebita|ebit|eps|margins?|capex|expenses?|costs?|"
             "buybacks?|repurchases?|dividends?|debt|gmv|members|users|customers|employees|headcount")
 # ... and those the classifier and the measure check share (a follow-up does not swap them)
 BALANCE_MEASURES = ("assets|liabilities|equity|proceeds|valuation|arr|backlog|bookings|obligations?|rpo|crpo|"

@@ -197,6 +197,8 @@ def test_two_line_items_asked_combined_are_added_split_at_the_and_between_names(
     from rag.extractive import select
     q = "What were Acme's total revenues and net income combined in fiscal 2024?"
     assert "sum of total revenues and net income" in select.computed_figure(analyze(q, _Idf()))  # not two quotes
+    q = "What were the combined company's total revenues and net income in fiscal 2024?"
+    assert compute.summed_items(q, analyze(q, _Idf()).framing) is None  # a merged company's two figures
 
 
 def test_a_ratio_of_one_item_to_another_not_in_the_library():
@@ -206,6 +208,8 @@ def test_a_ratio_of_one_item_to_another_not_in_the_library():
     c = ans.computation
     assert c["shown"] == "1.03" and c["metric"] == "total debt to EBITDA ratio", ans.text  # 300 / (250 + 40)
     assert ask("What was Acme's debt-to-equity ratio in fiscal 2024?").computation["metric"] == "debt to equity"
+    change = ask("What was the change in Acme's debt to equity ratio from fiscal 2023 to fiscal 2024?").computation
+    assert change["metric"] == "debt to equity" and change["mode"] == "change"
 
 
 def test_change_in_percentage_points_between_two_years():

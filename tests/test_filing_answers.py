@@ -141,6 +141,19 @@ def test_a_number_in_a_web_address_is_no_figure():
     assert [f.text for f in figures(text, 0, len(text))] == ["$492 million"]
 
 
+def test_what_moved_a_measure_is_a_change_and_a_level_beside_a_change_is_not():
+    """"an unfavorable impact of 2.3% and 2.7%" moved a margin (both figures); "EPS was $1.23, up 10%,
+    and $4.56 for the full year" keeps $4.56 a level, and "a tax benefit of $45 million" is an amount."""
+    from rag.extractive.figures import figures, is_change
+
+    def changes(text):
+        return [f.text for f in figures(text, 0, len(text)) if is_change(text, f)]
+
+    assert changes("The net effect was an unfavorable impact of 2.3% and 2.7% in fiscal 2025 and 2024.") == ["2.3%", "2.7%"]
+    assert changes("EPS was $1.23, up 10%, and $4.56 for the full year.") == ["10%"]
+    assert changes("We recorded an income tax benefit of $45 million.") == []
+
+
 def test_a_percentage_in_parentheses_is_negative():
     """"Comparable sales change (2.6) % 0.1 %": the first is -2.6%, once shown as "2.6) %"; the
     quote's number and the answer's agree for grounding."""

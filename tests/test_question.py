@@ -34,6 +34,8 @@ from rag.text import normalize_for_match, numbers_in, passage_blocks, passage_un
     ("What was Acme's market share in India in 2020?", "percent"),  # a share of a market is a percentage ...
     ("What was Acme's share count in 2020?", "amount"),  # ... a share of stock is not
     ("What was Acme's net loss in 2021?", "amount"),  # a loss is a measure, as income is
+    ("What caused the loss of exclusivity for Humira?", "describe"),  # ... a loss of something is not
+    ("What were Acme's open-market share repurchases in fiscal 2023?", "amount"),
 ])
 def test_classify(q, intent):
     assert classify(q) == intent

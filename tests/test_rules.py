@@ -514,6 +514,10 @@ def test_figures_listed_before_their_years_are_each_that_years():
         assert ans.text.startswith(f"{want} [1]"), ans.text
     ans = ExtractiveAnswerer().answer(analyze("What was WidgetCo's Asia Region revenue in fiscal 2000?", _Idf()), hits)
     assert ans.text.startswith("$8.33 billion [1]"), ans.text  # the line opens with a figure, the one above ends on "and"
+    # a caption that ends on a comma, over a row, is no sentence going on
+    from rag.text import passage_units
+    table = "Revenue by region for the years ended December 31,\nRevenue from the Americas 1,234 1,111 987\n"
+    assert [u.kind for u in passage_units(table)] == ["sentence", "row"]
 
 
 def test_a_figure_asked_is_not_answered_by_a_quote_without_one():

@@ -175,7 +175,8 @@ def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> fl
     if "number" in kinds and row:
         kinds.add("money")  # a table's plain figures are amounts in its caption's unit
     if query.intent == "percent":
-        if not query.asks_change and "percent" in kinds and all(is_change(passage, f) for f in figs if f.kind == "percent"):
+        if not query.asks_change and not _MOVED_ASKED.search(query.text) and "percent" in kinds and \
+                all(is_change(passage, f) for f in figs if f.kind == "percent"):
             return 0.3  # "an unfavorable impact of 2.7% on gross margin" moved it; "what was the gross margin" asks its level
         return 1.0 if "percent" in kinds else 0.4 if kinds & {"money", "number"} else 0.0
     if query.intent == "count":
@@ -366,6 +367,9 @@ def _foreign_subject(frame: Frame, s: SentenceContext, first_fig: int) -> str | 
         if run and not any(set(stems_of(w)) & own for w in run):
             return m.group(0)
     return None
+
+
+_MOVED_ASKED = re.compile(r"\b(?:impacts?|effects?|headwinds?|tailwinds?)\b", re.I)  # "the FX impact on gross margin"
 
 
 def _fit(frame: Frame, s: SentenceContext, window: set[str], missing_names: int,

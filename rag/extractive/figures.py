@@ -73,8 +73,8 @@ def figures(passage: str, start: int, end: int) -> tuple[Figure, ...]:
                 _NAMED_BY.match(passage, m.end()) or _NAMES_IT.search(passage, max(0, m.start() - 12), m.start())):
             continue  # "Form 10-Q", "8-K", "S-1", "Rule 10b5-1", "Exhibit 10.1", "Note 7": a name, not a figure
         if re.fullmatch(r"\d{1,3}", raw) and not passage[m.end():].strip() and \
-                re.search(r"\n[ \t]*$", passage[max(0, m.start() - 4):m.start()]):
-            continue  # a page's number, alone on its last line: "...the amount of cash\n13"
+                re.search(r"\n[ \t]*$", passage[max(0, m.start() - 4):m.start()]) and _FOLIO_ABOVE.search(passage[:m.start()]):
+            continue  # a page's number, alone on its last line under a line of prose: "...the amount of cash\n13"
         if _IN_TOKEN.search(passage, max(0, m.start() - 200), m.start() + 1):
             continue  # "https://www.example.com/...-results-301886665.html": part of an address, not a figure
         # "(2.6) %": a negative percentage, shown "-2.6%" (not "2.6) %")
@@ -83,6 +83,8 @@ def figures(passage: str, start: int, end: int) -> tuple[Figure, ...]:
     return tuple(out)
 
 
+# the line above a page's number: a line of prose (not "Total employees", not "...stores opened were")
+_FOLIO_ABOVE = re.compile(r"[^\n]{40,}(?<!\bwere)(?<!\bwas)(?<!\bof)(?<!\bto)(?<!:)\s*\n[ \t]*$")
 _NEG_PERCENT = re.compile(r"\((\d[\d.,]*)\)\s?%")
 # a figure inside a web or e-mail address: the address runs without a space up to it
 _IN_TOKEN = re.compile(r"(?:https?://|www\.|\w@\w)\S*\S$")
@@ -96,7 +98,8 @@ _NAMES_IT = re.compile(r"(?:\b[A-Z]{1,6}-|[a-z]\d+-|\b(?:Exhibits?|Item|Note|Sec
 
 def is_change(passage: str, f: Figure) -> bool:
     """Whether a figure is a change ("increased $555 million", "up 120 basis points", "a $933
-    million or 13% increase"), not a level."""
+    million or 13% increase") or what moved a measure ("an unfavorable impact of 2.3% and 2.7%"),
+    not a level."""
     return bool(DELTA.search(passage, max(0, f.start - 60), f.start) or _DELTA_AFTER.match(passage, f.end))
 
 

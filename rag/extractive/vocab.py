@@ -20,11 +20,12 @@ RETRACTION = re.compile(r"^[\s.,;:—–-]*(?:pardon me|sorry|excuse me|i mean|i
 YEAR = re.compile(r"^(19|20)\d\d$")  # "2024": a year, not an amount
 SCALED = re.compile(SCALE + r"\s*$", re.I)  # "2.1 billion": not a per-share amount
 # "increased $555 million", "up 120 basis points": the words before a figure that make it a change
-# a change, or what moved a measure ("an unfavorable impact of 2.3%"), named before its figure; and
-# the figures listed after that one ("impact of 2.3% and 2.7%")
-DELTA = re.compile(r"\b(?:(?:increased|decreased|grew|rose|fell|declined|up|down|higher|lower)(?:\s+by)?|"
-                   r"(?:impacts?|effects?|benefits?|headwinds?|tailwinds?)\s+of)\s*"
-                   r"(?:\(?[-$]?\d[\d.,]*\)?\s*(?:%|percent|million|billion|basis\s+points)?\s*(?:,\s*(?:and\s+)?|and\s+))*$", re.I)
+# a change named before its figure ("increased $555 million"), or what moved a measure ("an unfavorable
+# impact of 2.3% and 2.7%": the figures listed after the first too)
+DELTA = re.compile(r"\b(?:(?:increased|decreased|grew|rose|fell|declined|up|down|higher|lower)(?:\s+by)?\s*|"
+                   r"(?:impacts?|effects?|headwinds?|tailwinds?)\s+of\s*"
+                   r"(?:\(?[-$]?\d+(?:[.,]\d+)*\)?\s*(?:%|percent|million|billion|basis\s+points)?(?:,\s+(?:and\s+)?|\s+and\s+))*)$",
+                   re.I)
 
 # --- dates and periods ------------------------------------------------------------------------
 
