@@ -32,7 +32,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.facts import _DASH, LINE_ITEMS, Cell, Row, _norm_item, parse_value, period_fit
+from rag.facts import _DASH, _SCALES, LINE_ITEMS, Cell, Row, _norm_item, parse_value, period_fit
 from rag.framing import Period
 
 # --- the formula language -----------------------------------------------------------------------
@@ -444,7 +444,7 @@ def summed_items(text: str, framing) -> tuple[str, str] | None:
         left, right = span[:a.start()], span[a.end():]
         lw, rw = re.findall(r"[a-z&]+", left.lower()), re.findall(r"[a-z&]+", right.lower())
         if lw and rw and (lw[-1], rw[0]) not in _bound_ands():
-            splits.append((_TRAILING_PREP.sub("", _clean_phrase(left)), _TRAILING_PREP.sub("", _clean_phrase(right))))
+            splits.append((_bare_phrase(left), _bare_phrase(right)))
     if len(splits) != 1 or not all(splits[0]) or max(len(x.split()) for x in splits[0]) > 7:
         return None
     return splits[0]
@@ -458,6 +458,11 @@ _OPENER = re.compile(r"^(?:what\s+(?:was|is|were|are)|calculate|compute|find|det
 
 # a preposition left at a phrase's end once its period was taken out: "revenue in (fiscal 2024)"
 _TRAILING_PREP = re.compile(r"\s+(?:in|for|during|of|at)$", re.I)
+
+
+def _bare_phrase(text: str) -> str:
+    """An item's words as `_clean_phrase` gives them, less a preposition its period left behind."""
+    return _TRAILING_PREP.sub("", _clean_phrase(text))
 _PERCENT_WORDS = re.compile(r"\b(?:margin|rate|percent|percentage|return\s+on|yield|payout|share\s+of|growth)\b", re.I)
 
 
@@ -541,8 +546,8 @@ def plan(query) -> Plan | None:
             tree, result = Op("/", Item(a), Item(b)), "percent"
             metric = f"{a} as a percentage of {b}"
     if tree is None and not yes_no and (m := _SHARE_FROM.match(_drop_subject(text.split("?")[0], framing))):
-        whole = _TRAILING_PREP.sub("", _clean_phrase(m.group(1)))
-        part = _TRAILING_PREP.sub("", _clean_phrase(re.sub(r"\([^)]*\)", " ", m.group(2))))
+        whole = _bare_phrase(m.group(1))
+        part = _bare_phrase(re.sub(r"\([^)]*\)", " ", m.group(2)))
         part = re.sub(r"\s+(?:(?:reportable|operating|geographic)\s+)?(?:segment|region|division|unit|business)$", "",
                       part, flags=re.I)  # "the Services segment", "the widgets business"
         if whole and part:
@@ -581,12 +586,8 @@ def plan(query) -> Plan | None:
         return None  # a line item's own figure is quoted, not computed; its growth needs two periods
     if result == "percent" and mode in ("level", "mean") and not (isinstance(tree, Op) and tree.op == "/"):
         return None  # an amount is no percentage ("free cash flow in percent" names no base)
-    from rag.facts import _SCALES
-
     scale = _SCALES.get(framing.unit) if result == "amount" else None
     return Plan(metric, tree, result, mode, periods, framing.decimals, defined, verdict, share, scale)
-
-
 
 
 # "DPO is defined as: 365 * (average accounts payable ...) / (COGS + change in inventory)": a
@@ -897,10 +898,8 @@ def _is_outflow(item: Item, row: Row) -> bool:
     capital expenditures, 7,392 - 3,891, though the statement prints "(3,891)"; so does a
     reconciliation's "Less: Purchases of property and equipment (111)" (a table of no statement)."""
     _, outflows = _line_item_data()
-    if row.statement == "other" and re.match(r"(?i)less\b", row.label):
-        return bool(_names(item.phrase) & outflows or _PAYMENT.match(row.label))
-    return row.statement == "cash_flow" and bool(_names(item.phrase) & outflows or _norm_item(row.label) in outflows
-                                                 or _PAYMENT.match(row.label))
+    return (row.statement == "cash_flow" or (row.statement == "other" and bool(re.match(r"(?i)less\b", row.label)))) \
+        and bool(_names(item.phrase) & outflows or _norm_item(row.label) in outflows or _PAYMENT.match(row.label))
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -1340,7 +1339,7 @@ def answer(query, hits):
         return dataclasses.replace(abstain(query.text), text=f"The documents don't say: none of them names "
                                    f"{', '.join(unknown)}, so {p.metric} is not computed.")
     named = _naming_sources(query, hits)
-    segment = None if p.share else segment_asked(query.text)  # a share: the segment's part is its numerator
+    segment = segment_of(p, query)
     operands, missing = resolve(p, [r for r in rows_of(hits) if r.source in named], query.statement, segment)
     if not operands:
         return _missing_answer(query, p, missing)
@@ -1393,6 +1392,12 @@ def segment_asked(text: str) -> str | None:
     name = re.split(r"['’]s\s+", m.group(1))[-1].strip()
     name = re.sub(r"^(?:The|Its|Their|Each|Which|What|Our)\s+", "", name)
     return name if name and name[0].isupper() and name.lower() not in ("the", "each", "which", "what") else None
+
+
+def segment_of(p: Plan, query) -> str | None:
+    """The segment whose figures the plan is computed from ("the International segment's margin");
+    None for a share of a whole, whose numerator is the segment's part and denominator the whole."""
+    return None if p.share else segment_asked(query.text)
 
 
 def segment_rows(rows: list[Row], segment: str | None) -> list[Row]:

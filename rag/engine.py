@@ -321,7 +321,7 @@ class Engine:
         found: list = []
         if p is not None:
             # "the International segment's margin": its rows (its share of a whole: the whole's too)
-            segment = None if p.share else compute.segment_asked(query.text)
+            segment = compute.segment_of(p, query)
             rows = compute.segment_rows(rows, segment)
             for item, period in compute.needs(p)[:3 * MAX_OPERANDS]:
                 found += [row for _, row, _ in compute.candidates(item, rows, period, query.statement, n=OPERAND_ROWS,

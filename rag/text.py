@@ -114,6 +114,18 @@ _VERB = re.compile(r"\b(?:is|was|were|are|had|has|have|totaled|totalled|amounted
 _PROSE_WORD = re.compile(r"\b(?:is|was|were|are|and|the|of|in|to|from|by|for|with)\b")
 
 
+def _carries_on(above: str, line: str) -> bool:
+    """Whether `line` carries on the sentence of the prose line `above` it, unfinished at its end:
+    "... was $4.33 billion, $5.02 billion," / "and $4.86 billion in 1999, 2000, and 2001.". Both are
+    prose by their words (a wrapped row label, "Other comprehensive income (loss)," / "net of income
+    taxes — — 1,039", is not), and a sentence by its grammar: a verb above, or the line ends one (a
+    caption "Revenue by region for the years ended December 31," over "Revenue from the Americas
+    1,234 1,111" is not)."""
+    return bool(above) and not re.search(r"[.:;!?]$", above) and \
+        (line[:1].islower() or bool(_OPEN_END.search(above))) and len(_PROSE_WORD.findall(line)) >= 2 and \
+        (bool(_VERB.search(above)) or bool(re.search(r"\.(?:\s+[A-Z]|$)", line)))
+
+
 def split_units(text: str, start: int = 0, end: int | None = None, sentences: bool = True) -> list[Unit]:
     """Split `text[start:end]` into sentences, table rows and heading lines, offsets absolute.
 
@@ -154,18 +166,9 @@ def split_units(text: str, start: int = 0, end: int | None = None, sentences: bo
         s, e = line_start + lead, line_start + lead + len(stripped)
         # "Asia Region revenue was $1.78 billion in 1999, $2.60 billion in 2000, and $3.06" / "billion
         # in 2001.": prose wrapped at a fixed width, its sentence going on below, is no table row
-        # "... was $4.33 billion, $5.02 billion," / "and $4.86 billion in 1999, 2000, and 2001.": nor is
-        # the line that carries on a sentence of the prose above, unfinished at its line's end
-        # (both lines prose by their words: a wrapped row label, "Other comprehensive income (loss)," /
-        # "net of income taxes — — 1,039", is no sentence)
-        above = text[run_start:run_end].rsplit("\n", 1)[-1] if run_start is not None else ""
-        # (and a sentence by its grammar: a verb above, or the line ends one; a caption "Revenue by region
-        # for the years ended December 31," over "Revenue from the Americas 1,234 1,111" is not)
-        carried = bool(above) and not re.search(r"[.:;!?]$", above) and \
-            (stripped[:1].islower() or bool(_OPEN_END.search(above))) and \
-            len(_PROSE_WORD.findall(stripped)) >= 2 and \
-            (bool(_VERB.search(above)) or bool(re.search(r"\.(?:\s+[A-Z]|$)", stripped)))
-        if is_table_row(stripped) and not carried and not (
+        # nor is the line that carries on the sentence of the prose line above it
+        if is_table_row(stripped) and not (run_start is not None and _carries_on(
+                text[text.rfind("\n", run_start, run_end) + 1 or run_start:run_end], stripped)) and not (
                 n + 1 < len(lines) and _CONTINUES.match(lines[n + 1]) and len(_PROSE_WORD.findall(stripped)) >= 4):
             flush()
             units.append(Unit(s, e, "row"))

@@ -73,7 +73,7 @@ def figures(passage: str, start: int, end: int) -> tuple[Figure, ...]:
                 _NAMED_BY.match(passage, m.end()) or _NAMES_IT.search(passage, max(0, m.start() - 12), m.start())):
             continue  # "Form 10-Q", "8-K", "S-1", "Rule 10b5-1", "Exhibit 10.1", "Note 7": a name, not a figure
         if re.fullmatch(r"\d{1,3}", raw) and not passage[m.end():].strip() and \
-                re.search(r"\n[ \t]*$", passage[max(0, m.start() - 4):m.start()]) and _FOLIO_ABOVE.search(passage[:m.start()]):
+                _FOLIO_ABOVE.search(passage, max(0, m.start() - 400), m.start()):
             continue  # a page's number, alone on its last line under a line of prose: "...the amount of cash\n13"
         if _IN_TOKEN.search(passage, max(0, m.start() - 200), m.start() + 1):
             continue  # "https://www.example.com/...-results-301886665.html": part of an address, not a figure
