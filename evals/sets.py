@@ -78,5 +78,11 @@ def all_sets() -> list[EvalSet]:
                 EVALS_DIR / "thresholds-analyst-next.toml"),
         EvalSet("analyst-next-holdout", (unseen_filings.folder("next"),), EVALS_DIR / "analyst-next-holdout.jsonl",
                 EVALS_DIR / "thresholds-analyst-next-holdout.toml"),
+        # Apple's fiscal 2023 10-K as text with a table cell on each line, 40 questions written blind
+        # (evals/analyst-later.md)
+        EvalSet("analyst-later", (unseen_filings.folder("later"),), EVALS_DIR / "analyst-later.jsonl",
+                EVALS_DIR / "thresholds-analyst-later.toml"),
+        EvalSet("analyst-later-holdout", (unseen_filings.folder("later"),), EVALS_DIR / "analyst-later-holdout.jsonl",
+                EVALS_DIR / "thresholds-analyst-later-holdout.toml"),
     ]
     return [s for s in sets if s.available]

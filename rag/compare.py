@@ -70,16 +70,16 @@ def ranking(query) -> Ranking | None:
     most, least = _MOST.search(text), _LEAST.search(text)
     if not (most or least):
         return None
+    growth = bool(_GROWTH.search(text)) or "performance" in text.lower()
     phrase = next((p.phrase for p in _asked(text)), None) or next(
-        (name for name, pat in _MEASURE_WORDS if pat.search(text)), None)
-    if phrase is None:
+        (name for name, pat in _MEASURE_WORDS if pat.search(text)), None) or ("revenue" if growth else None)
+    if phrase is None:  # (a segment that "grew fastest", no measure named, grew its revenue: the top line)
         return None
     count = _COUNT.search(text)
     n = _COUNTS.get(count.group(1).lower(), None) if count else None
     if count and n is None:
         n = int(count.group(1))
     top = bool(most) and not (least and least.start() < most.start())
-    growth = bool(_GROWTH.search(text)) or "performance" in text.lower()
     loss = bool(_LOSS.search(text)) and not growth
     # "the biggest operating loss" is the lowest operating income
     return Ranking(compute.Item(phrase), growth, top != loss, framing.period, n, loss)

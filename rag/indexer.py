@@ -103,6 +103,91 @@ def _edgar_pages(text: str) -> list[Page] | None:
     return [Page(t, n) for n, t in enumerate(kept, 1)] or None
 
 
+# Text taken out of an HTML table one cell per line (what BeautifulSoup's get_text("\n") and most
+# filing exporters leave): "Total net sales" / "$" / "383,285" / "$" / "394,328", a negative "(" /
+# "565" / ")", a percentage "14.7" / "%". No library rejoins them: llama-index's readers take such
+# text as it is, and every figure then stands alone, under no label and no period.
+_CELL_LINE = re.compile(r"^(?:[$€£¥(),%—–-]|[$€£¥]?\(?-?\d[\d,]*(?:\.\d+)?\)?%?)$")
+_YEAR_LINE = re.compile(r"^(?:FY|Fiscal\s+)?(?:19|20)\d\d$", re.I)
+_HEADER_LINE = re.compile(r"^(?:(?:19|20)\d\d|(?:FY|Fiscal\s+)(?:19|20)\d\d|"
+                          r"(?:As\s+of\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},?|"
+                          r"(?:(?:Three|Six|Nine|Twelve|Thirteen|Fifty-two|Fifty-three)\s+(?:Months|Weeks)|"
+                          r"(?:Fiscal\s+)?Years?|Quarters?)\s+Ended,?|(?:%\s+)?Change)$", re.I)
+_FOOTNOTE_LINE = re.compile(r"^\((?:\d|[a-z])\)$")
+_GOES_ON = set("%,.;:)")  # a sentence's next words after a figure: "% of total deferred revenue", ", respectively"
+_LOWER_WORD = re.compile(r"[a-z]+\b")  # "billion of revenue ...", not "iPad" (a row's label)
+_INLINE_GAP = re.compile(r"(?<=[$€£¥]) (?=\d)|(?<=\d) (?=%)")
+CELL_PER_LINE_SHARE = 0.05  # lone-figure lines among a text's lines above which its tables are read so
+
+
+def _header_run(lines: list[str], i: int) -> int:
+    """The end of the run of column-header lines from `i` ("Years ended" / "September 30," / "2023"
+    / "September 24," / "2022"; "2023" / "Change" / "2022"): at least two years among them, else i."""
+    j = i
+    while j < len(lines) and _HEADER_LINE.match(lines[j]):
+        j += 1
+    return j if sum(bool(_YEAR_LINE.match(x)) for x in lines[i:j]) >= 2 else i
+
+
+def _cell_run(lines: list[str], k: int) -> int:
+    """The end of the run of lone-figure lines from `k`, short of a run of column headers."""
+    while k < len(lines) and lines[k] and _CELL_LINE.match(lines[k]) and _header_run(lines, k) == k:
+        k += 1
+    return k
+
+
+def _closed(text: str) -> str:
+    return re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", text))  # "( 565 )" as the HTML reader has it
+
+
+def rejoin_cells(text: str) -> str:
+    """A text whose tables came one cell per line, each row put back on one line as the HTML reader
+    writes it: a label, then its figures ("Products $ 298,085 $ 316,199", "Other income/(expense),
+    net (565) (334) 258"); a run of column headers one line ("Years ended September 30, 2023
+    September 24, 2022"). A figure inside a sentence ("include $" / "8.2" / "billion of revenue")
+    goes back into it, and a footnote's mark ("(1)") to the note's text. Text that is not so (few
+    lines a lone figure) is returned as it is."""
+    lines = [ln.strip() for ln in text.split("\n")]
+    cells = sum(1 for ln in lines if ln and _CELL_LINE.match(ln))
+    if cells < 20 or cells < CELL_PER_LINE_SHARE * sum(1 for ln in lines if ln):
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if (j := _header_run(lines, i)) > i:
+            out.append(" ".join(lines[i:j]))
+            i = j
+            continue
+        if _FOOTNOTE_LINE.match(line) and i + 1 < len(lines) and lines[i + 1] and \
+                not _CELL_LINE.match(lines[i + 1]):
+            out.append(f"{line} {lines[i + 1]}")
+            i += 2
+            continue
+        if not line or _CELL_LINE.match(line):
+            out.append(line)
+            i += 1
+            continue
+        k = i + 1
+        while (m := _cell_run(lines, k)) > k and m < len(lines) and \
+                (_LOWER_WORD.match(lines[m]) or lines[m][:1] in _GOES_ON):
+            # the figures sit inside a sentence that goes on: one line of prose, "$ 8.2" and "67 %" closed up
+            line = _INLINE_GAP.sub("", _closed(" ".join([line, *lines[k:m], lines[m]])))
+            k = m + 1
+        m = _cell_run(lines, k)
+        if m < len(lines) and m - k > 1 and _FOOTNOTE_LINE.match(lines[m - 1]) and lines[m] and \
+                not _CELL_LINE.match(lines[m]):
+            m -= 1  # "... 108,949" / "(1)" / "Includes corporate marketing ...": the note's mark
+        if m > k and any(ch.isdigit() for ln in lines[k:m] for ch in ln) and \
+                not all(_YEAR_LINE.match(ln) for ln in lines[k:m]):  # a caption over its year is no row
+            out.append(_closed(" ".join([line, *lines[k:m]])))
+            i = m
+        else:
+            out.append(line)
+            i = k
+    return "\n".join(out)
+
+
 def _title_from_text(text: str, path: Path) -> str:
     for line in text.splitlines():
         s = line.strip().lstrip("#").strip()
@@ -433,7 +518,7 @@ def read_document(path: Path) -> tuple[str, list[Page], list[str]]:
     elif ext == ".docx":
         title, pages = _read_docx(path)
     else:
-        text = _decode(data, path, warnings)
+        text = rejoin_cells(_decode(data, path, warnings))
         pages = _edgar_pages(text) or [Page(text)]
         title = _title_from_text(pages[0].text, path)
     if not any(p.text.strip() for p in pages):

@@ -182,6 +182,53 @@ def test_a_definition_with_x_for_times_and_a_where_clause():
     assert sorted(o["text"] for o in c["operands"]) == ["50", "60", "600"]
 
 
+def test_a_definition_with_over_for_divided_by_and_the_average_after_it():
+    """"net income over the average of beginning and ending equity": "over" divides, though "the
+    average" opens with an "a" (once read as "over a year"); the metric's other names are known."""
+    ans = ask("What was Acme's return on average shareholders' equity in fiscal 2024 (net income over the average of "
+              "beginning and ending total shareholders' equity)? Round to two decimals.")
+    assert ans.computation["shown"] == "50.00%", ans.text  # 180 / ((400 + 320) / 2)
+    assert compute.metric_named("return on average stockholders' equity").name == "return on equity"
+    assert compute.parse("revenue growth over a year") is None and compute.parse("growth over 2021") is None
+
+
+def test_terms_the_question_assigns_replace_the_librarys():
+    """"debt to equity, where debt = A + B and equity = C": the question's terms stand in for the
+    library formula's items that hold their words (total debt, shareholders' equity)."""
+    ans = ask("What was Acme's debt to equity at FY2024 year end, where debt = total debt + accounts payable and "
+              "equity = total shareholders' equity? 2 decimals")
+    assert ans.computation["shown"] == "0.90", ans.text  # (300 + 60) / 400
+    assert ans.computation["formula"] == "(total debt + accounts payable) / total shareholders' equity"
+    assert ask("What was Acme's debt to equity at FY2024 year end? 2 decimals").computation["shown"] == "0.75"
+
+
+def test_a_change_in_percent_between_two_years_named_is_computed_not_quoted():
+    """"By what percentage did revenues change from fiscal 2023 to fiscal 2024?": both years' figures
+    give it exactly; a sentence's rounder "25%" does not answer it. One year named is quoted."""
+    hits = _hits(STATEMENTS + "\nTotal revenues increased 25% in fiscal 2024 on higher volumes.\n")
+    q = analyze("By what percentage did Acme's total revenues change from fiscal 2023 to fiscal 2024?", _Idf())
+    ans = ExtractiveAnswerer().answer(q, hits)
+    assert ans.computation and ans.computation["mode"] == "growth" and ans.computation["shown"] == "25.00%", ans.text
+    one = ExtractiveAnswerer().answer(analyze("By what percentage did Acme's total revenues grow in fiscal 2024?",
+                                              _Idf()), hits)
+    assert one.computation is None and "25%" in one.text
+
+
+def test_one_amount_set_against_another_gives_the_verdict_and_both_sides():
+    """"Did A cover B plus C?", "Did A exceed B?": the first less the second, its sign the verdict;
+    both sides shown and each operand cited (outflows added as amounts paid)."""
+    ans = ExtractiveAnswerer().answer(analyze(
+        "Did Acme's net cash provided by operating activities cover dividends paid plus purchases of property, "
+        "plant and equipment in fiscal 2024?", _Idf()), _hits())
+    assert ans.text.startswith("Yes: net cash provided by operating activities ($300 million) covered dividends paid "
+                               "+ purchases of property, plant and equipment ($180 million) in FY2024, a surplus of "
+                               "$120 million."), ans.text
+    assert ans.computation["checked"] and check_grounding(ans.text, ans.citations, ans.computation)[1] == []
+    no = ask("Did Acme's net income exceed net cash provided by operating activities in fiscal 2024?")
+    assert no.text.startswith("No: net income ($180 million) did not exceed net cash provided by operating activities "
+                              "($300 million) in FY2024, a shortfall of $120 million."), no.text
+
+
 def test_two_line_items_asked_combined_are_added_split_at_the_and_between_names():
     """"A and B combined", "the sum of A and B": the "and" inside a line item's name ("research and
     development") is not the one between the two. Outflows add as amounts paid; an amount asked in
@@ -408,6 +455,15 @@ def test_which_segment_grew_fastest_ranks_the_table_that_breaks_revenue_down():
                                    "fiscal 2024?", _Idf())).count == 3
     assert compare.answer(analyze("Which of Acme's two segments grew revenue fastest in fiscal 2024?", _Idf()),
                           hits) is None
+
+
+def test_a_segment_that_grew_fastest_with_no_measure_named_grew_its_revenue():
+    from rag import compare
+
+    ans = compare.answer(analyze("Which of Acme's reportable segments grew fastest in fiscal 2024?", _Idf()),
+                         _hits(SEGMENTS))
+    assert ans is not None and ans.text.startswith("Services grew fastest in FY2024: 66.67%.")
+    assert compare.ranking(analyze("Which of Acme's segments was largest in fiscal 2024?", _Idf())) is None
 
 
 def test_segments_printed_as_columns_are_ranked(tmp_path):

@@ -121,6 +121,31 @@ def test_a_number_in_a_product_name_is_no_figure():
     assert [f.text for f in figures(text, 0, len(text))] == ["3"]
 
 
+def test_a_number_after_a_camel_case_name_is_no_figure():
+    """"Rocket 14 Pro" needs the word after; a name written in camel case ("iRocket 15,") needs none:
+    neither answers "how many"."""
+    from rag.extractive.figures import figures
+
+    text = "New in the fourth quarter of 2023: iRocket 15, iRocket 15 Plus and 4 new Anvils."
+    assert [f.text for f in figures(text, 0, len(text))] == ["2023", "4"]
+
+
+def test_a_change_given_as_a_percentage_or_an_amount_is_a_change_in_both():
+    """"decreased 27% or $10.8 billion": the $10.8 billion is how much it fell, not what it was
+    (once the answer to "mac revenue 2023")."""
+    from rag.extractive.figures import figures, is_change
+
+    text = "Anvil net sales decreased 27% or $10.8 billion during 2023, and were $29.4 billion."
+    assert [(f.text, is_change(text, f)) for f in figures(text, 0, len(text)) if f.kind != "year"] == [
+        ("27%", True), ("$10.8 billion", True), ("$29.4 billion", False)]
+
+
+def test_how_many_is_not_answered_by_an_amount_of_money(engine):
+    """"How many Rockets did ACME sell": "$ 205,489" of their sales is no count of them."""
+    ans = engine.ask("How many Rockets did ACME sell in fiscal 2022?")
+    assert "205,489" not in ans.text.splitlines()[0], ans.text
+
+
 def test_a_number_in_a_form_or_reference_name_is_no_figure():
     """"Form 10-Q", "8-K", "S-1", "Rule 10b5-1", "Exhibit 10.1", "Note 7": names, not how many or how much
     (an exhibit index once answered "What was the headcount?" with "10")."""

@@ -500,6 +500,52 @@ def test_an_edgar_text_document_is_read_page_by_page_without_its_markup(tmp_path
     assert "Revenue               $19,747   $22,956" in pages[1].text
 
 
+# a filing's text as HTML-to-text tools leave it: each table cell on a line of its own
+CELL_PER_LINE = "\n".join([
+    "ACME CORP", "CONSOLIDATED STATEMENTS OF OPERATIONS", "(In millions)", "Years ended", "September 30,", "2023",
+    "September 24,", "2022", "Net sales:", "Products", "$", "298,085", "$", "316,199", "Services", "85,200", "78,129",
+    "Total net sales", "383,285", "394,328", "Other income/(expense), net", "(", "565", ")", "(", "334", ")",
+    "Effective tax rate", "14.7", "%", "16.2", "%", "Segment operating income", "$", "150,888", "$", "152,895",
+    "(1)", "Includes corporate marketing expenses.",
+    "Total net sales include $", "8.2", "billion of revenue recognized in 2023, and the Company expects", "67",
+    "% of deferred revenue to be realized within a year.",
+    "The following table shows net sales by category (in millions):", "2023", "Change", "2022",
+    "iPhone", "$", "200,583", "(", "2", ")", "%", "$", "205,489", "iPad", "28,300", "(", "3", ")", "%", "29,292",
+    "Acme Corp. | 2023 Form 10-K | 27"])
+
+
+def test_a_text_with_a_table_cell_on_each_line_reads_its_rows_back(tmp_path):
+    """Text taken out of an HTML filing one cell per line ("Total net sales" / "383,285" / "394,328")
+    is read with each row on one line, its column headers on one line, a figure inside a sentence
+    back in the sentence and a footnote's mark with its note; the statement's rows are read as facts."""
+    from rag.facts import read_rows
+    from rag.indexer import read_document
+
+    path = tmp_path / "ACME_FY2023_10K.txt"
+    path.write_text(CELL_PER_LINE, encoding="utf-8")
+    text = read_document(path)[1][0].text
+    lines = text.splitlines()
+    assert "Years ended September 30, 2023 September 24, 2022" in lines
+    assert "Products $ 298,085 $ 316,199" in lines and "Other income/(expense), net (565) (334)" in lines
+    assert "Effective tax rate 14.7 % 16.2 %" in lines
+    assert "Segment operating income $ 150,888 $ 152,895" in lines  # the "(1)" below is the note's
+    assert "(1) Includes corporate marketing expenses." in lines
+    assert "Total net sales include $8.2 billion of revenue recognized in 2023, and the Company expects 67% of " \
+           "deferred revenue to be realized within a year." in lines
+    assert "2023 Change 2022" in lines and "iPhone $ 200,583 (2) % $ 205,489" in lines  # "iPad" opens no sentence
+    assert "iPad 28,300 (3) % 29,292" in lines
+    rows = {r.label: r for r in read_rows(text, None)}
+    assert [(c.value, c.period.year) for c in rows["Total net sales"].cells] == [(383285.0, 2023), (394328.0, 2022)]
+    assert [c.value for c in rows["Other income/(expense), net"].cells] == [-565.0, -334.0]
+
+
+def test_text_with_few_lone_figures_is_read_as_it_is():
+    from rag.indexer import rejoin_cells
+
+    prose = "Revenue was\n12\nbillion.\nPage\n3\n" + "A line of prose in the report.\n" * 40
+    assert rejoin_cells(prose) == prose
+
+
 def _html_rows(tmp_path, body: str):
     from rag.facts import read_rows
     from rag.indexer import read_document

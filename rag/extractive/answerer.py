@@ -84,7 +84,7 @@ class ExtractiveAnswerer:
             why = f"ranked_members: {ranked.computation['formula']}"
             return dataclasses.replace(ranked, explain=_explain([], [], why)) if explain else ranked
         if frame.on("computed_metric") and (p := compute.plan(query)) is not None and \
-                p.verdict in ("up", "down", "positive", "negative") \
+                p.verdict in ("up", "down", "positive", "negative", "covers", "exceeds") \
                 and isinstance(p.formula, compute.Op) and (computed := compute.answer(query, hits)) is not None \
                 and computed.computation:
             # "did the gross margin improve", "positive working capital?": a metric's change or sign

@@ -18,6 +18,7 @@ from rag.extractive.terms import coverage, stems_of
 from rag.extractive.vocab import (
     CAUSAL,
     CLAUSE,
+    CURRENCY,
     DATE_RE,
     LABEL_NEUTRAL,
     NAME_RUN,
@@ -143,6 +144,15 @@ def _is_item_row(query: Query, hit: Hit, start: int, end: int) -> bool:
     return r.start <= a and b <= r.end and (r.end - r.start) - (b - a) < 3 and bool(item_stems(r.label, query.items))
 
 
+_NUMBER_OF = re.compile(r"\bnumber\s+of\s+((?:[\w-]+\s+){0,3}[\w-]+)", re.I)
+
+
+def _numbers_of(sentence: str, what: frozenset[str]) -> bool:
+    """Whether a sentence says it counts what is asked ("the number of VIP members ... reaching $49
+    million": a transcript's stray currency sign on a count)."""
+    return bool(what) and any(set(stems_of(m.group(1))) & what for m in _NUMBER_OF.finditer(sentence))
+
+
 def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> float:
     """How well the sentence holds the kind of answer asked for (1 = exactly)."""
     if query.intent == "describe":
@@ -185,6 +195,12 @@ def answer_fit(query: Query, hit: Hit, passage: str, start: int, end: int) -> fl
                 _DURATION_OR_RATE.match(passage, f.end, min(end, f.end + 40)) for f in nums):
             return 0.3  # "for up to 48 months", "12.6 Trips per month": a span or a rate, not how many
         what = counted(query)
+        money = [f for f in figs if re.search(CURRENCY, f.text)]
+        if money and len(money) == sum(f.kind not in ("year", "percent") for f in figs) and \
+                (what or not MONEY_NOUN.search(query.text)) and not _numbers_of(passage[start:end], what):
+            # "how many iPhone units did Apple sell": "$ 200,583" of their sales is no count; "how many
+            # shares did it buy back, and how much did it spend": the amounts alone give half the answer
+            return 0.5 if MONEY_NOUN.search(query.text) else 0.3
         if what and nums and not row and \
                 not any(counts_near(passage, f, what, start=start, end=end) for f in figs if f.kind in ("number", "money")):
             return 0.5  # "how many associates": a figure with no associates beside it ("Exhibit 10.33")

@@ -63,10 +63,10 @@ def figures(passage: str, start: int, end: int) -> tuple[Figure, ...]:
             continue  # "USD 2.07 billion. pardon me, USD 20.7 billion": the first was taken back
         if re.fullmatch(r"\(\d\)", raw) and re.search(r"[A-Za-z*]\s?$", passage[max(0, m.start() - 2):m.start()]):
             continue  # "Active Buyers (1) 132": a footnote marker after a label
-        if re.fullmatch(r"\d{1,3}", raw) and re.search(r"\b[a-z]*[A-Z][\w-]* $", passage[max(0, m.start() - 30):m.start()]) \
-                and re.match(r" [A-Z][a-z]", passage[m.end():m.end() + 3]) and not MONTH_BEFORE.search(
-                    passage, max(0, m.start() - 12), m.start()):
-            continue  # "iPhone 14 Pro", "Galaxy S23 Ultra": a number inside a product's name
+        if re.fullmatch(r"\d{1,3}", raw) and (before := re.search(r"\b([a-z]*)[A-Z][\w-]* $", passage[
+                max(0, m.start() - 30):m.start()])) and (before.group(1) or re.match(r" [A-Z][a-z]", passage[
+                    m.end():m.end() + 3])) and not MONTH_BEFORE.search(passage, max(0, m.start() - 12), m.start()):
+            continue  # "iPhone 14 Pro", "Galaxy S23 Ultra", "iPhone 15,": a number inside a product's name
         if re.fullmatch(r"\(\d{1,2}\)", raw) and re.search(r"(?:^|\n)\s*$", passage[max(0, m.start() - 3):m.start()]):
             continue  # "(4) Current Remaining Performance Obligation FX impact is...": a footnote's number
         if re.fullmatch(r"\d{1,3}(?:\.\d{1,2})?", raw) and (

@@ -22,7 +22,9 @@ SCALED = re.compile(SCALE + r"\s*$", re.I)  # "2.1 billion": not a per-share amo
 # "increased $555 million", "up 120 basis points": the words before a figure that make it a change
 # a change named before its figure ("increased $555 million"), or what moved a measure ("an unfavorable
 # impact of 2.3% and 2.7%": the figures listed after the first too)
-DELTA = re.compile(r"\b(?:(?:increased|decreased|grew|rose|fell|declined|up|down|higher|lower)(?:\s+by)?\s*|"
+DELTA = re.compile(r"\b(?:(?:increased|decreased|grew|rose|fell|declined|up|down|higher|lower)(?:\s+by)?\s*"
+                   # "decreased 27% or $10.8 billion": the change in both forms
+                   r"(?:\(?[-$]?\d+(?:[.,]\d+)*\)?\s*(?:%|percent|million|billion)?\s+or\s+)?|"
                    r"(?:impacts?|effects?|headwinds?|tailwinds?)\s+of\s*"
                    r"(?:\(?[-$]?\d+(?:[.,]\d+)*\)?\s*(?:%|percent|million|billion|basis\s+points)?(?:,\s+(?:and\s+)?|\s+and\s+))*)$",
                    re.I)
