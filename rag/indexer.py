@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
 import logging
 import re
 import sys
@@ -186,6 +187,53 @@ def rejoin_cells(text: str) -> str:
             out.append(line)
             i = k
     return "\n".join(out)
+
+
+# a Markdown table (what PDF-to-Markdown tools write a filing's statements as): "| Net sales | $ 1,000 |"
+# lines under a "|---|---:|" rule
+_MD_ROW = re.compile(r"^[ \t]*\|.*\|[ \t]*$")
+_MD_RULE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{2,}:?[ \t]*\|)+[ \t]*(?::?-{2,}:?[ \t]*)?$")
+
+
+def markdown_tables(text: str) -> tuple[str, tuple[tuple[int, int, float, float], ...] | None]:
+    """A text's Markdown tables written as the HTML reader writes a table: each row one line of its
+    cells ("Total revenues $ 1,000 $ 800"), each word's x where its column stands (rag.facts reads
+    which period a figure is under from it); the rule line dropped. (text, word boxes), the boxes
+    None when there is no table. The HTML reader's own grid places the cells: the table is handed
+    to it as HTML."""
+    from bs4 import BeautifulSoup
+
+    lines = text.split("\n")
+    if not any(_MD_RULE.match(ln) for ln in lines):
+        return text, None
+    out: list[str] = []
+    boxes: list[tuple[int, int, float, float]] = []
+    at, i = 0, 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and _MD_ROW.match(lines[j]):
+            j += 1
+        if j - i >= 2 and any(_MD_RULE.match(ln) for ln in lines[i:j]):
+            rows = [[html.escape(c.strip()) for c in ln.strip().strip("|").split("|")]
+                    for ln in lines[i:j] if not _MD_RULE.match(ln)]
+            table = BeautifulSoup("<table>" + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>"
+                                                     for r in rows) + "</table>", "html.parser").table
+            grid = _table_grid(table)
+            for tr in table.find_all("tr"):
+                cells = grid.get(id(tr), [])
+                row = re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", " ".join(c for _, _, c in cells if c)))
+                if not row:
+                    continue
+                xs = _cell_word_boxes(row, cells)
+                boxes += [(at + w.start(), at + w.end(), x0, x1) for w, (x0, x1) in zip(re.finditer(r"\S+", row), xs)]
+                out.append(row)
+                at += len(row) + 1
+            i = j
+            continue
+        out.append(lines[i])
+        at += len(lines[i]) + 1
+        i += 1
+    return "\n".join(out), tuple(boxes) or None
 
 
 def _title_from_text(text: str, path: Path) -> str:
@@ -518,8 +566,8 @@ def read_document(path: Path) -> tuple[str, list[Page], list[str]]:
     elif ext == ".docx":
         title, pages = _read_docx(path)
     else:
-        text = rejoin_cells(_decode(data, path, warnings))
-        pages = _edgar_pages(text) or [Page(text)]
+        text, layout = markdown_tables(rejoin_cells(_decode(data, path, warnings)))
+        pages = _edgar_pages(text) or [Page(text, layout=layout)]
         title = _title_from_text(pages[0].text, path)
     if not any(p.text.strip() for p in pages):
         raise DocumentError("no text in the file")

@@ -539,6 +539,27 @@ def test_a_text_with_a_table_cell_on_each_line_reads_its_rows_back(tmp_path):
     assert [c.value for c in rows["Other income/(expense), net"].cells] == [-565.0, -334.0]
 
 
+def test_a_markdown_table_is_read_as_rows_under_its_columns(tmp_path):
+    """A statement as PDF-to-Markdown tools write it ("| Total revenues | $ 1,000 | $ 800 |" under a
+    "|---|---:|" rule): each row one line of its cells, each figure under its column's period; a
+    "|" in prose is left alone."""
+    from rag.facts import read_rows
+    from rag.indexer import read_document
+
+    path = tmp_path / "ACME_2024_10K.md"
+    path.write_text("# Acme Corp annual report\n\nPrices rose | volumes fell.\n\n## Consolidated Statements of "
+                    "Operations\n(In millions)\n\n| | Year ended December 31, 2024 | Year ended December 31, 2023 |\n"
+                    "|---|---:|---:|\n| Total revenues | $ 1,000 | $ 800 |\n| Other income (expense), net | ( 25 ) | 10 |"
+                    "\n\nMore prose.\n", encoding="utf-8")
+    page = read_document(path)[1][0]
+    lines = page.text.splitlines()
+    assert "Total revenues $ 1,000 $ 800" in lines and "Other income (expense), net (25) 10" in lines
+    assert "Prices rose | volumes fell." in lines and not any(set(ln) <= set("|-: ") for ln in lines if ln)
+    rows = {r.label: r for r in read_rows(page.text, page.layout, indents=page.indents)}
+    assert [(c.value, c.period.year) for c in rows["Total revenues"].cells] == [(1000.0, 2024), (800.0, 2023)]
+    assert [c.value for c in rows["Other income (expense), net"].cells] == [-25.0, 10.0]
+
+
 def test_text_with_few_lone_figures_is_read_as_it_is():
     from rag.indexer import rejoin_cells
 
