@@ -229,6 +229,20 @@ def test_one_amount_set_against_another_gives_the_verdict_and_both_sides():
                               "($300 million) in FY2024, a shortfall of $120 million."), no.text
 
 
+def test_a_quote_that_does_not_name_the_metric_asked_gives_way_to_the_computation():
+    """"What was the operating margin?" quoted by a sentence that names another margin ("its gross
+    margin was 40.0%") is computed from the statements instead; a quote that names it answers."""
+    hits = _hits(STATEMENTS + "\nAcme's operating expenses grew in fiscal 2024, while its gross margin was 40.0% in "
+                              "fiscal 2024.\n")
+    ans = ExtractiveAnswerer().answer(analyze("What was Acme's operating margin in fiscal 2024?", _Idf()), hits)
+    assert ans.computation and ans.computation["shown"] == "25.00%", ans.text
+    off = ExtractiveAnswerer({"unnamed_metric_quote"}).answer(
+        analyze("What was Acme's operating margin in fiscal 2024?", _Idf()), hits)
+    assert off.computation is None and "40.0%" in off.text  # (the rule is what changes it)
+    named = ExtractiveAnswerer().answer(analyze("What was Acme's gross margin in fiscal 2024?", _Idf()), hits)
+    assert named.computation is None and named.text.startswith("40.0%")
+
+
 def test_two_line_items_asked_combined_are_added_split_at_the_and_between_names():
     """"A and B combined", "the sum of A and B": the "and" inside a line item's name ("research and
     development") is not the one between the two. Outflows add as amounts paid; an amount asked in

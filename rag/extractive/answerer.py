@@ -114,6 +114,11 @@ class ExtractiveAnswerer:
                 # "which segment grew fastest", no table ranked: sentences that neither rank nor give a
                 # member's figure ("we modified our segment reporting in 2022") are no answer
                 ans, why = None, "abstained: a ranking is asked, no table ranks, no passage ranks or gives a figure"
+        if ans is not None and frame.on("unnamed_metric_quote") and (computed := _metric_over_quote(query, hits, chosen)):
+            # "What was Acme's current ratio in FY2024?" quoted by a sentence or row that does not
+            # name the metric ("Total current assets 350 280"): the metric computed from the statements
+            ans, why = computed, f"computed_metric: {computed.computation['metric']} = " \
+                                 f"{computed.computation['formula']} (the quote does not name it)"
         if ans is None and frame.on("computed_metric") and not compare.asks_ranking(query) and \
                 (computed := compute.answer(query, hits)) is not None and computed.computation:
             # no passage states it; a metric the question names is computed from the statements (not
@@ -143,6 +148,37 @@ class ExtractiveAnswerer:
                     continue
                 out.append(evaluate(frame, s))
         return out, rejected
+
+
+def _metric_over_quote(query: Query, hits: list[Hit], chosen: list[Candidate]) -> Answer | None:
+    """The computed answer, when the question asks a library metric's level for one period and the
+    quote chosen does not name it: no words of the metric's names, in the sentence or in a quoted
+    row's label, headings and caption ("Total current assets 350 280" for "the current ratio",
+    "Percentage of total net sales 8 %" for "the operating margin"). None otherwise, or when the
+    metric cannot be computed."""
+    from rag.extractive.tables import fact_row
+    from rag.text import content_words, is_table_row, stem
+
+    p = compute.plan(query)
+    named = compute.metric_named(query.framing.question) if query.framing else None
+    if p is None or named is None or p.defined or p.mode != "level" or p.verdict or p.share or \
+            compare.asks_ranking(query):
+        return None
+    def stems(text: str) -> str:
+        return " " + " ".join(stem(w) for w in content_words(text)) + " "
+
+    names = [stems(n) for n in (named.name, *named.names)]
+    for c in chosen:
+        text = c.hit.chunk.text[c.start:c.end]
+        row = fact_row(c.hit, c.start, c.end)
+        if row is None and is_table_row(text):
+            return None  # a row not read as facts: its headings unknown ("Gross margin percentage:" above it)
+        said = " ".join([text, *(row.path if row else ()), row.caption if row else ""])
+        own = stems(said)
+        if any(n.strip() and n in own for n in names):  # the name's words in its order: "operating margin"
+            return None
+    computed = compute.answer(query, hits)
+    return computed if computed is not None and computed.computation else None
 
 
 def by_order(query: Query, hits: list[Hit]) -> Answer | None:

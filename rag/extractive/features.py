@@ -103,6 +103,9 @@ RULE_DOCS: dict[str, str] = {
     "computed_metric": "a metric the question defines or names (rag/metrics.toml) is computed from the table rows of "
                        "the passages, every operand cited and the arithmetic checked; an operand missing or two rows "
                        "fitting alike: abstain, saying which",
+    "unnamed_metric_quote": "a library metric asked for one period (a ratio, a margin, days) and quoted by a sentence or "
+                            "row that does not name it (nor its row's headings or caption): computed instead, where "
+                            "it can be",
 }
 
 
