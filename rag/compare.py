@@ -114,7 +114,8 @@ def _tables(rows: list[Row]) -> list[list[Row]]:
 def _members(table: list[Row], rk: Ranking) -> tuple[list[Row], float] | None:
     """The rows of a table that are parts of the measure, and how well the table is named by it;
     None when the table does not break the measure down."""
-    parts = [r for r in table if not _NOT_MEMBER.match(r.label)]
+    # (a rate row between the members, "Percentage of total revenue 73 %", is no member)
+    parts = [r for r in table if not _NOT_MEMBER.match(r.label) and r.unit != "%"]
     total = [r for r in table if re.match(r"\s*(?:total|consolidated)\b", r.label, re.I)]
     if any(len(r.path) > 1 and _RECONCILING.search(r.path[-2]) for r in parts):
         return None  # "Operating income reconciling amounts:": the items between segments and total

@@ -609,7 +609,13 @@ def _continues_table(lines: list[Line], j: int) -> bool:
     if len(t) <= 200 and j + 1 < len(lines) and _is_row(lines[j + 1]) and lines[j + 1].words[0].text[:1].islower():
         return True  # a label wrapped onto the row below ("... as of May 31, 2022 and May 31, 2021," / "respectively
         # 5,953 5,409"), though its dates make it look like a header
-    return len(t) <= 160 and any(_is_row(ln) for ln in lines[j + 1:j + 3]) and not _header_like(lines[j])
+    # (a caption's sentence, "Net sales ... by geographic area ... were as follows:", ends the table above)
+    return len(t) <= 160 and any(_is_row(ln) for ln in lines[j + 1:j + 3]) and not _header_like(lines[j]) and \
+        not _CAPTION_SENTENCE.search(t)
+
+
+# a sentence, not a label: over 12 words, ending in a full stop, or a caption's "as follows:"
+_CAPTION_SENTENCE = re.compile(r"^(?:\S+\s+){12,}\S|[a-z]{4,}\.$|\b(?:as\s+follows|below)\s*:$", re.I)
 
 
 def _header_like(line: Line) -> bool:
@@ -955,10 +961,11 @@ def _block_rows(text: str, block: list[Line], cols: list[_Column], caption: str,
         if not cells or not label:
             continue
         per_share = bool(_PER_SHARE.search(" ".join(p for _, p in parents[-3:]) + " " + label))
+        rate = all(c.percent for c in cells)  # "Effective tax rate 14.7 % 16.2 %": no amount in the caption's unit
         out.append(Row(source=source, page=page, statement=statement, caption=caption,
                        path=tuple(p for _, p in parents[-3:]) + (label,),
-                       unit="USD/share" if per_share else ("USD" if money else ""),
-                       scale=1.0 if per_share else (page_scale or 1.0),
+                       unit="%" if rate else "USD/share" if per_share else ("USD" if money else ""),
+                       scale=1.0 if per_share or rate else (page_scale or 1.0),
                        text=text[start:ln.end], start=start, end=ln.end, cells=tuple(cells)))
     return out
 
@@ -987,7 +994,13 @@ def _widened(block: list[Line], cols: list[_Column]) -> list[_Column]:
 def _assign(cells: list[Word], cols: list[_Column], positioned: bool, sub: tuple[int, int] | None = None) -> list[Cell]:
     """Each figure under its period's column: by position where the page gives positions (the
     column whose extent overlaps it, else the nearest), by order where the row has exactly as
-    many figures as there are periods. A change column's percentage is no period's figure."""
+    many figures as there are periods. A change column's percentage is no period's figure; a row
+    of percentages alone under periods alone ("Effective tax rate 14.7 % 16.2 % 13.3 %") is each
+    period's rate."""
+    rates = bool(cells) and all(c.text.endswith("%") for c in cells) and len(cells) == len(cols) and \
+        all(col.period is not None for col in cols)
+    if rates and (positioned or all(c.x1 <= c2.x0 for c, c2 in zip(cells, cells[1:]))):
+        return [Cell(col.period, parse_value(c.text), c.text, c.start, c.end, True) for c, col in zip(cells, cols)]
     numbers = [c for c in cells if not c.text.endswith("%")]
     if sub and not positioned and len(numbers) == sub[0] * len(cols):
         numbers = numbers[sub[1]::sub[0]]  # each period's amount, not its percentage beside it

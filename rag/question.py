@@ -362,9 +362,9 @@ _CAUSE_CLAUSE = re.compile(
     r"what\s+(?:were|was|are|is)\s+(?:the\s+)?(?:\w+\s+)?(?:drivers?|reasons?|causes?|factors?)\b[^?]*|why\b[^?]*)"
     r"\?*\s*$", re.I | re.S)
 # the figure question's asking words up to its verb: "By roughly what percentage did", "How much was"
-_FIGURE_ASK = re.compile(r"^\W*(?:by\s+)?(?:(?:roughly|approximately|about|around)\s+)?(?:how|what|which)\b"
-                         r"(?:\s+[\w-]+){0,2}?\s+(?P<aux>did|does|do|was|were|has|have|had|is|are)\s+(?P<rest>.+)$",
-                         re.I | re.S)
+_FIGURE_ASK = re.compile(r"^\W*(?:(?:by\s+)?(?:(?:roughly|approximately|about|around)\s+)?(?:how|what|which)\b"
+                         r"(?:\s+[\w-]+){0,2}?\s+)?(?P<aux>did|does|do|was|were|has|have|had|is|are)\s+(?P<rest>.+)$",
+                         re.I | re.S)  # (or a yes/no question: "Was the effective tax rate below the statutory rate")
 
 
 def figure_and_cause(question: str) -> tuple[str, str] | None:

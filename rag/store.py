@@ -26,7 +26,7 @@ from rag.chunk import Chunk
 from rag.errors import IndexBusyError, IndexMismatchError, IndexMissingError, RagError, StoreError
 from rag.settings import Settings, cache_dir
 
-SCHEMA_VERSION = 11  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript
+SCHEMA_VERSION = 12  # 2: chunks embedded under title and section; 3: PDFium text, table headers; 4: transcript
 # speakers, analysts and firms in common layouts; 5: table rows read as facts (the -facts collection);
 # 6: a PDF's lost ligatures restored ("Gross pro-t" -> "Gross profit"), a table's own title; 7: a row's
 # label wrapped onto the line above it, a column as wide as its figures, an HTML table row one line;
@@ -40,7 +40,10 @@ SCHEMA_VERSION = 11  # 2: chunks embedded under title and section; 3: PDFium tex
 # columns are members (segments, regions) read as one row per measure and member; 11: a footnote mark
 # after a row's label ("Restructuring (3) 711 0") is no figure; span labels stacked on lines of their own
 # ("Three Months Ended" above "Six Months Ended") head their columns in order; a line carrying on an
-# unfinished sentence is prose, not a table row (chunk boundaries move)
+# unfinished sentence is prose, not a table row (chunk boundaries move); 12: text with a table cell on each
+# line read with each row on one line, Markdown pipe tables read as rows placed in columns; a caption's
+# sentence ("... were as follows:") ends the table above it; a row of percentages under periods is each
+# period's rate (unit "%")
 GLOSSARY_PREFIX = "glossary::"
 PENDING_PREFIX = "pending::"  # a document being written: its chunks are swept if the ingest dies
 GENERATION_ID = "generation::"  # bumped by every change of the committed documents

@@ -241,6 +241,44 @@ def test_a_quote_that_does_not_name_the_metric_asked_gives_way_to_the_computatio
     assert off.computation is None and "40.0%" in off.text  # (the rule is what changes it)
     named = ExtractiveAnswerer().answer(analyze("What was Acme's gross margin in fiscal 2024?", _Idf()), hits)
     assert named.computation is None and named.text.startswith("40.0%")
+    # an amount named like a rate ("Total operating margin $ 250", a company's word for operating
+    # income) is not the rate either
+    amount = _hits(STATEMENTS + "\nSEGMENT RESULTS\n(In millions) 2024 Change 2023\nTotal revenues $ 1,000 25% $ 800\n"
+                                "Total operating margin $ 250 52% $ 164\n")
+    ans = ExtractiveAnswerer().answer(analyze("What was Acme's operating margin in fiscal 2024?", _Idf()), amount)
+    assert ans.computation and ans.computation["shown"] == "25.00%", ans.text  # not "$250 million"
+
+
+def test_two_rates_set_side_by_side_are_read_as_printed():
+    """"Was the effective tax rate above or below the statutory rate?": both rates from their rows
+    (percentages under the years, not the library's provision over pre-tax income), which side
+    the first fell on and the gap in percentage points, each cited and checked."""
+    text = ("ACME CORP ANNUAL REPORT\nIncome taxes were as follows (dollars in millions):\n2024 2023\n"
+            "Provision for income taxes $ 45 $ 29\nEffective tax rate 20.0 % 20.1 %\n"
+            "Statutory federal income tax rate 21 % 21 %\n")
+    ans = ExtractiveAnswerer().answer(analyze("Was Acme's fiscal 2024 effective tax rate above or below the statutory "
+                                              "federal income tax rate, and why?", _Idf()), _hits(text))
+    assert ans.text.startswith("Below: effective tax rate (20.0%) was below statutory federal income tax rate (21.0%) "
+                               "in FY2024, by 1.0 percentage points."), ans.text
+    assert ans.computation["checked"] and check_grounding(ans.text, ans.citations, ans.computation)[1] == []
+    from rag.question import figure_and_cause
+    assert figure_and_cause("Was the rate below the statutory rate, and why?") == (
+        "Was the rate below the statutory rate?", "Why was the rate below the statutory rate?")
+
+
+def test_an_item_a_company_may_not_report_is_left_out_of_the_sum_and_said_so():
+    """The quick ratio of a company without short-term investments: cash and receivables over
+    current liabilities, the answer saying none are in the statements; an item that is not
+    optional (the divisor) missing is still named as missing."""
+    lean = STATEMENTS.replace("Short-term investments 30 20\n", "")
+    ans = ask("What was Acme's quick ratio at the end of fiscal 2024?", _hits(lean))
+    assert ans.computation and ans.computation["shown"] == "1.05", ans.text  # (120 + 90) / 200
+    assert "(short-term investments: none in the statements)" in ans.text
+    assert check_grounding(ans.text, ans.citations, ans.computation)[1] == []
+    assert ask("What was Acme's quick ratio at the end of fiscal 2024?").computation["shown"] == "1.20"  # (120+30+90)/200
+    no_divisor = ask("What was Acme's quick ratio at the end of fiscal 2024?",
+                     _hits(lean.replace("Total current liabilities 200 180\n", "")))
+    assert no_divisor.abstained and "current liabilities" in no_divisor.text
 
 
 def test_two_line_items_asked_combined_are_added_split_at_the_and_between_names():
@@ -478,6 +516,19 @@ def test_a_segment_that_grew_fastest_with_no_measure_named_grew_its_revenue():
                          _hits(SEGMENTS))
     assert ans is not None and ans.text.startswith("Services grew fastest in FY2024: 66.67%.")
     assert compare.ranking(analyze("Which of Acme's segments was largest in fiscal 2024?", _Idf())) is None
+
+
+def test_a_rate_row_between_the_members_is_no_member():
+    """"Percentage of total revenue 52 %" under each segment's row: the three segments are ranked,
+    the rate rows are not counted as members."""
+    from rag import compare
+
+    text = ("ACME CORP ANNUAL REPORT\nRevenue by reportable segment (in millions):\n2024 2023\nWidgets 520 410\n"
+            "Percentage of total revenue 52 % 51 %\nGadgets 330 300\nPercentage of total revenue 33 % 38 %\n"
+            "Services 150 90\nPercentage of total revenue 15 % 11 %\nTotal revenue 1,000 800\n")
+    ans = compare.answer(analyze("Which of Acme's three reportable segments grew revenue fastest in fiscal 2024?",
+                                 _Idf()), _hits(text))
+    assert ans is not None and ans.text.startswith("Services grew fastest in FY2024: 66.67%."), ans
 
 
 def test_segments_printed_as_columns_are_ranked(tmp_path):

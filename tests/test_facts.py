@@ -57,6 +57,19 @@ def test_text_row_that_does_not_fill_the_header_is_not_guessed():
     assert rows["Total assets"].cells[1].value == 50.0
 
 
+def test_a_row_of_percentages_under_periods_is_each_periods_rate():
+    """"Effective tax rate 14.7 % 16.2 %" under "2023 2022": each year's rate, a percentage (not an
+    amount in the caption's millions); a change column's percentage stays no period's figure."""
+    text = ("Provision for income taxes and effective tax rate were as follows (dollars in millions):\n"
+            "2023 2022\nProvision for income taxes $ 16,741 $ 19,300\nEffective tax rate 14.7 % 16.2 %\n")
+    rows = {r.label: r for r in read_rows(text, None)}
+    rate = rows["Effective tax rate"]
+    assert [(c.period.year, c.value, c.percent) for c in rate.cells] == [(2023, 14.7, True), (2022, 16.2, True)]
+    assert (rate.unit, rate.scale) == ("%", 1.0) and rows["Provision for income taxes"].scale == 1e6
+    change = read_rows("(In millions) 2023 2022\nNet sales 383,285 394,328 (3) %\nServices 85,200 78,129 9 %\n", None)
+    assert [[c.text for c in r.cells] for r in change] == [["383,285", "394,328"], ["85,200", "78,129"]]
+
+
 def test_prose_page_is_passed_over_and_a_table_page_is_not():
     """read_rows skips a page unless two of its lines end in a cell word, which every row's line does:
     prose whose sentences end in words or a lone figure has no rows, and making Line objects for

@@ -613,6 +613,23 @@ def test_a_table_whose_columns_are_segments_and_rows_years_is_read_as_each_segme
     assert "Net sales 2022 $ 2,690" in household.text and household.text.endswith("4,961")
 
 
+def test_a_captions_sentence_ends_the_table_above_it(tmp_path):
+    """A table right below another, its caption a sentence ("Net sales ... by geographic area were as
+    follows:"), is read as its own: the geographic table's columns are regions, not the years of
+    the percentage table above it."""
+    rows = _html_rows(tmp_path, (
+        "<table><tr><td></td><td>2022</td><td>2021</td></tr><tr><td>Cleaning products</td><td>42%</td><td>43%</td></tr>"
+        "<tr><td>Bags and wraps</td><td>16%</td><td>14%</td></tr></table>"
+        "<p>Net sales and property, plant and equipment, net, by geographic area were as follows:</p>"
+        "<table><tr><td></td><td>Fiscal Year</td><td>United States</td><td>Foreign</td><td>Total Company</td></tr>"
+        "<tr><td>Net sales</td><td>2022</td><td>$ 5,951</td><td>$ 1,156</td><td>$ 7,107</td></tr>"
+        "<tr><td></td><td>2021</td><td>6,207</td><td>1,134</td><td>7,341</td></tr></table>"))
+    got = {r.path: r for r in rows}
+    assert [(c.period.year, c.value) for c in got[("Net sales", "United States")].cells] == [(2022, 5951.0),
+                                                                                             (2021, 6207.0)]
+    assert [c.value for c in got[("Net sales", "Total Company")].cells] == [7107.0, 7341.0]
+
+
 def test_a_one_period_table_whose_columns_are_segments_is_read_as_each_segments_row(tmp_path):
     """A year on a line of its own, the segments' names under it, a row per measure: each figure is
     its segment's for that year, not the year's figure of the whole line."""

@@ -84,7 +84,7 @@ class ExtractiveAnswerer:
             why = f"ranked_members: {ranked.computation['formula']}"
             return dataclasses.replace(ranked, explain=_explain([], [], why)) if explain else ranked
         if frame.on("computed_metric") and (p := compute.plan(query)) is not None and \
-                p.verdict in ("up", "down", "positive", "negative", "covers", "exceeds") \
+                p.verdict in ("up", "down", "positive", "negative", "covers", "exceeds", "versus") \
                 and isinstance(p.formula, compute.Op) and (computed := compute.answer(query, hits)) is not None \
                 and computed.computation:
             # "did the gross margin improve", "positive working capital?": a metric's change or sign
@@ -117,8 +117,9 @@ class ExtractiveAnswerer:
         if ans is not None and frame.on("unnamed_metric_quote") and (computed := _metric_over_quote(query, hits, chosen)):
             # "What was Acme's current ratio in FY2024?" quoted by a sentence or row that does not
             # name the metric ("Total current assets 350 280"): the metric computed from the statements
-            ans, why = computed, f"computed_metric: {computed.computation['metric']} = " \
-                                 f"{computed.computation['formula']} (the quote does not name it)"
+            ans, why = computed, (f"computed_metric: {computed.computation['metric']} = {computed.computation['formula']}"
+                                  if computed.computation else "abstained: the quote does not name the metric asked, "
+                                  "and it cannot be computed") + " (the quote does not name it)"
         if ans is None and frame.on("computed_metric") and not compare.asks_ranking(query) and \
                 (computed := compute.answer(query, hits)) is not None and computed.computation:
             # no passage states it; a metric the question names is computed from the statements (not
@@ -154,8 +155,8 @@ def _metric_over_quote(query: Query, hits: list[Hit], chosen: list[Candidate]) -
     """The computed answer, when the question asks a library metric's level for one period and the
     quote chosen does not name it: no words of the metric's names, in the sentence or in a quoted
     row's label, headings and caption ("Total current assets 350 280" for "the current ratio",
-    "Percentage of total net sales 8 %" for "the operating margin"). None otherwise, or when the
-    metric cannot be computed."""
+    "Gross margin 46.0 %" for "the operating margin"); an abstention saying what is missing when
+    the metric cannot be computed either. None when the quote names the metric."""
     from rag.extractive.tables import fact_row
     from rag.text import content_words, is_table_row, stem
 
@@ -173,12 +174,17 @@ def _metric_over_quote(query: Query, hits: list[Hit], chosen: list[Candidate]) -
         row = fact_row(c.hit, c.start, c.end)
         if row is None and is_table_row(text):
             return None  # a row not read as facts: its headings unknown ("Gross margin percentage:" above it)
+        if row is not None and named.result != "amount" and row.unit == "USD":
+            continue  # an amount for a rate ("Total Operating Margin $ 10,926", "Average total assets $ 244,029"
+            # under "CALCULATION OF RETURN ON ASSETS"): not the metric, whatever its label or headings say
         said = " ".join([text, *(row.path if row else ()), row.caption if row else ""])
         own = stems(said)
         if any(n.strip() and n in own for n in names):  # the name's words in its order: "operating margin"
             return None
     computed = compute.answer(query, hits)
-    return computed if computed is not None and computed.computation else None
+    # not computed either (an operand missing): the quote of another measure is no answer; the
+    # abstention says which figure is missing
+    return computed if computed is not None else abstain(query.text)
 
 
 def by_order(query: Query, hits: list[Hit]) -> Answer | None:
