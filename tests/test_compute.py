@@ -241,6 +241,11 @@ def test_a_quote_that_does_not_name_the_metric_asked_gives_way_to_the_computatio
     assert off.computation is None and "40.0%" in off.text  # (the rule is what changes it)
     named = ExtractiveAnswerer().answer(analyze("What was Acme's gross margin in fiscal 2024?", _Idf()), hits)
     assert named.computation is None and named.text.startswith("40.0%")
+    # a row not read as facts is named by the heading above it
+    for heading, computed in (("Gross margin:", True), ("Operating margin:", False)):
+        rows = _hits(STATEMENTS + f"\nRESULTS\nFiscal Year 2024 2023 Change\n{heading}\nAcme total 40.0 % 37.5 % Up 2.5 pts\n")
+        got = ExtractiveAnswerer().answer(analyze("What was Acme's operating margin in fiscal 2024?", _Idf()), rows)
+        assert bool(got.computation) == computed, got.text
     # an amount named like a rate ("Total operating margin $ 250", a company's word for operating
     # income) is not the rate either
     amount = _hits(STATEMENTS + "\nSEGMENT RESULTS\n(In millions) 2024 Change 2023\nTotal revenues $ 1,000 25% $ 800\n"

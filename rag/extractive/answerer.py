@@ -172,12 +172,11 @@ def _metric_over_quote(query: Query, hits: list[Hit], chosen: list[Candidate]) -
     for c in chosen:
         text = c.hit.chunk.text[c.start:c.end]
         row = fact_row(c.hit, c.start, c.end)
-        if row is None and is_table_row(text):
-            return None  # a row not read as facts: its headings unknown ("Gross margin percentage:" above it)
+        heading = _heading_above(c) if row is None and is_table_row(text) else ""
         if row is not None and named.result != "amount" and row.unit == "USD":
             continue  # an amount for a rate ("Total Operating Margin $ 10,926", "Average total assets $ 244,029"
             # under "CALCULATION OF RETURN ON ASSETS"): not the metric, whatever its label or headings say
-        said = " ".join([text, *(row.path if row else ()), row.caption if row else ""])
+        said = " ".join([text, heading, *(row.path if row else ()), row.caption if row else ""])
         own = stems(said)
         if any(n.strip() and n in own for n in names):  # the name's words in its order: "operating margin"
             return None
@@ -185,6 +184,16 @@ def _metric_over_quote(query: Query, hits: list[Hit], chosen: list[Candidate]) -
     # not computed either (an operand missing): the quote of another measure is no answer; the
     # abstention says which figure is missing
     return computed if computed is not None else abstain(query.text)
+
+
+def _heading_above(c: Candidate) -> str:
+    """A table row not read as facts: the nearest line above it in its passage that holds no
+    figure but years, its heading ("Gross margin percentage:" over "Services 70.8 % 71.7 %")."""
+    text = c.hit.chunk.text
+    for line in reversed(text[:c.start].rstrip("\n").split("\n")[-6:]):
+        if line.strip() and not any(f.kind != "year" for f in figures(line, 0, len(line))):
+            return line
+    return ""
 
 
 def by_order(query: Query, hits: list[Hit]) -> Answer | None:
