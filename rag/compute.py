@@ -1139,6 +1139,8 @@ def candidates(item: Item, rows, period: Period, statement: str | None = None, n
         if item.statement and r.statement != item.statement and r.statement in _MAIN:
             continue  # the definition names the statement: "trade receivables (balance sheet)", not the cash flows'
         # change in them (a table whose title was not read, "other", may still be that statement)
+        if want == "balance" and r.statement == "cash_flow" and not item.change:
+            continue  # a balance ("inventories", an average of one) is never the cash flow statement's change in it
         s = label_score(item, r)
         if segment and len(r.path) > 1 and _stems(segment) == _stems(r.label):
             s = max(s, label_score(item, dataclasses.replace(r, path=r.path[:-1])))

@@ -286,6 +286,18 @@ def test_an_item_a_company_may_not_report_is_left_out_of_the_sum_and_said_so():
     assert no_divisor.abstained and "current liabilities" in no_divisor.text
 
 
+def test_a_balance_is_never_read_from_the_cash_flow_statements_change_in_it():
+    """Inventory turnover where only the cash flow statement names inventories ("Inventories (20)
+    (15)", the change in them): the balance is missing, not the change averaged into a negative
+    turnover."""
+    text = STATEMENTS.replace("Inventories 110 90\n", "").replace("Dividends paid (60) (50) (40)\n",
+                                                                   "Dividends paid (60) (50) (40)\nInventories (20) (15) (10)\n")
+    ans = ask("What was Acme's inventory turnover in fiscal 2024? Round to two decimal places.", _hits(text))
+    assert ans.abstained and "inventories" in ans.text, ans.text
+    assert ask("What was Acme's inventory turnover in fiscal 2024? Round to two decimal places.").computation["shown"] \
+        == "6.00"  # 600 / ((110 + 90) / 2)
+
+
 def test_two_line_items_asked_combined_are_added_split_at_the_and_between_names():
     """"A and B combined", "the sum of A and B": the "and" inside a line item's name ("research and
     development") is not the one between the two. Outflows add as amounts paid; an amount asked in
