@@ -138,7 +138,12 @@ def _cell_run(lines: list[str], k: int) -> int:
 
 
 def _closed(text: str) -> str:
-    return re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", text))  # "( 565 )" as the HTML reader has it
+    return re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", text))  # "( 565 )" -> "(565)"
+
+
+def _row_line(cells: list[tuple[int, int, str]]) -> str:
+    """A table row's line: its cells' texts joined, "( 52,729 )" closed up."""
+    return _closed(" ".join(c for _, _, c in cells if c))
 
 
 def rejoin_cells(text: str) -> str:
@@ -221,7 +226,7 @@ def markdown_tables(text: str) -> tuple[str, tuple[tuple[int, int, float, float]
             grid = _table_grid(table)
             for tr in table.find_all("tr"):
                 cells = grid.get(id(tr), [])
-                row = re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", " ".join(c for _, _, c in cells if c)))
+                row = _row_line(cells)
                 if not row:
                     continue
                 xs = _cell_word_boxes(row, cells)
@@ -425,7 +430,7 @@ def _read_html(data: bytes, path: Path, warnings: list[str]) -> tuple[str, list[
         if table is not None and id(table) not in grids:
             grids[id(table)] = _table_grid(table)
         cells = grids[id(table)].get(id(tr), []) if table is not None else []
-        row = re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", " ".join(c for _, _, c in cells if c)))  # "( 52,729 )"
+        row = _row_line(cells)
         if row:  # marked, to find its line in the text when it is written
             tr.replace_with(f"\n\x00{len(placed)}\x00{row}\n")
             placed.append((row, _cell_word_boxes(row, cells)))

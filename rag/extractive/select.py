@@ -149,7 +149,7 @@ def computed_figure(query: Query) -> str | None:
     if framing.decimals is not None and (p := compute.plan(query)) is not None and p.mode in ("growth", "change"):
         # "Give the year-over-year change as a percentage, two decimals": a "(7)%" in a table is rounder
         return f"the {p.mode} of {p.metric} to {framing.decimals} decimal places is computed, not stated"
-    if (p := compute.plan(query)) is not None and p.mode == "growth" and compute.percent_between(query):
+    if compute.percent_between(query) and (p := compute.plan(query)) is not None and p.mode == "growth":
         # "By what percentage did total net sales change from fiscal 2022 to fiscal 2023?": the two
         # years' figures give it exactly; a change column's "(3) %" or a sentence's "decreased 3%" is rounder
         return f"the growth of {p.metric} between the two years named is computed, not stated"
